@@ -1,0 +1,64 @@
+# Two commands for a new user on a fresh machine:
+#   make run    set everything up and serve the demo on http://127.0.0.1:5000/
+#   make test   set everything up and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export INSTANCE_PATH ?= $(CURDIR)/instance
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres install install-dev translations extract-messages demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+# Compiled catalogues are build output (.mo is not committed).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d translations
+
+# After adding or changing UI strings: extract, then translate the new entries in
+# translations/en/LC_MESSAGES/messages.po.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+run: install
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/flask --app app demo load
+	@echo
+	@echo "  Serving on http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
+	@echo
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - app:app
+
+# The whole suite on the embedded SQLite; then again on PostgreSQL when
+# TEST_DATABASE_URL is set (.ci/run sets it when a server is reachable).
+test: install-dev
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
+
+test-postgres: install-dev
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+demo: install
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/flask --app app demo load
+
+bench: install-dev
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,81 @@
+"""Configuration from environment variables with safe defaults (all listed in README.md)."""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def instance_path_from_env() -> Path:
+    return Path(os.environ.get("INSTANCE_PATH") or "./instance").resolve()
+
+
+def config_from_env(instance_path: Path) -> dict:
+    """Defaults overridden by the environment. ``create_app`` applies its own overrides
+    on top of this."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance_path / 'participation.sqlite3'}",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        "DEFAULT_ISSUING_BODY": os.environ.get("DEFAULT_ISSUING_BODY", "市人大常委会法制工作委员会"),
+        "SITE_NAME": os.environ.get("SITE_NAME", "立法公众参与平台"),
+        # Upload size limit for every request body (drafts, later batches).
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
+        "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 30)),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)),
+        # Set SESSION_COOKIE_SECURE=1 when served over HTTPS (it must be off for plain
+        # http://127.0.0.1 in the demo, or the browser would drop the cookie).
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_LANGUAGE": os.environ.get("DEFAULT_LOCALE", "zh_CN"),
+    }
+
+
+def load_or_create_secret_key(instance_path: Path) -> str:
+    """Read the instance's secret key, creating it on first run.
+
+    O_EXCL makes concurrent first starts (several gunicorn workers) agree on one key.
+    """
+    path = instance_path / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if key:
+            return key
+        # A concurrent starter created the file and has not written yet.
+        for _ in range(50):
+            time.sleep(0.05)
+            key = path.read_text().strip()
+            if key:
+                return key
+        raise RuntimeError(f"{path} is empty; delete it to generate a new secret key")
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def validate_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(f"TIMEZONE={name!r} is not a known IANA time zone") from exc

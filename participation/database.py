@@ -1,0 +1,104 @@
+"""Database plumbing shared by every model: the UTC timestamp type and SQLite tuning.
+
+SQLite is the embedded default and must not answer "database is locked" under concurrent
+requests. Two things make that true:
+
+* WAL mode and a generous busy timeout, so readers never block writers and a writer waits
+  for another writer instead of failing at once;
+* write transactions start with ``BEGIN IMMEDIATE``. A deferred transaction that has read
+  and then tries to write fails immediately with SQLITE_BUSY (the busy timeout is not
+  applied, because waiting could deadlock) when another connection committed in between.
+  Taking the write lock at BEGIN avoids that. Read-only requests (GET/HEAD/OPTIONS) keep a
+  plain deferred BEGIN so pages never queue behind writers.
+"""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from flask import has_request_context, request
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 60
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# None: decide from the request method; True/False: forced by `write_transaction()`.
+_forced_write_intent: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "forced_write_intent", default=None
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes stored as naive UTC on every backend.
+
+    SQLite has no time zone support, so storing UTC and re-attaching the zone on the way
+    out keeps comparisons identical on SQLite and PostgreSQL.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a time zone")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def _wants_write_lock() -> bool:
+    forced = _forced_write_intent.get()
+    if forced is not None:
+        return forced
+    if has_request_context():
+        return request.method not in _SAFE_METHODS
+    # CLI commands, background threads: they exist to write.
+    return True
+
+
+@contextmanager
+def write_transaction():
+    """Make transactions begun inside this block take SQLite's write lock at BEGIN.
+
+    For the rare write done during a GET request (for example touching a token's
+    last-used time) on a separate connection.
+    """
+    token = _forced_write_intent.set(True)
+    try:
+        yield
+    finally:
+        _forced_write_intent.reset(token)
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite_connection(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.split(".")[0] not in ("sqlite3", "pysqlite2"):
+        return
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling
+    # would begin lazily, before our listener can choose IMMEDIATE).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite_transaction(connection):
+    if connection.dialect.name != "sqlite":
+        return
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")

@@ -1,0 +1,52 @@
+"""Display labels (Chinese source strings, translated through Flask-Babel) for the
+domain's enumerations. One place, so that pages, exports and the API agree."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+DRAFT_STATUS = {
+    "draft": _l("草稿"),
+    "scheduled": _l("即将征求意见"),
+    "open": _l("征求意见中"),
+    "closed": _l("已截止"),
+    "feedback": _l("已反馈"),
+}
+
+READING = {
+    "consultation": _l("征求意见稿"),
+    "first": _l("一审稿"),
+    "second": _l("二审稿"),
+    "third": _l("三审稿"),
+    "final": _l("表决稿"),
+}
+
+ROLE = {
+    "citizen": _l("公民"),
+    "deputy": _l("人大代表"),
+    "operator": _l("联系点信息员"),
+    "staff": _l("法工委工作人员"),
+    "admin": _l("管理员"),
+}
+
+PROVISION_KIND = {
+    "part": _l("编"),
+    "subpart": _l("分编"),
+    "chapter": _l("章"),
+    "section": _l("节"),
+    "article": _l("条"),
+    "paragraph": _l("款"),
+    "item": _l("项"),
+    "subitem": _l("目"),
+    "preamble": _l("序言"),
+    "annex": _l("附件"),
+}
+
+ISSUE_SEVERITY = {"error": _l("错误"), "warning": _l("提示")}
+
+
+def label(mapping: dict, value) -> str:
+    value = getattr(value, "value", value)
+    return str(mapping.get(value, value))
+
+# The default site name, listed here so that its English translation is extracted.
+DEFAULT_SITE_NAME = _l("立法公众参与平台")

@@ -1,0 +1,89 @@
+"""Sign-in, sign-out and citizen self-registration."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from participation import clock
+from participation.errors import Throttled, ValidationFailed
+from participation.extensions import db, limiter
+from participation.forms import LoginForm, RegisterForm
+from participation.services import accounts
+from participation.views import apply_field_errors, client_ip, safe_next_url
+
+bp = Blueprint("auth", __name__)
+
+
+def _start_session(user, remember: bool) -> None:
+    # A fresh session at every sign-in (no fixation): keep only the language choice.
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user, remember=remember)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20/minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        try:
+            user = accounts.authenticate(
+                email=form.email.data, password=form.password.data, ip=client_ip(), now=clock.now(),
+                max_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+                max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
+                window=timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+            )
+        except Throttled as exc:
+            db.session.commit()
+            flash(exc.message, "error")
+            return render_template("auth/login.html", form=form), 429
+        db.session.commit()
+        if user is None:
+            flash(_("邮箱或密码不正确。"), "error")
+            return render_template("auth/login.html", form=form), 200
+        _start_session(user, remember=bool(form.remember.data))
+        flash(_("已登录。"), "success")
+        return redirect(safe_next_url(request.args.get("next"), url_for("public.home")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("已退出登录。"), "success")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10/hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_citizen(
+                email=form.email.data, password=form.password.data, display_name=form.display_name.data,
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            if not apply_field_errors(form, exc):
+                flash(exc.message, "error")
+            return render_template("auth/register.html", form=form), 422
+        db.session.commit()
+        _start_session(user, remember=False)
+        flash(_("注册成功，欢迎参与立法。"), "success")
+        return redirect(url_for("public.home"))
+    return render_template("auth/register.html", form=form), (422 if form.errors else 200)

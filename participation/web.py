@@ -1,0 +1,187 @@
+"""Wiring of the web application: extensions, sessions, locale, security headers, error
+pages, blueprints and CLI commands."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, jsonify, render_template, request, session
+from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from participation import clock
+from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    return "zh_CN"
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_web(app: Flask) -> None:
+    db.init_app(app)
+    # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table.
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+    limiter.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+    app.after_request(_security_headers)
+
+    from participation.cli import register_cli
+
+    register_cli(app)
+
+
+def _init_login(app: Flask) -> None:
+    from participation.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.login_message_category = "info"
+    # "strong" would discard the session when the address changes (mobile networks);
+    # "basic" marks it non-fresh, which is enough with the nonce in the user id.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user_pk, _sep, nonce = user_id.partition(":")
+        if not user_pk.isdigit() or not nonce:
+            return None
+        user = db.session.get(User, int(user_pk))
+        if user is None or user.session_nonce != nonce or not user.is_enabled:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import flash, redirect, url_for
+
+        if is_api_request():
+            return _json_error(401, "unauthorized", str(_l("需要登录或有效的 API 令牌。")))
+        flash(str(login_manager.login_message), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from participation.api import api
+    from participation.views.account import bp as account_bp
+    from participation.views.admin import bp as admin_bp
+    from participation.views.auth import bp as auth_bp
+    from participation.views.public import bp as public_bp
+    from participation.views.staff import bp as staff_bp
+
+    for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api)  # the API authenticates with bearer tokens only, never cookies
+    app.register_blueprint(api)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from participation import labels
+
+    @app.template_filter("local_datetime")
+    def local_datetime(value, format="medium"):
+        if value is None:
+            return ""
+        return format_datetime(value, format)
+
+    @app.context_processor
+    def inject_globals():
+        from flask_login import current_user
+
+        from participation import policies
+
+        return {
+            "now": clock.now(),
+            "current_locale": str(get_locale()),
+            "labels": labels,
+            "nav_is_staff": policies.is_staff(current_user),
+            "nav_is_admin": policies.is_admin(current_user),
+            "site_name": app.config["SITE_NAME"],
+        }
+
+
+def _json_error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+ERROR_MESSAGES = {
+    400: _l("请求有误。"),
+    401: _l("需要登录。"),
+    403: _l("您没有权限访问此页面。"),
+    404: _l("页面不存在。"),
+    405: _l("不支持此请求方式。"),
+    413: _l("上传的内容太大。"),
+    429: _l("请求过于频繁，请稍后再试。"),
+    500: _l("服务器出错了，我们已记录此问题。请稍后再试。"),
+}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def render_error(status: int, message: str | None = None):
+        message = message or str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[500]))
+        if is_api_request():
+            code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                    405: "method_not_allowed", 413: "payload_too_large", 429: "too_many_requests"}.get(status, "error")
+            return _json_error(status, code, message)
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_error(400, str(_l("表单已过期或来源无法验证，请刷新页面后重试。")))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if request.path.startswith("/account") or request.path.startswith("/staff") or request.path.startswith("/admin"):
+        headers.setdefault("Cache-Control", "no-store")
+    return response

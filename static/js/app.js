@@ -1,0 +1,18 @@
+// Progressive enhancement only: every page works without this script.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var question = form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
+
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy-target]");
+  if (!button) return;
+  var target = document.getElementById(button.getAttribute("data-copy-target"));
+  if (!target || !navigator.clipboard) return;
+  navigator.clipboard.writeText(target.value || target.textContent).then(function () {
+    button.classList.add("copied");
+  });
+});

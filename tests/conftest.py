@@ -1,0 +1,240 @@
+"""Fixtures: a fresh app per test with a temporary database and instance folder.
+
+The schema is always made by the Alembic migrations (as in production): once per test
+session into a template, then copied (SQLite) or truncated (PostgreSQL) per test. Set
+TEST_DATABASE_URL to a PostgreSQL server URL (for example
+postgresql+psycopg://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL; a
+database of its own is created for the run and dropped afterwards.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from participation import clock
+from participation.extensions import db
+
+DEMO_PASSWORD = "correct horse battery"
+
+# The tests write to the real database; keep the developer's own instance out of reach.
+os.environ.pop("DATABASE_URL", None)
+
+
+def _base_config(instance_path, database_url):
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+
+
+def _migrate(database_url, instance_path):
+    from flask_migrate import upgrade
+
+    app = create_app(_base_config(instance_path, database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """('sqlite', template file) or ('postgresql', url of a migrated database)."""
+    base = tmp_path_factory.mktemp("template")
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    if pg_url:
+        url = make_url(pg_url)
+        name = f"lpp_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        test_url = url.set(database=name).render_as_string(hide_password=False)
+        _migrate(test_url, base)
+        yield "postgresql", test_url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = base / "template.sqlite3"
+        _migrate(f"sqlite:///{path}", base)
+        yield "sqlite", path
+
+
+def _truncate_all(database_url):
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        tables = [t.name for t in db.metadata.sorted_tables]
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    kind, template = database_template
+    if kind == "sqlite":
+        path = tmp_path / "participation.sqlite3"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    _truncate_all(template)
+    return template
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url):
+    """Override or extend before the ``app`` fixture runs (e.g. to enable CSRF)."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    return _base_config(instance, database_url)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """Freeze the server clock; returns a setter to move it."""
+    from participation.database import utcnow
+
+    state = {"now": utcnow().replace(microsecond=0)}
+    monkeypatch.setattr(clock, "now", lambda: state["now"])
+
+    class Clock:
+        @property
+        def now(self):
+            return state["now"]
+
+        def set(self, value):
+            state["now"] = value
+
+        def advance(self, **kwargs):
+            state["now"] = state["now"] + timedelta(**kwargs)
+
+    return Clock()
+
+
+@pytest.fixture
+def make_user(app):
+    from participation.models import Role
+    from participation.services import accounts
+
+    counter = {"n": 0}
+
+    def make(role="citizen", *, email=None, password=DEMO_PASSWORD, display_name=None, liaison_point=None, **extra):
+        counter["n"] += 1
+        role = Role(role)
+        if role == Role.OPERATOR and liaison_point is None:
+            from participation.services.liaison import create_liaison_point
+
+            liaison_point = create_liaison_point(name=f"测试联系点{counter['n']}-{uuid.uuid4().hex[:6]}")
+        if role == Role.DEPUTY:
+            extra.setdefault("deputy_number", f"D{counter['n']:04d}{uuid.uuid4().hex[:4]}")
+            extra.setdefault("delegation", "测试代表团")
+        user = accounts.create_user(
+            email=email or f"{role.value}{counter['n']}@example.org", password=password, role=role,
+            display_name=display_name if display_name is not None else f"{role.value}{counter['n']}",
+            liaison_point=liaison_point, **extra,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do_login(user, password=DEMO_PASSWORD, test_client=None):
+        target = test_client or client
+        response = target.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return target
+
+    return do_login
+
+
+SAMPLE_DRAFT = """# 某市示例管理条例（草案）
+
+## 第一章 总则
+
+第一条 为了规范示例管理，制定本条例。
+
+第二条 本条例适用于本市行政区域内的示例管理活动。
+
+本条例所称示例，是指用于测试的条文。
+
+## 第二章 管理
+
+第三条 主管部门履行下列职责：
+
+（一）制定规划；
+
+（二）组织实施；
+
+（三）监督检查。
+
+第四条 违反本条例第三条第（一）项规定的，由主管部门责令改正。
+
+## 第三章 附则
+
+第五条 本条例自2027年1月1日起施行。
+"""
+
+
+@pytest.fixture
+def make_draft(app):
+    from participation.services import drafts as draft_service
+    from participation.parsing import parse_text
+
+    def make(text=SAMPLE_DRAFT, *, title="某市示例管理条例（草案）", published=False, days=30, created_by=None,
+             opens_in=None, now=None):
+        now = now or clock.now()
+        document = parse_text(text)
+        draft = draft_service.import_draft(
+            title=title, document=document, source_format="text", source_filename="",
+            source_bytes=text.encode("utf-8"), created_by=created_by,
+        )
+        if published:
+            opens_at = now + (opens_in or timedelta(0))
+            draft_service.publish_draft(draft, opens_at=opens_at, closes_at=opens_at + timedelta(days=days), now=now)
+        db.session.commit()
+        return draft
+
+    return make
+
+
+def _register_hypothesis_profiles():
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("dev", deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+_register_hypothesis_profiles()
