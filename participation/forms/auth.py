@@ -1,4 +1,4 @@
-"""WTForms classes. Validators only check the input; database checks live in services."""
+"""Sign-in, registration and password forms."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from participation import clock
 from participation.errors import Throttled, ValidationFailed
 from participation.extensions import db, limiter
-from participation.forms import LoginForm, RegisterForm
+from participation.forms.auth import LoginForm, RegisterForm
 from participation.services import accounts
 from participation.views import apply_field_errors, client_ip, safe_next_url
 

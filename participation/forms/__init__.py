@@ -1,0 +1,2 @@
+"""WTForms classes, one module per area. Validators only check the input; database
+checks live in services."""
