@@ -2,6 +2,7 @@
 ``gunicorn app:app``."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -37,12 +38,18 @@ def create_app(config: dict | None = None) -> Flask:
     validate_timezone(app.config["TIMEZONE"])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=app.config["LOGIN_REMEMBER_DAYS"]))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Seconds pysqlite waits for a lock; PRAGMA busy_timeout is set as well in
         # participation.database for connections made by other tools.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 60}})
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
 
     from participation.web import init_web
 

@@ -104,6 +104,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch operations rebuild a table (copy, drop, rename). With foreign keys
+            # on, dropping the old table would fire ON DELETE CASCADE and empty every
+            # child table. The pragma only works outside a transaction, hence the raw
+            # DBAPI connection (in autocommit mode, see participation.database).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -112,6 +118,8 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -35,8 +35,15 @@ def config_from_env(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429 answers
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted
+        # (0: use the socket address). Throttling per address depends on it.
+        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", 0)),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 30)),
+        "LOGIN_SESSION_HOURS": int(os.environ.get("LOGIN_SESSION_HOURS", 12)),
+        "LOGIN_REMEMBER_DAYS": int(os.environ.get("LOGIN_REMEMBER_DAYS", 30)),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)),
         # Set SESSION_COOKIE_SECURE=1 when served over HTTPS (it must be off for plain
         # http://127.0.0.1 in the demo, or the browser would drop the cookie).

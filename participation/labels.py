@@ -50,3 +50,34 @@ def label(mapping: dict, value) -> str:
 
 # The default site name, listed here so that its English translation is extracted.
 DEFAULT_SITE_NAME = _l("立法公众参与平台")
+
+STANCE = {
+    "support": _l("赞成"),
+    "oppose": _l("反对"),
+    "amend": _l("修改"),
+    "add": _l("新增"),
+    "delete": _l("删除"),
+    "other": _l("其他"),
+}
+
+SUBMITTER_CATEGORY = {
+    "citizen": _l("公民"),
+    "deputy": _l("人大代表"),
+    "liaison_point": _l("基层立法联系点"),
+    "organisation": _l("单位"),
+    "expert": _l("专家"),
+    "enterprise": _l("企业"),
+    "lawyer": _l("律师"),
+    "other": _l("其他"),
+}
+
+MODERATION_STATE = {
+    "pending": _l("待审核"),
+    "published": _l("已公开"),
+    "hidden": _l("已屏蔽"),
+}
+
+MODERATION_MODE = {
+    "post": _l("先公开、后审核"),
+    "pre": _l("先审核、后公开"),
+}

@@ -76,3 +76,32 @@ def can_revoke_token(user, token: ApiToken) -> bool:
     if _role(user) is None:
         return False
     return token.user_id == user.id or can_manage_account(user, token.user)
+
+
+# --- Accounts area (account and admin pages) ----------------------------------------
+
+def can_view_account(user, target: User) -> bool:
+    """The administration page of an account; what may be done there is decided by
+    can_manage_account and the others."""
+    return can_list_accounts(user)
+
+
+def can_set_password(user, target: User) -> bool:
+    """Set a new password without knowing the old one. One's own password is changed on
+    the account page, which asks for the current password."""
+    return can_manage_account(user, target) and user.id != target.id
+
+
+# --- API ----------------------------------------------------------------------------
+
+def can_list_unpublished_drafts(user) -> bool:
+    """Unpublished drafts appear in listings (the API's /drafts) only for staff."""
+    return is_staff(user)
+
+
+# --- Search (search/) ------------------------------------------------------------------
+
+def can_search_all_opinions(user) -> bool:
+    """Search sees pending and hidden opinions, and drafts not yet published or whose
+    opinions are not shown publicly (and may filter by moderation state)."""
+    return is_staff(user)

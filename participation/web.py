@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, jsonify, render_template, request, session
+from flask import Flask, has_request_context, jsonify, make_response, render_template, request, session
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -31,6 +31,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "zh_CN"  # CLI commands and background work speak the default language
     chosen = session.get("locale")
     if chosen in SUPPORTED_LOCALES:
         return chosen
@@ -61,6 +63,7 @@ def init_web(app: Flask) -> None:
 
 def _init_login(app: Flask) -> None:
     from participation.models import User
+    from participation.services import sessions as login_sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -77,6 +80,9 @@ def _init_login(app: Flask) -> None:
             return None
         user = db.session.get(User, int(user_pk))
         if user is None or user.session_nonce != nonce or not user.is_enabled:
+            return None
+        # The session must also be one the server still knows (not signed out).
+        if login_sessions.live_session_user_id(session.get("login_session"), clock.now()) != user.id:
             return None
         return user
 
@@ -138,26 +144,40 @@ def _json_error(status: int, code: str, message: str, fields: dict | None = None
     return response
 
 
+ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    406: "not_acceptable", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+    422: "validation_failed", 429: "too_many_requests",
+}
+
 ERROR_MESSAGES = {
     400: _l("请求有误。"),
     401: _l("需要登录。"),
     403: _l("您没有权限访问此页面。"),
     404: _l("页面不存在。"),
     405: _l("不支持此请求方式。"),
+    406: _l("无法提供所请求的格式。"),
+    409: _l("请求与当前状态冲突。"),
     413: _l("上传的内容太大。"),
+    415: _l("不支持此内容类型。"),
+    422: _l("提交的内容有误。"),
     429: _l("请求过于频繁，请稍后再试。"),
     500: _l("服务器出错了，我们已记录此问题。请稍后再试。"),
 }
 
 
 def _register_error_handlers(app: Flask) -> None:
-    def render_error(status: int, message: str | None = None):
-        message = message or str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[500]))
+    def render_error(status: int, message: str | None = None, headers=None):
+        message = message or str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400 if status < 500 else 500]))
         if is_api_request():
-            code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                    405: "method_not_allowed", 413: "payload_too_large", 429: "too_many_requests"}.get(status, "error")
-            return _json_error(status, code, message)
-        return render_template("errors/error.html", status=status, message=message), status
+            response = _json_error(status, ERROR_CODES.get(status, "bad_request" if status < 500 else "internal_error"), message)
+        else:
+            response = make_response(render_template("errors/error.html", status=status, message=message), status)
+        # Keep what the exception asked for: Allow on 405, Retry-After on 429 …
+        for name, value in headers or ():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -165,7 +185,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return render_error(exc.code or 500)
+        return render_error(exc.code or 500, headers=exc.get_headers())
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

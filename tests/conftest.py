@@ -17,6 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from flask import has_app_context
+from flask.testing import FlaskClient
+
 from app import create_app
 from participation import clock
 from participation.extensions import db
@@ -99,9 +102,32 @@ def app_config(tmp_path, database_url):
     return _base_config(instance, database_url)
 
 
+class RequestBoundaryClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as in
+    production: its own ``g`` (Flask-Login's cached user) and its own database session.
+
+    The ``app`` fixture keeps an app context pushed for the test, and Flask reuses a
+    pushed context for requests, which would share the test's session and ``g`` with
+    every request. The test's own session commits before each request (so a request
+    never waits on a write lock the test holds) and ends its transaction after it (so
+    the test then reads what the request committed, not an old snapshot).
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            if has_app_context():
+                db.session.rollback()
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = RequestBoundaryClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -1,4 +1,53 @@
-"""The JSON API, version 1, under /api/v1."""
-from flask import Blueprint
+"""The JSON API, version 1, under /api/v1.
+
+Conventions for every endpoint (later areas follow them):
+
+* authentication: ``Authorization: Bearer <token>`` only, never the session cookie
+  (``participation.api.auth``: ``current_api_user()``, ``@token_required``,
+  ``require(policies.can_…(…))``);
+* input: ``participation.api.params`` (``QueryArgs`` for query parameters,
+  ``json_body()`` for request bodies);
+* output: ``participation.api.errors.json_response`` with dictionaries built in
+  ``participation.api.serializers``; errors by raising (``participation.errors``
+  service errors, ``ApiError``, ``abort``), rendered by ``participation.api.errors``;
+* documentation: every route is registered in ``participation.api.openapi`` next to
+  its view (a test fails for an undocumented route).
+"""
+from flask import Blueprint, current_app, request
+
+from participation.extensions import limiter
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+DEFAULT_RATE_LIMIT = "600 per minute"
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT") or DEFAULT_RATE_LIMIT
+
+
+def _no_shared_caching(response):
+    # Answers depend on the bearer token (staff see unpublished drafts): a shared cache
+    # must not hand one client's answer to another.
+    response.headers.add("Vary", "Authorization")
+    if request.headers.get("Authorization"):
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def configure_api_blueprint(bp: Blueprint) -> None:
+    """Bearer authentication, JSON errors, caching headers and rate limiting for an API
+    blueprint (this version's, and any later one)."""
+    from participation.api.auth import authenticate_request
+    from participation.api.errors import register_error_handlers
+
+    bp.before_request(authenticate_request)
+    register_error_handlers(bp)
+    bp.after_request(_no_shared_caching)
+    limiter.limit(_rate_limit)(bp)
+
+
+configure_api_blueprint(api)
+
+# Routes and their documentation; imported last because they use ``api``.
+from participation.api import accounts, drafts, openapi  # noqa: E402,F401

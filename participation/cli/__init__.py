@@ -1,8 +1,20 @@
-"""Operator commands: ``flask --app app <group> <command>``. Each commits once at the end."""
+"""Operator commands: ``flask --app app <group> <command>``.
+
+Each command prints what it made, exits non-zero with a clear message on bad input, and
+commits once at the end.
+"""
 from __future__ import annotations
 
 from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    pass
+    from participation.cli.demo import demo_cli
+    from participation.cli.drafts import drafts_cli
+    from participation.cli.liaison import liaison
+    from participation.cli.users import users
+
+    app.cli.add_command(drafts_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(liaison)
+    app.cli.add_command(users)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.database import UTCDateTime, utcnow
@@ -45,6 +45,10 @@ class Draft(db.Model):
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     feedback_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opinion settings, chosen per draft by staff.
+    allows_anonymous_opinions: Mapped[bool] = mapped_column(default=False, server_default=false())
+    moderation_mode: Mapped[str] = mapped_column(String(8), default="post", server_default="post")  # ModerationMode
+    shows_opinions_publicly: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     versions = relationship(
         "DraftVersion", back_populates="draft", order_by="DraftVersion.number",

@@ -6,21 +6,54 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from participation.errors import ValidationFailed, Throttled
+from participation.errors import Forbidden, Throttled, ValidationFailed
 from participation.extensions import db
+from participation.services.sessions import end_all_login_sessions
 from participation.models import ApiToken, LiaisonPoint, LoginAttempt, Role, User
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
+MAX_NAME_LENGTH = 100
+MAX_DEPUTY_FIELD_LENGTH = {"deputy_number": 50, "delegation": 100, "professional_group": 100}
+# Live tokens per account: enough for a few integrations, few enough that a leaked
+# session cannot mint an unbounded number of credentials.
+MAX_LIVE_TOKENS = 20
 TOKEN_PREFIX = "lpp_"
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+# Passwords long enough to pass the length rule that are still the first ones an attacker
+# tries. Not a substitute for a breach corpus, just the obvious ones.
+_COMMON_PASSWORDS = frozenset({
+    "1234567890", "12345678910", "0123456789", "9876543210", "1234512345", "1122334455",
+    "password123", "password1234", "passw0rd123", "qwertyuiop", "1qaz2wsx3edc", "qwerty1234",
+    "asdfghjkl;", "zxcvbnm123", "abcd123456", "abc1234567", "a123456789", "woaini1314",
+    "iloveyou123", "admin12345", "administrator", "welcome123", "changeme123", "letmein123",
+})
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed password checks an account and an address may make in a window."""
+
+    max_per_account: int
+    max_per_ip: int
+    window: timedelta
+
+    @classmethod
+    def from_config(cls, config) -> "LoginLimits":
+        return cls(
+            max_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
+            window=timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+        )
 
 
 @functools.cache
@@ -38,11 +71,71 @@ def _field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, fields={field: [message]})
 
 
-def check_password_strength(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def _clean(value: str | None, limit: int) -> str:
+    return (value or "").strip()[:limit]
+
+
+def check_password_strength(password: str, *, email: str | None = None) -> None:
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise _field_error("password", _("密码至少 %(n)d 位。", n=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
         raise _field_error("password", _("密码不能超过 %(n)d 位。", n=MAX_PASSWORD_LENGTH))
+    lowered = password.lower()
+    if len(set(password)) < 4 or lowered in _COMMON_PASSWORDS:
+        raise _field_error("password", _("密码太容易被猜到，请换一个更复杂的密码。"))
+    if email:
+        local_part = normalize_email(email).split("@")[0]
+        if lowered == normalize_email(email) or (len(local_part) >= 4 and local_part in lowered):
+            raise _field_error("password", _("密码不能包含邮箱地址。"))
+
+
+def _check_display_name(display_name: str | None) -> str:
+    name = (display_name or "").strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise _field_error("display_name", _("姓名不能超过 %(n)d 个字。", n=MAX_NAME_LENGTH))
+    return name
+
+
+def _check_deputy_fields(deputy_number, delegation, professional_group, *, excluding_id: int | None = None):
+    values = {
+        "deputy_number": (deputy_number or "").strip(),
+        "delegation": (delegation or "").strip(),
+        "professional_group": (professional_group or "").strip(),
+    }
+    if not values["deputy_number"]:
+        raise _field_error("deputy_number", _("人大代表必须填写代表证号。"))
+    if not values["delegation"]:
+        raise _field_error("delegation", _("人大代表必须填写所属代表团。"))
+    for field, limit in MAX_DEPUTY_FIELD_LENGTH.items():
+        if len(values[field]) > limit:
+            raise _field_error(field, _("不能超过 %(n)d 个字。", n=limit))
+    existing = db.session.scalar(select(User.id).where(User.deputy_number == values["deputy_number"]))
+    if existing is not None and existing != excluding_id:
+        raise _field_error("deputy_number", _("该代表证号已被使用。"))
+    return values["deputy_number"], values["delegation"], values["professional_group"] or None
+
+
+def _check_new_liaison_point(point: LiaisonPoint | None, *, current_id: int | None = None) -> LiaisonPoint:
+    if point is None:
+        raise _field_error("liaison_point", _("联系点信息员必须绑定一个基层立法联系点。"))
+    if not point.is_active and point.id != current_id:
+        raise _field_error("liaison_point", _("联系点“%(name)s”已停用，不能再添加信息员。", name=point.name))
+    return point
+
+
+def _flush_account(user: User) -> None:
+    try:
+        # A savepoint, so that losing a race on a unique column is a field error and not
+        # a broken session.
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        if user.deputy_number and db.session.scalar(
+            select(User.id).where(User.deputy_number == user.deputy_number, User.id != user.id)
+        ) is not None:
+            raise _field_error("deputy_number", _("该代表证号已被使用。")) from exc
+        raise _field_error("email", _("该邮箱已注册。")) from exc
 
 
 def create_user(
@@ -50,42 +143,36 @@ def create_user(
     liaison_point: LiaisonPoint | None = None, deputy_number: str | None = None,
     delegation: str | None = None, professional_group: str | None = None,
 ) -> User:
-    """Create an account of any role, checking what each role requires."""
+    """Create an account of any role, checking what each role requires: a deputy has a
+    unique deputy number and a delegation; an operator is bound to one active liaison
+    point; nobody else carries either."""
+    role = Role(role)
     email = normalize_email(email)
     if not _EMAIL_RE.match(email) or len(email) > 254:
         raise _field_error("email", _("请输入有效的电子邮箱地址。"))
-    check_password_strength(password)
-    deputy_number = (deputy_number or "").strip() or None
-    if role == Role.OPERATOR and liaison_point is None:
-        raise _field_error("liaison_point", _("联系点信息员必须绑定一个基层立法联系点。"))
-    if role != Role.OPERATOR and liaison_point is not None:
-        raise _field_error("liaison_point", _("只有联系点信息员可以绑定联系点。"))
-    if role == Role.DEPUTY and not deputy_number:
-        raise _field_error("deputy_number", _("人大代表必须填写代表证号。"))
-    if role == Role.DEPUTY and not (delegation or "").strip():
-        raise _field_error("delegation", _("人大代表必须填写所属代表团。"))
-    if role != Role.DEPUTY and (deputy_number or delegation or professional_group):
-        raise _field_error("deputy_number", _("只有人大代表可以填写代表信息。"))
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise _field_error("email", _("该邮箱已注册。"))
-    if deputy_number and db.session.scalar(select(User.id).where(User.deputy_number == deputy_number)):
-        raise _field_error("deputy_number", _("该代表证号已被使用。"))
+    check_password_strength(password, email=email)
+    display_name = _check_display_name(display_name)
+    if role == Role.OPERATOR:
+        _check_new_liaison_point(liaison_point)
+    elif liaison_point is not None:
+        raise _field_error("liaison_point", _("只有联系点信息员可以绑定联系点。"))
+    if role == Role.DEPUTY:
+        deputy_number, delegation, professional_group = _check_deputy_fields(
+            deputy_number, delegation, professional_group)
+    elif (deputy_number or "").strip() or (delegation or "").strip() or (professional_group or "").strip():
+        raise _field_error("deputy_number", _("只有人大代表可以填写代表信息。"))
+    else:
+        deputy_number = delegation = professional_group = None
     user = User(
         email=email, password_hash=generate_password_hash(password), role=role.value,
-        display_name=(display_name or "").strip()[:100], session_nonce=secrets.token_hex(16),
+        display_name=display_name, session_nonce=secrets.token_hex(16),
         liaison_point_id=liaison_point.id if liaison_point else None,
-        deputy_number=deputy_number,
-        delegation=(delegation or "").strip() or None if role == Role.DEPUTY else None,
-        professional_group=(professional_group or "").strip() or None if role == Role.DEPUTY else None,
+        deputy_number=deputy_number, delegation=delegation, professional_group=professional_group,
     )
     db.session.add(user)
-    try:
-        # A savepoint, so that losing a race on the unique e-mail is a field error and
-        # not a broken session.
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise _field_error("email", _("该邮箱已注册。")) from exc
+    _flush_account(user)
     return user
 
 
@@ -93,79 +180,158 @@ def register_citizen(*, email: str, password: str, display_name: str = "") -> Us
     return create_user(email=email, password=password, role=Role.CITIZEN, display_name=display_name)
 
 
+def update_user_details(
+    user: User, *, display_name: str, deputy_number: str | None = None, delegation: str | None = None,
+    professional_group: str | None = None, liaison_point: LiaisonPoint | None = None,
+) -> User:
+    """Edit what an administrator may change about an account: the name, a deputy's
+    deputy number, delegation and professional group, an operator's liaison point. The
+    role-specific arguments are ignored for other roles."""
+    user.display_name = _check_display_name(display_name)
+    if user.role == Role.DEPUTY.value:
+        user.deputy_number, user.delegation, user.professional_group = _check_deputy_fields(
+            deputy_number, delegation, professional_group, excluding_id=user.id)
+    if user.role == Role.OPERATOR.value:
+        point = _check_new_liaison_point(liaison_point, current_id=user.liaison_point_id)
+        user.liaison_point_id = point.id
+        user.liaison_point = point
+    _flush_account(user)
+    return user
+
+
 def set_password(user: User, password: str) -> None:
-    check_password_strength(password)
+    """Replace the password and end every session of the account (the caller signs the
+    current session in again when the user changed their own password)."""
+    check_password_strength(password, email=user.email)
     user.password_hash = generate_password_hash(password)
-    user.session_nonce = secrets.token_hex(16)  # signs out every other session
+    user.session_nonce = secrets.token_hex(16)
+    end_all_login_sessions(user)
     db.session.flush()
 
 
-def set_enabled(user: User, enabled: bool, *, changed_by: User, now: datetime) -> None:
+def change_password(user: User, *, current_password: str, new_password: str, ip: str, now: datetime,
+                    limits: LoginLimits) -> None:
+    """The user's own password change. The current password is required, and wrong
+    guesses count as failed sign-ins, so a borrowed session cannot be used to find the
+    password by trial."""
+    key = _account_key(user.email)
+    _check_throttle(key, ip, now, limits)
+    if not check_password_hash(user.password_hash, current_password or ""):
+        _record_failure(key, ip, now)
+        raise _field_error("current_password", _("当前密码不正确。"))
+    if current_password == new_password:
+        raise _field_error("password", _("新密码不能与当前密码相同。"))
+    set_password(user, new_password)
+
+
+def set_enabled(user: User, enabled: bool, *, changed_by: User | None, now: datetime) -> None:
     """Disable or re-enable an account. Disabling ends its sessions and revokes its
-    tokens (re-enabling does not bring the tokens back)."""
+    tokens (re-enabling does not bring the tokens back). ``changed_by`` is None for the
+    command line."""
+    if not enabled and changed_by is not None and changed_by.id == user.id:
+        raise Forbidden(_("不能停用自己的账户。"))
     user.is_enabled = enabled
     if not enabled:
         user.session_nonce = secrets.token_hex(16)
-        live = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        for token in db.session.scalars(live):
-            revoke_api_token(token, revoked_by=changed_by, now=now)
+        end_all_login_sessions(user)
+        revoke_all_tokens(user, revoked_by=changed_by, now=now)
     db.session.flush()
 
 
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+# --- sign-in throttling -------------------------------------------------------------
+
 def _account_key(email: str) -> str:
     return hashlib.sha256(normalize_email(email).encode("utf-8")).hexdigest()
+
+
+def _check_throttle(key: str, ip: str, now: datetime, limits: LoginLimits) -> None:
+    since = now - limits.window
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
+    account_failures = db.session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.account_key == key, LoginAttempt.at >= since)
+    )
+    ip_failures = db.session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip[:64], LoginAttempt.at >= since)
+    )
+    if account_failures >= limits.max_per_account or ip_failures >= limits.max_per_ip:
+        minutes = max(1, int(limits.window.total_seconds() // 60))
+        raise Throttled(_("登录失败次数过多，请 %(m)d 分钟后再试。", m=minutes))
+
+
+def _record_failure(key: str, ip: str, now: datetime) -> None:
+    db.session.add(LoginAttempt(account_key=key, ip=ip[:64], at=now))
+    db.session.flush()
 
 
 def authenticate(*, email: str, password: str, ip: str, now: datetime, max_per_account: int,
                  max_per_ip: int, window: timedelta) -> User | None:
     """Check credentials, throttling failures per account and per address.
 
-    Unknown accounts and wrong passwords give the same answer (None) after the same
-    amount of hashing work, and are throttled alike. A throttled attempt raises
-    ``Throttled`` without checking the password at all.
+    Unknown accounts, wrong passwords and disabled accounts give the same answer (None)
+    after the same amount of hashing work, and are throttled alike. A throttled attempt
+    raises ``Throttled`` without checking the password at all.
     """
     key = _account_key(email)
-    since = now - window
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
-    account_failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.account_key == key, LoginAttempt.at >= since)
-    )
-    ip_failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.at >= since)
-    )
-    if account_failures >= max_per_account or ip_failures >= max_per_ip:
-        raise Throttled(_("登录失败次数过多，请 %(m)d 分钟后再试。", m=int(window.total_seconds() // 60)))
-
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    _check_throttle(key, ip, now, LoginLimits(max_per_account, max_per_ip, window))
+    user = find_user_by_email(email)
     password_ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user is not None and password_ok and user.is_enabled:
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.account_key == key))
         user.last_login_at = now
         db.session.flush()
         return user
-    db.session.add(LoginAttempt(account_key=key, ip=ip[:64], at=now))
-    db.session.flush()
+    _record_failure(key, ip, now)
     return None
 
+
+# --- API tokens ---------------------------------------------------------------------
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def live_token_count(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
+
+
 def issue_api_token(user: User, *, name: str = "") -> tuple[ApiToken, str]:
     """Create a token; returns the row and the secret, which is never stored."""
+    if not user.is_enabled:
+        raise ValidationFailed(_("账户已停用，不能签发令牌。"))
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise _field_error("name", _("令牌名称不能超过 %(n)d 个字。", n=100))
+    if live_token_count(user) >= MAX_LIVE_TOKENS:
+        raise _field_error("name", _("有效令牌已达 %(n)d 个，请先撤销不用的令牌。", n=MAX_LIVE_TOKENS))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, token_digest=_digest(secret), prefix=secret[:12], name=(name or "").strip()[:100])
+    token = ApiToken(user_id=user.id, token_digest=_digest(secret), prefix=secret[:12], name=name)
     db.session.add(token)
     db.session.flush()
     return token, secret
 
 
-def revoke_api_token(token: ApiToken, *, revoked_by: User, now: datetime) -> None:
+def revoke_api_token(token: ApiToken, *, revoked_by: User | None, now: datetime) -> None:
+    """Revoke one token (idempotent). ``revoked_by`` is None for the command line."""
     if token.revoked_at is None:
         token.revoked_at = now
-        token.revoked_by_id = revoked_by.id
+        token.revoked_by_id = revoked_by.id if revoked_by is not None else None
         db.session.flush()
+
+
+def revoke_all_tokens(user: User, *, revoked_by: User | None, now: datetime) -> int:
+    """Revoke every live token of an account; returns how many were live."""
+    live = list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ))
+    for token in live:
+        revoke_api_token(token, revoked_by=revoked_by, now=now)
+    return len(live)
 
 
 def find_token(secret: str) -> ApiToken | None:
@@ -179,3 +345,31 @@ def find_token(secret: str) -> ApiToken | None:
     if token.revoked_at is not None or not token.user.is_enabled:
         return None
     return token
+
+
+# --- read helpers for the account pages and the command line ------------------------
+
+def accounts_query(*, role: str | None = None, search: str = "", enabled: bool | None = None):
+    """Accounts filtered by role, status and a search on e-mail or name; newest first."""
+    stmt = select(User)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if enabled is not None:
+        stmt = stmt.where(User.is_enabled.is_(enabled))
+    search = (search or "").strip().lower()
+    if search:
+        stmt = stmt.where(or_(
+            func.lower(User.email).contains(search, autoescape=True),
+            func.lower(User.display_name).contains(search, autoescape=True),
+            func.lower(func.coalesce(User.deputy_number, "")).contains(search, autoescape=True),
+        ))
+    return stmt.order_by(User.created_at.desc(), User.id.desc())
+
+
+def tokens_query(user: User):
+    """An account's tokens, live ones first, newest first."""
+    return (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id)
+        .order_by(case((ApiToken.revoked_at.is_(None), 0), else_=1), ApiToken.created_at.desc(), ApiToken.id.desc())
+    )

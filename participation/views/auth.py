@@ -12,18 +12,41 @@ from participation.errors import Throttled, ValidationFailed
 from participation.extensions import db, limiter
 from participation.forms.auth import LoginForm, RegisterForm
 from participation.services import accounts
+from participation.services import sessions as login_sessions
 from participation.views import apply_field_errors, client_ip, safe_next_url
 
 bp = Blueprint("auth", __name__)
 
 
-def _start_session(user, remember: bool) -> None:
-    # A fresh session at every sign-in (no fixation): keep only the language choice.
+LOGIN_SESSION_KEY = "login_session"
+
+
+def _fresh_session() -> None:
+    # A new session at every sign-in and sign-out (no fixation): keep only the language.
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
-    login_user(user, remember=remember)
+
+
+def sign_in(user, *, remember: bool) -> None:
+    """Start a recorded login session for ``user`` in a fresh cookie session. "Remember
+    me" makes the cookie outlive the browser (LOGIN_REMEMBER_DAYS) instead of ending
+    with it (and LOGIN_SESSION_HOURS on the server). The caller commits."""
+    _fresh_session()
+    config = current_app.config
+    lifetime = (timedelta(days=config["LOGIN_REMEMBER_DAYS"]) if remember
+                else timedelta(hours=config["LOGIN_SESSION_HOURS"]))
+    session[LOGIN_SESSION_KEY] = login_sessions.start_login_session(
+        user, lifetime=lifetime, ip=client_ip(), user_agent=request.user_agent.string, now=clock.now(),
+    )
+    session.permanent = remember
+    # Flask-Login's own remember cookie is not used: it could not be revoked.
+    login_user(user, remember=False)
+
+
+def current_login_session_secret() -> str | None:
+    return session.get(LOGIN_SESSION_KEY)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -45,11 +68,12 @@ def login():
             db.session.commit()
             flash(exc.message, "error")
             return render_template("auth/login.html", form=form), 429
-        db.session.commit()
         if user is None:
+            db.session.commit()  # the failed attempt counts towards the throttle
             flash(_("邮箱或密码不正确。"), "error")
             return render_template("auth/login.html", form=form), 200
-        _start_session(user, remember=bool(form.remember.data))
+        sign_in(user, remember=bool(form.remember.data))
+        db.session.commit()
         flash(_("已登录。"), "success")
         return redirect(safe_next_url(request.args.get("next"), url_for("public.home")))
     return render_template("auth/login.html", form=form)
@@ -57,11 +81,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    login_sessions.end_login_session(current_login_session_secret())
+    db.session.commit()
     logout_user()
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    _fresh_session()
     flash(_("已退出登录。"), "success")
     return redirect(url_for("public.home"))
 
@@ -82,8 +105,8 @@ def register():
             if not apply_field_errors(form, exc):
                 flash(exc.message, "error")
             return render_template("auth/register.html", form=form), 422
+        sign_in(user, remember=False)
         db.session.commit()
-        _start_session(user, remember=False)
         flash(_("注册成功，欢迎参与立法。"), "success")
         return redirect(url_for("public.home"))
     return render_template("auth/register.html", form=form), (422 if form.errors else 200)

@@ -1,22 +1,128 @@
-"""Public reading pages."""
+"""Public reading pages: home, the list of drafts and the draft itself."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_login import current_user
 
+from participation import clock, policies, queries
+from participation.models import Draft, DraftStatus
+from participation.timeutil import time_left
 from participation.views import safe_next_url
 from participation.web import SUPPORTED_LOCALES
 
 bp = Blueprint("public", __name__)
 
+DRAFTS_PER_PAGE = 20
+HOME_OPEN_LIMIT = 10
+HOME_UPCOMING_LIMIT = 5
+HOME_CLOSED_LIMIT = 5
+PUBLIC_STATUSES = ("open", "scheduled", "closed", "feedback")
+
 
 @bp.route("/")
 def home():
-    return render_template("public/home.html")
+    now = clock.now()
+    open_drafts = queries.open_drafts(now, limit=HOME_OPEN_LIMIT + 1)
+    return render_template(
+        "public/home.html",
+        open_drafts=[(draft, time_left(draft.closes_at, now)) for draft in open_drafts[:HOME_OPEN_LIMIT]],
+        more_open=len(open_drafts) > HOME_OPEN_LIMIT,
+        upcoming=queries.upcoming_drafts(now, limit=HOME_UPCOMING_LIMIT),
+        closed=[(draft, draft.status_at(now).value) for draft in queries.recently_closed_drafts(now, HOME_CLOSED_LIMIT)],
+    )
 
 
 @bp.route("/drafts")
 def drafts():
-    return render_template("public/home.html")
+    status = request.args.get("status")
+    if status not in PUBLIC_STATUSES:
+        status = None
+    now = clock.now()
+    page = queries.drafts_page(status, now, include_unpublished=False,
+                               page=request.args.get("page", 1, type=int) or 1, per_page=DRAFTS_PER_PAGE)
+    rows = [(draft, draft.status_at(now).value, time_left(draft.closes_at, now)) for draft in page.items]
+    return render_template("public/drafts.html", page=page, rows=rows, status=status, statuses=PUBLIC_STATUSES)
+
+
+def _load_visible(draft_id: int) -> Draft:
+    """The draft if this visitor may read it. An unpublished draft is a 404 (not a 403)
+    for everyone but staff: its existence is not public."""
+    draft = queries.get_draft(draft_id)
+    if draft is None or draft.current_version is None:
+        abort(404)
+    if not policies.can_view_draft(current_user, draft, clock.now()):
+        abort(404)
+    return draft
+
+
+def _toc_hrefs(draft: Draft, outline: queries.DraftOutline, page: queries.TextPage | None) -> dict[str, str]:
+    """The link of every table-of-contents entry: a fragment on this page, or the page
+    of the division holding it."""
+    hrefs = {}
+    for top in outline.toc:
+        for node in top.walk():
+            target = outline.page_for_position(node.position)
+            if target is None or target is page:
+                hrefs[node.key] = f"#{node.key}"
+            else:
+                hrefs[node.key] = url_for("public.draft_part", draft_id=draft.id, key=target.key) + f"#{node.key}"
+    return hrefs
+
+
+def _render_draft(draft: Draft, page_key: str | None = None):
+    now = clock.now()
+    version = draft.current_version
+    outline = queries.draft_outline(version.id)
+    page = None
+    if outline.is_paged:
+        page = outline.page(page_key) if page_key else outline.pages[0]
+        if page is None:
+            abort(404)
+        nodes = queries.provision_tree(version.id, page.start, page.end)
+    else:
+        nodes = queries.provision_tree(version.id)
+    status = draft.status_at(now)
+    return render_template(
+        "public/draft.html",
+        draft=draft, version=version, status=status.value, time_left=time_left(draft.closes_at, now),
+        is_preview=status == DraftStatus.DRAFT, outline=outline, page=page,
+        neighbours=outline.neighbours(page) if page else (None, None),
+        toc_hrefs=_toc_hrefs(draft, outline, page), nodes=nodes,
+        can_manage=policies.can_manage_drafts(current_user),
+    )
+
+
+@bp.route("/drafts/<int:draft_id>")
+def draft(draft_id: int):
+    return _render_draft(_load_visible(draft_id))
+
+
+@bp.route("/drafts/<int:draft_id>/part/<key>")
+def draft_part(draft_id: int, key: str):
+    """One top-level division of a large draft."""
+    draft = _load_visible(draft_id)
+    outline = queries.draft_outline(draft.current_version.id)
+    if not outline.is_paged:
+        # A small draft is one page; keep old or guessed links working.
+        if queries.find_provision(draft.current_version.id, key) is None:
+            abort(404)
+        return redirect(url_for("public.draft", draft_id=draft.id, _anchor=key))
+    return _render_draft(draft, key)
+
+
+@bp.route("/drafts/<int:draft_id>/provisions/<key>")
+def provision(draft_id: int, key: str):
+    """A stable address for one provision: redirects to the page that shows it."""
+    draft = _load_visible(draft_id)
+    version = draft.current_version
+    row = queries.find_provision(version.id, key)
+    if row is None:
+        abort(404)
+    outline = queries.draft_outline(version.id)
+    page = outline.page_for_position(row.position)
+    if page is None:
+        return redirect(url_for("public.draft", draft_id=draft.id, _anchor=key))
+    return redirect(url_for("public.draft_part", draft_id=draft.id, key=page.key, _anchor=key))
 
 
 @bp.route("/language", methods=["POST"])
@@ -25,3 +131,9 @@ def set_language():
     if locale in SUPPORTED_LOCALES:
         session["locale"] = locale
     return redirect(safe_next_url(request.form.get("next"), url_for("public.home")))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    # Browsers and feed readers ask for /favicon.ico regardless of the <link rel=icon>.
+    return redirect(url_for("static", filename="favicon.svg"), 301)

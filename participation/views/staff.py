@@ -1,8 +1,330 @@
-from flask import Blueprint
+"""Staff pages for drafts: list, import, structure report, publish, extend, close, edit
+and delete."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from participation import clock, labels, policies, queries
+from participation.errors import Conflict, ServiceError, ValidationFailed
+from participation.extensions import db
+from participation.forms.drafts import (
+    DraftDetailsForm,
+    ExtendForm,
+    ImportDraftForm,
+    PublishForm,
+    ReplaceTextForm,
+)
+from participation.models import Draft, DraftStatus, Provision
+from participation.services import drafts as draft_service
+from participation.timeutil import add_days, local_to_utc, to_form_value
+from participation.views import apply_field_errors, require
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+DRAFTS_PER_PAGE = 20
+# A report with more issues than this is a text that needs fixing at the source; the
+# first ones say what is wrong, and the CLI `drafts report` prints all of them.
+MAX_ISSUES_SHOWN = 100
+MAX_UNPLACED_SHOWN = 100
+STAFF_STATUSES = ("draft", "scheduled", "open", "closed", "feedback")
+
+
+@bp.before_request
+def only_staff():
+    require(policies.can_manage_drafts(current_user))
+
+
+def _load(draft_id: int) -> Draft:
+    draft = queries.get_draft(draft_id)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _page_arg() -> int:
+    return request.args.get("page", 1, type=int) or 1
 
 
 @bp.route("/drafts")
 def drafts():
-    return ""
+    status = request.args.get("status")
+    if status not in STAFF_STATUSES:
+        status = None
+    now = clock.now()
+    page = queries.drafts_page(status, now, include_unpublished=True, page=_page_arg(), per_page=DRAFTS_PER_PAGE)
+    versions = {draft.id: draft.current_version for draft in page.items}
+    articles = queries.article_counts(v.id for v in versions.values() if v is not None)
+    rows = [
+        {
+            "draft": draft,
+            "status": draft.status_at(now).value,
+            "version": versions[draft.id],
+            "articles": articles.get(versions[draft.id].id, 0) if versions[draft.id] else 0,
+        }
+        for draft in page.items
+    ]
+    return render_template("staff/drafts.html", page=page, rows=rows, status=status, statuses=STAFF_STATUSES)
+
+
+def _uploaded(field) -> tuple[str | None, bytes | None]:
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", ""):
+        return None, None
+    return storage.filename, storage.read()
+
+
+@bp.route("/drafts/import", methods=["GET", "POST"])
+def import_draft():
+    form = ImportDraftForm()
+    if request.method == "GET":
+        form.issuing_body.data = current_app.config["DEFAULT_ISSUING_BODY"]
+    if form.validate_on_submit():
+        filename, data = _uploaded(form.file)
+        try:
+            document, source_format, source_filename, raw = draft_service.parse_source(
+                filename=filename, data=data, text=form.text.data,
+            )
+            draft = draft_service.import_draft(
+                title=form.title.data, document=document, source_format=source_format,
+                source_filename=source_filename, source_bytes=raw, created_by=current_user,
+                issuing_body=form.issuing_body.data, summary=form.summary.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            if not apply_field_errors(form, exc):
+                flash(exc.message, "error")
+            return render_template("staff/import.html", form=form), 422
+        db.session.commit()
+        version = draft.current_version
+        if version.error_count:
+            flash(_("已导入，但结构检查发现 %(n)d 个错误：请修正原文后重新导入，改正前不能发布。",
+                    n=version.error_count), "warning")
+        else:
+            flash(_("已导入。请核对下面的结构报告，确认无误后发布。"), "success")
+        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+    return render_template("staff/import.html", form=form), (422 if form.errors else 200)
+
+
+def _issue_targets(draft: Draft, outline: queries.DraftOutline, issues: list[dict]) -> dict[str, str]:
+    """Where each issue's key is shown in the report tree (URL with fragment)."""
+    keys = {issue["key"] for issue in issues if issue.get("key")}
+    if not keys:
+        return {}
+    positions = dict(db.session.execute(
+        select(Provision.key, Provision.position)
+        .where(Provision.version_id == draft.current_version.id, Provision.key.in_(keys))
+    ).all())
+    targets = {}
+    for key, position in positions.items():
+        page = outline.page_for_position(position)
+        base = url_for("staff.draft", draft_id=draft.id, division=page.key if page else None)
+        targets[key] = f"{base}#tree-{key}"
+    return targets
+
+
+def _open_keys(nodes, issue_keys: set[str]) -> set[str]:
+    """Keys of the nodes whose subtree holds an issue: their <details> start open."""
+    opened: set[str] = set()
+
+    def visit(node) -> bool:
+        found = node.key in issue_keys
+        for child in node.children:
+            found = visit(child) or found
+        if found:
+            opened.add(node.key)
+        return found
+
+    for node in nodes:
+        visit(node)
+    return opened
+
+
+def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend_form=None,
+                   status_code: int = 200):
+    now = clock.now()
+    version = draft.current_version
+    if version is None:
+        abort(404)
+    outline = queries.draft_outline(version.id)
+    page = None
+    if outline.is_paged:
+        page = outline.page(request.args.get("division", "")) or outline.pages[0]
+        nodes = queries.provision_tree(version.id, page.start, page.end)
+    else:
+        nodes = queries.provision_tree(version.id)
+    issues = list(version.issues)
+    issue_keys = {issue["key"] for issue in issues if issue.get("key")}
+    status = draft.status_at(now)
+
+    if publish_form is None:
+        publish_form = PublishForm(formdata=None)
+    if extend_form is None:
+        extend_form = ExtendForm(formdata=None)
+        if draft.closes_at is not None:
+            extend_form.closes_at.data = to_form_value(max(draft.closes_at, now) + timedelta(days=7))
+    return render_template(
+        "staff/report.html",
+        draft=draft, version=version, status=status.value, outline=outline, page=page, nodes=nodes,
+        neighbours=outline.neighbours(page) if page else (None, None),
+        issues=issues[:MAX_ISSUES_SHOWN], hidden_issues=max(len(issues) - MAX_ISSUES_SHOWN, 0),
+        issue_targets=_issue_targets(draft, outline, issues[:MAX_ISSUES_SHOWN]),
+        open_keys=_open_keys(nodes, issue_keys), issue_keys=issue_keys,
+        unplaced=version.unplaced[:MAX_UNPLACED_SHOWN],
+        hidden_unplaced=max(len(version.unplaced) - MAX_UNPLACED_SHOWN, 0),
+        replace_form=replace_form or ReplaceTextForm(formdata=None),
+        publish_form=publish_form, extend_form=extend_form,
+        can_replace=draft.published_at is None,
+        can_publish=draft.published_at is None and version.error_count == 0,
+        can_extend=status in (DraftStatus.SCHEDULED, DraftStatus.OPEN, DraftStatus.CLOSED),
+        can_close=status in (DraftStatus.SCHEDULED, DraftStatus.OPEN),
+        can_delete=draft.published_at is None,
+        reading_label=labels.label(labels.READING, version.reading),
+        timezone=current_app.config["TIMEZONE"],
+    ), status_code
+
+
+@bp.route("/drafts/<int:draft_id>")
+def draft(draft_id: int):
+    return _render_report(_load(draft_id))
+
+
+@bp.route("/drafts/<int:draft_id>/text", methods=["POST"])
+def replace_text(draft_id: int):
+    draft = _load(draft_id)
+    form = ReplaceTextForm()
+    if not form.validate_on_submit():
+        return _render_report(draft, replace_form=form, status_code=422)
+    filename, data = _uploaded(form.file)
+    try:
+        document, source_format, source_filename, raw = draft_service.parse_source(
+            filename=filename, data=data, text=form.text.data,
+        )
+        version = draft_service.replace_draft_text(
+            draft, document=document, source_format=source_format, source_filename=source_filename,
+            source_bytes=raw, replaced_by=current_user,
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if not apply_field_errors(form, exc):
+            flash(exc.message, "error")
+        return _render_report(draft, replace_form=form, status_code=422)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+    db.session.commit()
+    if version.error_count:
+        flash(_("已重新导入，结构检查仍有 %(n)d 个错误。", n=version.error_count), "warning")
+    else:
+        flash(_("已重新导入，结构检查没有发现错误。"), "success")
+    return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+
+
+@bp.route("/drafts/<int:draft_id>/publish", methods=["POST"])
+def publish(draft_id: int):
+    draft = _load(draft_id)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _render_report(draft, publish_form=form, status_code=422)
+    now = clock.now()
+    opens_at = local_to_utc(form.opens_at.data) if form.opens_at.data else now
+    if form.closes_at.data:
+        closes_at = local_to_utc(form.closes_at.data)
+    elif form.days.data:
+        closes_at = add_days(max(opens_at, now), form.days.data)
+    else:
+        form.days.errors = [_("请填写征求意见天数或截止时间。")]
+        return _render_report(draft, publish_form=form, status_code=422)
+    try:
+        draft_service.publish_draft(draft, opens_at=opens_at, closes_at=closes_at, now=now)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if not apply_field_errors(form, exc):
+            flash(exc.message, "error")
+        return _render_report(draft, publish_form=form, status_code=422)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+    db.session.commit()
+    if draft.status_at(now) == DraftStatus.OPEN:
+        flash(_("草案已发布，征求意见已开始。"), "success")
+    else:
+        flash(_("草案已发布，将在设定的开始时间开始征求意见。"), "success")
+    return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+
+
+@bp.route("/drafts/<int:draft_id>/extend", methods=["POST"])
+def extend(draft_id: int):
+    draft = _load(draft_id)
+    form = ExtendForm()
+    if not form.validate_on_submit():
+        return _render_report(draft, extend_form=form, status_code=422)
+    try:
+        draft_service.extend_draft(draft, closes_at=local_to_utc(form.closes_at.data), now=clock.now())
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if not apply_field_errors(form, exc):
+            flash(exc.message, "error")
+        return _render_report(draft, extend_form=form, status_code=422)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+    db.session.commit()
+    flash(_("截止时间已延长。"), "success")
+    return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+
+
+@bp.route("/drafts/<int:draft_id>/close", methods=["POST"])
+def close(draft_id: int):
+    draft = _load(draft_id)
+    try:
+        draft_service.close_draft(draft, now=clock.now())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+    db.session.commit()
+    flash(_("征求意见已截止。"), "success")
+    return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+
+
+@bp.route("/drafts/<int:draft_id>/edit", methods=["GET", "POST"])
+def edit(draft_id: int):
+    draft = _load(draft_id)
+    form = DraftDetailsForm(obj=draft)
+    if form.validate_on_submit():
+        try:
+            draft_service.update_draft_details(
+                draft, title=form.title.data, issuing_body=form.issuing_body.data, summary=form.summary.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            if not apply_field_errors(form, exc):
+                flash(exc.message, "error")
+            return render_template("staff/edit.html", draft=draft, form=form), 422
+        db.session.commit()
+        flash(_("草案信息已保存。"), "success")
+        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+    return render_template("staff/edit.html", draft=draft, form=form), (422 if form.errors else 200)
+
+
+@bp.route("/drafts/<int:draft_id>/delete", methods=["POST"])
+def delete(draft_id: int):
+    draft = _load(draft_id)
+    title = draft.title
+    try:
+        draft_service.delete_unpublished_draft(draft)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("staff.draft", draft_id=draft_id), 303)
+    db.session.commit()
+    flash(_("已删除草案《%(title)s》。", title=title), "success")
+    return redirect(url_for("staff.drafts"), 303)

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from participation.database import UTCDateTime, utcnow
+from participation.extensions import db
+
+
+class Stance(str, enum.Enum):
+    """态度."""
+
+    SUPPORT = "support"  # 赞成
+    OPPOSE = "oppose"    # 反对
+    AMEND = "amend"      # 修改
+    ADD = "add"          # 新增
+    DELETE = "delete"    # 删除
+    OTHER = "other"      # 其他
+
+
+class SubmitterCategory(str, enum.Enum):
+    """Who raised the opinion (提出人类别). The first five are the categories of the
+    submission form; liaison-point batches name their speakers with the others too."""
+
+    CITIZEN = "citizen"              # 公民 / 居民
+    DEPUTY = "deputy"                # 人大代表
+    LIAISON_POINT = "liaison_point"  # 基层立法联系点
+    ORGANISATION = "organisation"    # 单位
+    EXPERT = "expert"                # 专家
+    ENTERPRISE = "enterprise"        # 企业
+    LAWYER = "lawyer"                # 律师
+    OTHER = "other"                  # 其他
+
+
+class ModerationState(str, enum.Enum):
+    PENDING = "pending"      # 待审核 (pre-moderated drafts)
+    PUBLISHED = "published"  # 已公开
+    HIDDEN = "hidden"        # 已屏蔽 (kept, counted as hidden, never silently removed)
+
+
+class ModerationMode(str, enum.Enum):
+    POST = "post"  # published at once, staff may hide later
+    PRE = "pre"    # held until staff approve
+
+
+class Opinion(db.Model):
+    """意见建议: one opinion on one clause of one version, or on the draft as a whole
+    (``provision_id`` NULL)."""
+
+    __tablename__ = "opinions"
+    __table_args__ = (
+        # The tally and the clause pages read by draft and clause.
+        Index("ix_opinions_draft_provision", "draft_id", "provision_id", "moderation_state"),
+        Index("ix_opinions_draft_created", "draft_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id", ondelete="CASCADE"), index=True)
+    provision_id: Mapped[int | None] = mapped_column(ForeignKey("provisions.id", ondelete="CASCADE"), index=True)
+    # Denormalised so exports, search and the API name the clause without a join.
+    provision_key: Mapped[str | None] = mapped_column(String(80))
+
+    stance: Mapped[str] = mapped_column(String(12))
+    body: Mapped[str] = mapped_column(Text)
+    proposed_text: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    category: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    submitter_name: Mapped[str] = mapped_column(String(100), default="")
+    is_name_public: Mapped[bool] = mapped_column(default=False)
+    contact: Mapped[str] = mapped_column(String(200), default="")  # staff only, never public
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Identity used to count distinct submitters: "u:<user id>" for accounts; a value
+    # unique to the opinion for anonymous ones.
+    submitter_key: Mapped[str] = mapped_column(String(120))
+    delegation: Mapped[str | None] = mapped_column(String(100))  # 代表团 of a deputy, at the time
+    liaison_point_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_points.id"), index=True)
+    represented_count: Mapped[int] = mapped_column(default=1)  # 代表人数 (batches)
+
+    moderation_state: Mapped[str] = mapped_column(String(12), default=ModerationState.PUBLISHED.value)
+    hidden_reason: Mapped[str] = mapped_column(String(500), default="")
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
+    # One row per submission even when a form is posted twice or an API call retried:
+    # the form's one-time token or "api:<user>:<Idempotency-Key>".
+    submission_token: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    provision = relationship("Provision", lazy="raise")
+    author = relationship("User", foreign_keys=[author_id], lazy="raise")
+    liaison_point = relationship("LiaisonPoint", lazy="raise")

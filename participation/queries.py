@@ -1,0 +1,359 @@
+"""Read helpers: listings with pagination and the provision tree of a version.
+
+Everything a template needs is loaded here, so that templates never trigger lazy loads.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+
+from participation.extensions import db
+from participation.models import Draft, DraftVersion, Provision
+
+STRUCTURAL_KINDS = ("part", "subpart", "chapter", "section")
+# Above this many articles a draft is read one top-level division (编, or 章 without
+# 编) at a time: the Civil Code on one page would be megabytes of HTML.
+LARGE_DRAFT_ARTICLES = 200
+# A division with more articles than this is split into its sub-divisions, so that a
+# page stays a few hundred kilobytes at most.
+MAX_ARTICLES_PER_PAGE = 300
+# Articles outside any heading in a large draft are paged in runs of this many.
+LOOSE_ARTICLES_PER_PAGE = 100
+# Order of the kinds in structure reports (编/分编/章/节/条/款/项/目, then the rest).
+KIND_ORDER = ("part", "subpart", "chapter", "section", "article", "paragraph", "item", "subitem",
+              "preamble", "annex")
+
+
+@dataclass
+class ProvisionNode:
+    """A provision with its children, assembled in memory from one ordered query."""
+
+    row: Provision
+    children: list["ProvisionNode"] = field(default_factory=list)
+
+    def __getattr__(self, name):
+        # Templates read node.key, node.label … straight through to the row.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.row, name)
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    @property
+    def marker(self) -> str:
+        """How an item or sub-item is numbered in the text: （三）, 2. or 乙、."""
+        label = self.row.label
+        if self.row.kind == "item":
+            return label.removeprefix("第").removesuffix("项")
+        if self.row.kind == "subitem":
+            if label.startswith("第"):
+                return f"{self.row.number}."
+            return label.removesuffix("目") + "、"
+        return ""
+
+    def excerpt(self, limit: int = 40) -> str:
+        text = " ".join((self.row.heading or self.row.text or "").split())
+        if not text and self.children and self.row.kind == "article":
+            text = " ".join((self.children[0].row.text or "").split())
+        return text if len(text) <= limit else text[:limit] + "…"
+
+    def as_dict(self) -> dict:
+        """The API shape: {key, kind, label, heading, text, children}."""
+        return {
+            "key": self.row.key,
+            "kind": self.row.kind,
+            "label": self.row.label,
+            "heading": self.row.heading,
+            "text": self.row.text,
+            "children": [child.as_dict() for child in self.children],
+        }
+
+
+def _assemble(rows) -> list[ProvisionNode]:
+    """Nodes in document order; a row whose parent is not among ``rows`` is a root."""
+    nodes: dict[int, ProvisionNode] = {}
+    roots: list[ProvisionNode] = []
+    for row in rows:
+        node = ProvisionNode(row)
+        nodes[row.id] = node
+        parent = nodes.get(row.parent_id) if row.parent_id is not None else None
+        if parent is None:
+            roots.append(node)
+        else:
+            parent.children.append(node)
+    return roots
+
+
+def provision_rows(version_id: int, start: int | None = None, end: int | None = None) -> list[Provision]:
+    """Rows of a version in document order, optionally only positions [start, end)."""
+    query = select(Provision).where(Provision.version_id == version_id)
+    if start is not None:
+        query = query.where(Provision.position >= start)
+    if end is not None:
+        query = query.where(Provision.position < end)
+    return list(db.session.scalars(query.order_by(Provision.position)))
+
+
+def provision_tree(version_id: int, start: int | None = None, end: int | None = None) -> list[ProvisionNode]:
+    """Top-level nodes of a version in document order (of positions [start, end) when
+    given: a division and everything under it)."""
+    return _assemble(provision_rows(version_id, start, end))
+
+
+def find_provision(version_id: int, key: str) -> Provision | None:
+    return db.session.scalar(select(Provision).where(Provision.version_id == version_id, Provision.key == key))
+
+
+def kind_counts(version_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Provision.kind, func.count()).where(Provision.version_id == version_id).group_by(Provision.kind)
+    )
+    return {kind: count for kind, count in rows}
+
+
+def article_counts(version_ids) -> dict[int, int]:
+    """Number of articles per version, for listings."""
+    version_ids = list(version_ids)
+    if not version_ids:
+        return {}
+    rows = db.session.execute(
+        select(Provision.version_id, func.count())
+        .where(Provision.version_id.in_(version_ids), Provision.kind == "article")
+        .group_by(Provision.version_id)
+    )
+    return {version_id: count for version_id, count in rows}
+
+
+@dataclass
+class TextPage:
+    """One page of a large draft: a top-level division (or a run of loose articles, the
+    preamble, an annex) covering the positions [start, end). ``context`` names the
+    divisions it sits in when an oversized division was split (第三编 合同 for a
+    chapter of it)."""
+
+    key: str
+    label: str
+    heading: str
+    start: int
+    end: int | None
+    context: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        if self.heading and self.heading != self.label:
+            return f"{self.label}\u3000{self.heading}"
+        return self.label
+
+
+@dataclass
+class DraftOutline:
+    """What a reading page or report needs besides the text itself: counts by kind,
+    the 编/章/节 table of contents and, for large drafts, the division pages."""
+
+    counts: dict[str, int]
+    toc: list[ProvisionNode]
+    pages: list[TextPage]
+
+    @property
+    def is_paged(self) -> bool:
+        return bool(self.pages)
+
+    def page(self, key: str) -> TextPage | None:
+        return next((page for page in self.pages if page.key == key), None)
+
+    def page_for_position(self, position: int) -> TextPage | None:
+        if not self.pages:
+            return None
+        starts = [page.start for page in self.pages]
+        index = bisect.bisect_right(starts, position) - 1
+        return self.pages[max(index, 0)]
+
+    def neighbours(self, page: TextPage) -> tuple[TextPage | None, TextPage | None]:
+        index = self.pages.index(page)
+        previous = self.pages[index - 1] if index > 0 else None
+        following = self.pages[index + 1] if index + 1 < len(self.pages) else None
+        return previous, following
+
+    def counts_in_order(self) -> list[tuple[str, int]]:
+        return [(kind, self.counts.get(kind, 0)) for kind in KIND_ORDER
+                if kind in self.counts or kind in ("chapter", "article", "paragraph", "item")]
+
+
+def draft_outline(version_id: int) -> DraftOutline:
+    counts = kind_counts(version_id)
+    rows = list(db.session.scalars(
+        select(Provision)
+        .where(Provision.version_id == version_id,
+               or_(Provision.kind.in_(STRUCTURAL_KINDS), Provision.depth == 0))
+        .order_by(Provision.position)
+    ))
+    toc = _assemble([row for row in rows if row.kind in STRUCTURAL_KINDS or row.kind in ("preamble", "annex")])
+    pages: list[TextPage] = []
+    if counts.get("article", 0) > LARGE_DRAFT_ARTICLES:
+        article_positions = list(db.session.scalars(
+            select(Provision.position)
+            .where(Provision.version_id == version_id, Provision.kind == "article")
+            .order_by(Provision.position)
+        ))
+        pages = _division_pages(_assemble(rows), article_positions)
+    return DraftOutline(counts=counts, toc=toc, pages=pages)
+
+
+def _division_pages(top: list[ProvisionNode], article_positions: list[int]) -> list[TextPage]:
+    """Pages of a large draft: one per top-level division; a division with more than
+    ``MAX_ARTICLES_PER_PAGE`` articles is split into its sub-divisions (分编, then 章 …)
+    so that no page grows without bound (the Civil Code's book of contracts has 526
+    articles). Loose top-level articles are paged in runs."""
+
+    def articles_between(start: int, end: int | None) -> int:
+        high = bisect.bisect_left(article_positions, end) if end is not None else len(article_positions)
+        return high - bisect.bisect_left(article_positions, start)
+
+    pages: list[TextPage] = []
+
+    def add(node: ProvisionNode, start: int, end: int | None, context: list[str]) -> None:
+        subdivisions = [child for child in node.children if child.row.kind in STRUCTURAL_KINDS]
+        if not subdivisions or articles_between(start, end) <= MAX_ARTICLES_PER_PAGE:
+            pages.append(TextPage(key=node.row.key, label=node.row.label, heading=node.row.heading or "",
+                                  start=start, end=end, context=context))
+            return
+        inner = context + [_title(node.row)]
+        group: list[ProvisionNode] = []  # consecutive sub-divisions sharing a page
+        group_start = group_end = start
+
+        def flush():
+            if not group:
+                return
+            first, last = group[0].row, group[-1].row
+            if len(group) == 1:
+                label, heading = first.label, first.heading or ""
+            else:
+                label, heading = f"{first.label}至{last.label}", ""
+            pages.append(TextPage(key=first.key, label=label, heading=heading, start=group_start, end=group_end,
+                                  context=inner))
+            group.clear()
+
+        for index, child in enumerate(subdivisions):
+            # The first sub-division's page also shows the division's own heading and
+            # any articles that precede that sub-division.
+            child_start = start if index == 0 else child.row.position
+            child_end = subdivisions[index + 1].row.position if index + 1 < len(subdivisions) else end
+            if articles_between(child_start, child_end) > MAX_ARTICLES_PER_PAGE:
+                flush()
+                add(child, child_start, child_end, inner)
+                continue
+            if group and articles_between(group_start, child_end) > MAX_ARTICLES_PER_PAGE:
+                flush()
+            if not group:
+                group_start = child_start
+            group.append(child)
+            group_end = child_end
+        flush()
+
+    run: list[Provision] = []  # loose articles of the page being filled
+    for index, node in enumerate(top):
+        row = node.row
+        end = top[index + 1].row.position if index + 1 < len(top) else None
+        if row.kind == "article":
+            if run and len(run) < LOOSE_ARTICLES_PER_PAGE:
+                run.append(row)
+                pages[-1].label = f"{run[0].label}至{row.label}"
+                pages[-1].end = end
+                continue
+            run = [row]
+            pages.append(TextPage(key=row.key, label=row.label, heading="", start=row.position, end=end))
+            continue
+        run = []
+        add(node, row.position, end, [])
+    return pages
+
+
+def _title(row: Provision) -> str:
+    if row.heading and row.heading != row.label:
+        return f"{row.label}\u3000{row.heading}"
+    return row.label
+
+
+def published_drafts_query():
+    return select(Draft).where(Draft.published_at.is_not(None))
+
+
+def open_drafts(now: datetime, limit: int | None = None) -> list[Draft]:
+    """Drafts taking opinions now, soonest deadline first."""
+    query = (
+        published_drafts_query()
+        .where(Draft.opens_at <= now, Draft.closes_at > now, Draft.feedback_published_at.is_(None))
+        .order_by(Draft.closes_at, Draft.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def upcoming_drafts(now: datetime, limit: int | None = None) -> list[Draft]:
+    query = (
+        published_drafts_query()
+        .where(Draft.opens_at > now, Draft.feedback_published_at.is_(None))
+        .order_by(Draft.opens_at, Draft.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def recently_closed_drafts(now: datetime, limit: int = 10) -> list[Draft]:
+    return list(db.session.scalars(
+        published_drafts_query()
+        .where(or_(Draft.closes_at <= now, Draft.feedback_published_at.is_not(None)))
+        .order_by(Draft.closes_at.desc(), Draft.id.desc())
+        .limit(limit)
+    ))
+
+
+def drafts_with_status_query(status: str | None, now: datetime, *, include_unpublished: bool):
+    """A select of drafts filtered by a computed status (the same rules as
+    ``Draft.status_at``), newest first."""
+    query = select(Draft) if include_unpublished else published_drafts_query()
+    conditions = {
+        "draft": Draft.published_at.is_(None),
+        "scheduled": and_(Draft.published_at.is_not(None), Draft.feedback_published_at.is_(None), Draft.opens_at > now),
+        "open": and_(Draft.published_at.is_not(None), Draft.feedback_published_at.is_(None),
+                     Draft.opens_at <= now, Draft.closes_at > now),
+        "closed": and_(Draft.published_at.is_not(None), Draft.feedback_published_at.is_(None), Draft.closes_at <= now),
+        "feedback": Draft.feedback_published_at.is_not(None),
+    }
+    if status in conditions:
+        query = query.where(conditions[status])
+    return query.order_by(Draft.created_at.desc(), Draft.id.desc())
+
+
+# Integer primary keys are 32-bit on PostgreSQL: a larger id in a URL cannot exist, and
+# looking it up would be a database error rather than "not found".
+MAX_ID = 2**31 - 1
+# Beyond any real listing; keeps the OFFSET within what the database accepts.
+MAX_PAGE = 100_000
+
+
+def get_draft(draft_id: int) -> Draft | None:
+    if not 0 < draft_id <= MAX_ID:
+        return None
+    return db.session.get(Draft, draft_id)
+
+
+def drafts_page(status: str | None, now: datetime, *, include_unpublished: bool, page: int, per_page: int = 20):
+    """One page (Flask-SQLAlchemy ``Pagination``) of ``drafts_with_status_query``; a page
+    number past the end gives an empty page rather than a 404."""
+    query = drafts_with_status_query(status, now, include_unpublished=include_unpublished)
+    return db.paginate(query, page=min(max(page, 1), MAX_PAGE), per_page=per_page, error_out=False)
+
+
+def current_version(draft_id: int) -> DraftVersion | None:
+    return db.session.scalar(
+        select(DraftVersion).where(DraftVersion.draft_id == draft_id).order_by(DraftVersion.number.desc()).limit(1)
+    )
