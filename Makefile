@@ -38,7 +38,7 @@ extract-messages: $(VENV)/.installed
 
 run: install
 	$(BIN)/flask --app app db upgrade
-	$(BIN)/flask --app app demo load
+	PUBLIC_URL=http://$(HOST):$(PORT)/ $(BIN)/flask --app app demo load
 	@echo
 	@echo "  Serving on http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
 	@echo
@@ -55,7 +55,7 @@ test-postgres: install-dev
 
 demo: install
 	$(BIN)/flask --app app db upgrade
-	$(BIN)/flask --app app demo load
+	PUBLIC_URL=http://$(HOST):$(PORT)/ $(BIN)/flask --app app demo load
 
 bench: install-dev
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
