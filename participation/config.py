@@ -52,7 +52,7 @@ def config_from_env(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PREFERRED_LANGUAGE": os.environ.get("DEFAULT_LOCALE", "zh_CN"),
+        "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh_CN"),  # zh_CN or en
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, has_request_context, jsonify, make_response, render_template, request, session
+from flask import Flask, current_app, has_request_context, jsonify, make_response, render_template, request, session
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -31,12 +31,15 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def select_locale() -> str:
+    """The visitor's choice (the language switch in the footer), else the configured
+    default. Chinese-first: the browser's Accept-Language is deliberately not used."""
+    default = current_app.config.get("DEFAULT_LOCALE", "zh_CN")
+    if default not in SUPPORTED_LOCALES:
+        default = "zh_CN"
     if not has_request_context():
-        return "zh_CN"  # CLI commands and background work speak the default language
+        return default  # CLI commands and background work
     chosen = session.get("locale")
-    if chosen in SUPPORTED_LOCALES:
-        return chosen
-    return "zh_CN"
+    return chosen if chosen in SUPPORTED_LOCALES else default
 
 
 def is_api_request() -> bool:
