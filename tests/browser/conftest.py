@@ -36,9 +36,10 @@ def _server_env(instance: Path) -> dict:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """Base URL of a running server with the demo loaded."""
+    """Base URL of a running server with the demo loaded, shared by the browser tests of
+    a test process (starting one costs seconds); tests add their own data to it."""
     instance = tmp_path_factory.mktemp("browser-instance")
     env = _server_env(instance)
     flask = [str(BIN / "flask"), "--app", "app"]

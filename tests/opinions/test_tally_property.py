@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from participation.extensions import db
 from participation.models import Opinion, Provision
@@ -49,19 +50,24 @@ def brute_force(version_id):
     return totals, hidden, stances, categories, submitters
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(history=actions)
-def test_tally_matches_brute_force(app, make_draft, make_user, frozen_now, history):
-    db.session.rollback()
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
-    db.session.commit()
+@pytest.fixture
+def tally_world(app, frozen_now, make_draft, make_user):
+    """One draft and its people for every example (examples only add opinions)."""
     draft = make_draft(published=True)
     authors = [make_user("citizen") for _ in range(5)]
     staff = make_user("staff")
     keys = [None] + [p.key for p in db.session.scalars(
         select(Provision).where(Provision.version_id == draft.current_version.id).order_by(Provision.position))
         if p.kind in ("article", "paragraph", "item")]
+    return draft, authors, staff, keys
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(history=actions)
+def test_tally_matches_brute_force(tally_world, frozen_now, history):
+    draft, authors, staff, keys = tally_world
+    db.session.execute(delete(Opinion))
+    db.session.commit()
     stored: list[Opinion] = []
     for action in history:
         if action[0] == "submit":
@@ -93,4 +99,102 @@ def test_tally_matches_brute_force(app, make_draft, make_user, frozen_now, histo
         assert clause.hidden == hidden[clause.key], clause.key
         assert dict(clause.by_stance) == dict(stances[clause.key]), clause.key
         assert dict(clause.by_category) == dict(categories[clause.key]), clause.key
+        assert clause.submitters == len(submitters[clause.key]), clause.key
+
+
+# --- Liaison-point batches (issue 4) ----------------------------------------------------
+
+BATCH_STANCES = ["赞成", "反对", "修改", "", "support"]
+BATCH_CATEGORIES = ["居民", "企业", "律师", "人大代表", ""]
+
+batch_rows = st.lists(
+    st.tuples(st.integers(0, 40), st.sampled_from(BATCH_STANCES), st.sampled_from(BATCH_CATEGORIES),
+              st.sampled_from(["", "王芳", "李强", "王 芳"]), st.integers(1, 9)),
+    min_size=1, max_size=6,
+)
+batch_history = st.lists(
+    st.one_of(
+        st.tuples(st.just("batch"), st.integers(0, 1), batch_rows),
+        st.tuples(st.just("submit"), st.integers(0, 40), st.sampled_from(STANCES), st.integers(0, 2)),
+        st.tuples(st.just("hide"), st.integers(0, 10_000)),
+    ),
+    min_size=1, max_size=12,
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(history=batch_history)
+def test_tally_with_batches_matches_brute_force(app, make_draft, make_user, frozen_now, history):
+    """Batches from two points mixed with single opinions and hiding: counts, people
+    represented, distinct submitters and the by-point breakdown equal a brute-force
+    count over the rows."""
+    from datetime import date
+
+    from participation.services import batches
+    from participation.services.liaison import create_liaison_point
+
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    draft = make_draft(published=True)
+    points = [create_liaison_point(name=f"联系点{n}") for n in range(2)]
+    operators = [make_user("operator", liaison_point=point) for point in points]
+    authors = [make_user("citizen"), make_user("deputy"), operators[0]]
+    staff = make_user("staff")
+    clauses = batches.VersionClauses(draft.current_version.id)
+    citations = ["总体意见"] + [choice.citation for choice in clauses.choices()[1:]]
+    keys = [None] + [p.key for p in db.session.scalars(
+        select(Provision).where(Provision.version_id == draft.current_version.id).order_by(Provision.position))
+        if p.kind in ("article", "paragraph", "item")]
+    activity = batches.Activity(kind="forum", date=date(2026, 1, 5))
+    stored: list[Opinion] = []
+    for number, action in enumerate(history):
+        if action[0] == "batch":
+            _, point_index, rows = action
+            inputs = [batches.RowInput(n + 2, {
+                "provision": citations[clause % len(citations)], "body": f"意见{number}-{n}", "stance": stance,
+                "category": category, "name": name, "represented": str(represented)})
+                for n, (clause, stance, category, name, represented) in enumerate(rows)]
+            batch, _created = batches.import_batch(
+                points[point_index], draft, activity, inputs, entered_by=operators[point_index], now=frozen_now.now,
+                source=batches.SourceInfo(format="json", digest=f"{number:064d}"))
+            stored.extend(db.session.scalars(select(Opinion).where(Opinion.batch_id == batch.id)))
+        elif action[0] == "submit":
+            _, key_index, stance, author_index = action
+            opinion, _created = service.submit_opinion(
+                draft, service.OpinionInput(body="意见", stance=stance, provision_key=keys[key_index % len(keys)]),
+                author=authors[author_index], now=frozen_now.now)
+            stored.append(opinion)
+        elif stored:
+            service.hide_opinion(stored[action[1] % len(stored)], reason="测试", by=staff, now=frozen_now.now)
+        db.session.commit()
+
+    tally = compute_tally(draft.id, draft.current_version.id)
+    totals, hidden, stances, categories, submitters = brute_force(draft.current_version.id)
+    rows = db.session.scalars(select(Opinion).where(Opinion.version_id == draft.current_version.id)).all()
+    provisions = {p.id: p for p in db.session.scalars(select(Provision).where(Provision.version_id == draft.current_version.id))}
+    via, represented = defaultdict(Counter), Counter()
+    for opinion in rows:
+        if opinion.moderation_state == "hidden":
+            continue
+        pid, keys_up = opinion.provision_id, ["*"]
+        while pid is not None:
+            keys_up.append(provisions[pid].key)
+            pid = provisions[pid].parent_id
+        for key in keys_up:
+            represented[key] += opinion.represented_count
+            if opinion.liaison_point_id is not None:
+                via[key][opinion.liaison_point_id] += 1
+    assert tally.overall.total == totals["*"] and tally.overall.hidden == hidden["*"]
+    assert tally.overall.submitters == len(submitters["*"])
+    assert tally.overall.represented == represented["*"]
+    assert dict(tally.overall.by_category) == dict(categories["*"])
+    assert dict(tally.overall.by_liaison_point) == dict(via["*"])
+    for clause in tally.provisions:
+        assert clause.total == totals[clause.key], clause.key
+        assert dict(clause.by_stance) == dict(stances[clause.key]), clause.key
+        assert dict(clause.by_category) == dict(categories[clause.key]), clause.key
+        assert dict(clause.by_liaison_point) == dict(via[clause.key]), clause.key
+        assert clause.represented == represented[clause.key], clause.key
         assert clause.submitters == len(submitters[clause.key]), clause.key

@@ -177,7 +177,7 @@ def documents(draw):
     return ParsedDocument(title=title, notes=notes, nodes=nodes)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(documents())
 def test_render_then_parse_gives_the_same_tree(doc):
     text = render_text(doc)
