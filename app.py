@@ -54,6 +54,10 @@ def create_app(config: dict | None = None) -> Flask:
     from participation.web import init_web
 
     init_web(app)
+
+    import search
+
+    search.init_app(app)
     return app
 
 

@@ -37,6 +37,7 @@ def config_from_env(instance_path: Path) -> dict:
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429 answers
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        "OPINION_API_RATE_LIMIT": os.environ.get("OPINION_API_RATE_LIMIT", "60 per minute"),
         # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted
         # (0: use the socket address). Throttling per address depends on it.
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", 0)),
@@ -53,7 +54,28 @@ def config_from_env(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh_CN"),  # zh_CN or en
+        **_from_env_when_set(),
     }
+
+
+# Settings whose defaults live next to the code that uses them (rate limits of the opinion
+# form and receipt look-ups, batch limits); the environment overrides them when set.
+_STRING_SETTINGS = (
+    "OPINION_RATE_LIMIT_PER_IP", "OPINION_RATE_LIMIT_PER_ACCOUNT", "RECEIPT_LOOKUP_RATE_LIMIT",
+    "BATCH_API_RATE_LIMIT",
+)
+_INTEGER_SETTINGS = ("OPINION_MAX_REQUEST_BYTES", "BATCH_MAX_ROWS", "BATCH_MAX_UNPACKED_BYTES")
+
+
+def _from_env_when_set() -> dict:
+    settings: dict = {}
+    for name in _STRING_SETTINGS:
+        if os.environ.get(name):
+            settings[name] = os.environ[name]
+    for name in _INTEGER_SETTINGS:
+        if os.environ.get(name):
+            settings[name] = int(os.environ[name])
+    return settings
 
 
 def load_or_create_secret_key(instance_path: Path) -> str:

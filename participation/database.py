@@ -69,17 +69,27 @@ def _wants_write_lock() -> bool:
 
 
 @contextmanager
+def _write_intent(value: bool):
+    token = _forced_write_intent.set(value)
+    try:
+        yield
+    finally:
+        _forced_write_intent.reset(token)
+
+
 def write_transaction():
     """Make transactions begun inside this block take SQLite's write lock at BEGIN.
 
     For the rare write done during a GET request (for example touching a token's
     last-used time) on a separate connection.
     """
-    token = _forced_write_intent.set(True)
-    try:
-        yield
-    finally:
-        _forced_write_intent.reset(token)
+    return _write_intent(True)
+
+
+def read_transaction():
+    """Make transactions begun inside this block plain deferred ones, for background
+    work that only reads (it must not queue behind writers for the write lock)."""
+    return _write_intent(False)
 
 
 @event.listens_for(Engine, "connect")

@@ -81,3 +81,28 @@ MODERATION_MODE = {
     "post": _l("先公开、后审核"),
     "pre": _l("先审核、后公开"),
 }
+
+# --- Liaison-point batches (issue 4) ---------------------------------------------------
+
+BATCH_ACTIVITY_KIND = {
+    "forum": _l("座谈会"),
+    "visit": _l("走访"),
+    "survey": _l("问卷"),
+    "other": _l("其他"),
+}
+
+BATCH_SOURCE = {
+    "xlsx": _l("Excel 工作簿"),
+    "csv": _l("CSV 文本"),
+    "json": _l("接口提交（JSON）"),
+}
+
+# 采纳情况 recorded by staff for each opinion; "pending" until then.
+DISPOSITION = {
+    "pending": _l("待处理"),
+    "adopted": _l("采纳"),
+    "partly_adopted": _l("部分采纳"),
+    "not_adopted": _l("未采纳"),
+    "already_provided": _l("已有规定"),
+    "out_of_scope": _l("不属于立法事项"),
+}

@@ -105,3 +105,85 @@ def can_search_all_opinions(user) -> bool:
     """Search sees pending and hidden opinions, and drafts not yet published or whose
     opinions are not shown publicly (and may filter by moderation state)."""
     return is_staff(user)
+
+
+# --- Opinions: tallies and public listings (API and pages alike) ---------------------
+
+def can_view_tally(user, draft: Draft, now: datetime) -> bool:
+    """意见统计 (counts only, nothing personal): public as soon as the draft is
+    published; staff also see unpublished drafts."""
+    return can_view_draft(user, draft, now)
+
+
+def can_list_published_opinions(user, draft: Draft, now: datetime) -> bool:
+    """Read the published opinions on a draft's clauses: when the draft shows opinions
+    publicly; staff always. Never contact details, and a name only when its submitter
+    chose to publish it, whoever reads."""
+    if not can_view_draft(user, draft, now):
+        return False
+    return draft.shows_opinions_publicly or is_staff(user)
+
+
+# --- Opinions: submission, moderation, duty records (web pages) ---------------------
+
+def can_comment(user, draft: Draft) -> bool:
+    """Who may send an opinion on a draft (whether it is open is the service's
+    check, judged by the clock): anyone signed in, and visitors where the draft allows
+    anonymous opinions."""
+    return _role(user) is not None or bool(draft.allows_anonymous_opinions)
+
+
+def can_moderate_opinions(user) -> bool:
+    """Read every opinion with its contact details, approve, hide and show again."""
+    return is_staff(user)
+
+
+def can_view_tally_details(user) -> bool:
+    """Pending and hidden counts on the tally page (the public sees the counts that the
+    API gives: opinions received, by stance and by category)."""
+    return is_staff(user)
+
+
+def can_view_duty_record(user, target: User) -> bool:
+    """履职记录: a deputy's opinions, for the deputy and for staff."""
+    if target.role != Role.DEPUTY.value or _role(user) is None:
+        return False
+    return user.id == target.id or is_staff(user)
+
+
+# --- Liaison-point batches (报送意见, issue 4) -------------------------------------------
+
+def _is_operator_of(user, point_id: int) -> bool:
+    return _role(user) == Role.OPERATOR and user.liaison_point_id is not None and user.liaison_point_id == point_id
+
+
+def can_open_batches(user) -> bool:
+    """The 报送意见 area: a point's operators (their own point) and staff (every point)."""
+    role = _role(user)
+    if role == Role.OPERATOR:
+        return user.liaison_point_id is not None
+    return is_staff(user)
+
+
+def can_view_batches(user, point) -> bool:
+    """A liaison point's batches and their rows (with the speakers' names): its own
+    operators and staff; nobody else, not even another point's operators."""
+    return _is_operator_of(user, point.id) or is_staff(user)
+
+
+def can_submit_batch(user, point) -> bool:
+    """Upload a batch for ``point``: its own operators, or staff on its behalf (代为录入,
+    recorded as such). A deactivated point takes no new batches."""
+    if not point.is_active:
+        return False
+    return _is_operator_of(user, point.id) or is_staff(user)
+
+
+def can_enter_late_batch(user) -> bool:
+    """Enter a batch after the comment period closed, giving a reason: staff only (the
+    forum was held in time, the table came late)."""
+    return is_staff(user)
+
+
+def can_view_batch(user, batch) -> bool:
+    return _is_operator_of(user, batch.liaison_point_id) or is_staff(user)

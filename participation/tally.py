@@ -35,6 +35,9 @@ class ClauseTally:
     by_stance: Counter = field(default_factory=Counter)
     by_category: Counter = field(default_factory=Counter)
     depth: int = 0
+    # Opinions that came via a liaison point (its batches, its operators), by point id;
+    # they are in by_category under their speakers' own categories as well.
+    by_liaison_point: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
         return {
@@ -43,6 +46,7 @@ class ClauseTally:
             "represented": self.represented, "submitters": self.submitters,
             "by_stance": dict(sorted(self.by_stance.items())),
             "by_category": dict(sorted(self.by_category.items())),
+            "by_liaison_point": {str(point): count for point, count in sorted(self.by_liaison_point.items())},
         }
 
 
@@ -75,12 +79,23 @@ class DraftTally:
             "submitters": self.overall.submitters,
             "by_stance": dict(sorted(self.overall.by_stance.items())),
             "by_category": dict(sorted(self.overall.by_category.items())),
+            "by_liaison_point": {str(point): count for point, count in sorted(self.overall.by_liaison_point.items())},
             "whole_draft": self.whole_draft.as_dict(),
             "provisions": [clause.as_dict() for clause in self.provisions],
         }
 
 
 def compute_tally(draft_id: int, version_id: int) -> DraftTally:
+    """Every count of the draft's version, straight from the opinion rows.
+
+    Three grouped queries, whatever the number of opinions: counts per provision (by
+    moderation state, stance and category), liaison points per provision, and the
+    distinct (submitter, provision) pairs with, for each, the submitter's previous
+    provision in document order. The roll-ups are sums over the provision tree, made
+    bottom-up in one pass; distinct submitters roll up by the classic subtree trick
+    (see ``_submitter_contributions``), so no opinion row is handled one by one in
+    Python.
+    """
     provisions = db.session.execute(
         select(Provision.id, Provision.parent_id, Provision.key, Provision.kind, Provision.label,
                Provision.heading, Provision.depth)
@@ -94,56 +109,152 @@ def compute_tally(draft_id: int, version_id: int) -> DraftTally:
         clauses[row.id] = ClauseTally(key=row.key, kind=row.kind, label=row.label, heading=row.heading, depth=row.depth)
         parent_of[row.id] = row.parent_id
 
-    ancestry_cache: dict[int | None, list[ClauseTally]] = {None: []}
-
-    def chain(provision_id: int | None) -> list[ClauseTally]:
-        """The clause and all its ancestors (memoised: the tree is small, rows many)."""
-        if provision_id not in ancestry_cache:
-            ancestry_cache[provision_id] = [clauses[provision_id], *chain(parent_of[provision_id])]
-        return ancestry_cache[provision_id]
+    def own(provision_id: int | None) -> ClauseTally:
+        return clauses[provision_id] if provision_id is not None else whole_draft
 
     scope = (Opinion.draft_id == draft_id, Opinion.version_id == version_id)
     grouped = db.session.execute(
-        select(Opinion.provision_id, Opinion.stance, Opinion.category, Opinion.moderation_state,
+        select(Opinion.provision_id, Opinion.moderation_state, Opinion.stance, Opinion.category,
                func.count(), func.coalesce(func.sum(Opinion.represented_count), 0))
         .where(*scope)
-        .group_by(Opinion.provision_id, Opinion.stance, Opinion.category, Opinion.moderation_state)
-    ).all()
-    for provision_id, stance, category, state, count, represented in grouped:
-        own = clauses[provision_id] if provision_id is not None else whole_draft
-        targets = [*chain(provision_id), overall] + ([whole_draft] if provision_id is None else [])
-        if state == HIDDEN:
-            for clause in targets:
-                clause.hidden += count
-            continue
-        own.own_total += count
-        for clause in targets:
-            clause.total += count
-            clause.represented += int(represented)
-            clause.by_stance[stance] += count
-            clause.by_category[category] += count
-            if state == PENDING:
-                clause.pending += count
-
-    submitter_sets: dict[int, set] = {}
-    overall_submitters: set = set()
-    whole_draft_submitters: set = set()
-    pairs = db.session.execute(
-        select(Opinion.provision_id, Opinion.submitter_key)
-        .where(*scope, Opinion.moderation_state != HIDDEN)
-        .distinct()
+        .group_by(Opinion.provision_id, Opinion.moderation_state, Opinion.stance, Opinion.category)
     )
-    for provision_id, submitter_key in pairs:
-        overall_submitters.add(submitter_key)
-        if provision_id is None:
-            whole_draft_submitters.add(submitter_key)
+    for provision_id, state, stance, category, count, represented in grouped:
+        clause = own(provision_id)
+        if state == HIDDEN:
+            clause.hidden += count
             continue
-        for clause in chain(provision_id):
-            submitter_sets.setdefault(id(clause), set()).add(submitter_key)
-    for clause in clauses.values():
-        clause.submitters = len(submitter_sets.get(id(clause), ()))
-    overall.submitters = len(overall_submitters)
-    whole_draft.submitters = len(whole_draft_submitters)
+        clause.own_total += count
+        clause.total += count
+        clause.represented += int(represented)
+        clause.by_stance[stance] += count
+        clause.by_category[category] += count
+        if state == PENDING:
+            clause.pending += count
+    by_point = db.session.execute(
+        select(Opinion.provision_id, Opinion.liaison_point_id, func.count())
+        .where(*scope, Opinion.moderation_state != HIDDEN, Opinion.liaison_point_id.is_not(None))
+        .group_by(Opinion.provision_id, Opinion.liaison_point_id)
+    )
+    for provision_id, liaison_point_id, count in by_point:
+        own(provision_id).by_liaison_point[liaison_point_id] += count
+
+    contributions = _submitter_contributions(scope, parent_of, whole_draft)
+    for provision_id, clause in clauses.items():
+        clause.submitters = contributions.get(provision_id, 0)
+    # The root's own share (-1 for consecutive pairs that meet only at the root); the
+    # roll-up below adds the subtrees and the whole-draft opinions.
+    overall.submitters = contributions.get(None, 0)
+
+    # Bottom-up: children follow their parent in document order, so in reverse order
+    # every node is complete before it is added to its parent.
+    for row in reversed(provisions):
+        clause = clauses[row.id]
+        parent = clauses[row.parent_id] if row.parent_id is not None else overall
+        _add(parent, clause)
+    _add(overall, whole_draft)
 
     return DraftTally(draft_id=draft_id, version_id=version_id, overall=overall,
                       whole_draft=whole_draft, provisions=list(clauses.values()))
+
+
+def _add(parent: ClauseTally, child: ClauseTally) -> None:
+    parent.total += child.total
+    parent.pending += child.pending
+    parent.hidden += child.hidden
+    parent.represented += child.represented
+    parent.by_stance.update(child.by_stance)
+    parent.by_category.update(child.by_category)
+    parent.by_liaison_point.update(child.by_liaison_point)
+    parent.submitters += child.submitters
+
+
+# Tests turn this off to exercise the join on positions.
+USE_ID_ORDER = True
+
+
+def _submitter_contributions(scope, parent_of: dict[int, int | None], whole_draft: ClauseTally) -> dict:
+    """Per provision, a number whose sum over a provision's subtree is the number of
+    distinct submitters in that subtree (key None: the draft root's own share).
+
+    For each submitter, take the provisions they spoke on in document order
+    v1 < v2 < … < vk: +1 at every vi and -1 at the lowest common ancestor of each
+    consecutive pair. Any subtree then sums to 1 if the submitter spoke inside it and
+    0 if not (the pairs inside a subtree are consecutive, and their k-1 ancestors lie
+    inside it too). Opinions on the whole draft sit on a leaf of the root placed
+    before every provision. The database does the per-submitter work (DISTINCT, then
+    LAG over the submitter's provisions); Python sees one row per (provision, previous
+    provision) pair. Ids follow document order within a version (rows are inserted in
+    order by the import), which is checked: otherwise positions are joined in.
+    """
+    ids = list(parent_of)
+    in_order = USE_ID_ORDER and all(a < b for a, b in zip(ids, ids[1:]))
+    pairs = (
+        select(Opinion.submitter_key, Opinion.provision_id)
+        .where(*scope, Opinion.moderation_state != HIDDEN)
+        .distinct()
+        .subquery()
+    )
+    if in_order:
+        # 0 (no provision id is 0) stands for the whole draft and sorts first.
+        place = func.coalesce(pairs.c.provision_id, 0)
+        source = pairs
+    else:
+        source = pairs.outerjoin(Provision, Provision.id == pairs.c.provision_id)
+        place = func.coalesce(Provision.position, -1)
+    previous = func.lag(func.coalesce(pairs.c.provision_id, 0)).over(
+        partition_by=pairs.c.submitter_key, order_by=place)
+    steps = select(func.coalesce(pairs.c.provision_id, 0).label("provision_id"),
+                   previous.label("previous")).select_from(source).subquery()
+    rows = db.session.execute(
+        select(steps.c.provision_id, steps.c.previous, func.count()).group_by(steps.c.provision_id, steps.c.previous)
+    )
+    depth: dict[int | None, int] = {None: -1}
+    for provision_id, parent_id in parent_of.items():  # parents first (document order)
+        depth[provision_id] = depth.get(parent_id, -1) + 1
+
+    def lowest_common_ancestor(a: int | None, b: int | None) -> int | None:
+        while depth[a] > depth[b]:
+            a = parent_of[a]
+        while depth[b] > depth[a]:
+            b = parent_of[b]
+        while a != b:
+            a, b = parent_of[a], parent_of[b]
+        return a
+
+    contributions: dict[int | None, int] = {}
+    for provision_id, previous_id, count in rows:
+        provision_id = provision_id or None
+        if provision_id is None:
+            whole_draft.submitters += count
+        else:
+            contributions[provision_id] = contributions.get(provision_id, 0) + count
+        if previous_id is not None:
+            meeting = lowest_common_ancestor(provision_id, previous_id or None) if provision_id and previous_id else None
+            contributions[meeting] = contributions.get(meeting, 0) - count
+    return contributions
+
+
+# --- Heat map of the table of contents ----------------------------------------------
+
+HEAT_LEVELS = 5
+
+
+def heat_level(count: int, maximum: int) -> int:
+    """0 for no opinion, else 1…HEAT_LEVELS in proportion to the most discussed
+    clause (so the hottest article of any draft is level 5)."""
+    if count <= 0 or maximum <= 0:
+        return 0
+    return min(HEAT_LEVELS, -(-HEAT_LEVELS * count // maximum))
+
+
+def heat_legend(maximum: int) -> list[tuple[int, int, int]]:
+    """(level, lowest count, highest count) of every level that some count can reach,
+    for the legend; level 0 (no opinions) is left to the template."""
+    legend = []
+    for level in range(1, HEAT_LEVELS + 1):
+        low = (level - 1) * maximum // HEAT_LEVELS + 1
+        high = level * maximum // HEAT_LEVELS
+        if maximum > 0 and low <= high:
+            legend.append((level, low, high))
+    return legend

@@ -101,13 +101,15 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from participation.api import api
+    from participation.health import bp as health_bp
     from participation.views.account import bp as account_bp
     from participation.views.admin import bp as admin_bp
     from participation.views.auth import bp as auth_bp
+    from participation.views.batches import bp as batches_bp
     from participation.views.public import bp as public_bp
     from participation.views.staff import bp as staff_bp
 
-    for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp):
+    for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API authenticates with bearer tokens only, never cookies
     app.register_blueprint(api)

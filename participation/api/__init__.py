@@ -49,5 +49,6 @@ def configure_api_blueprint(bp: Blueprint) -> None:
 
 configure_api_blueprint(api)
 
+
 # Routes and their documentation; imported last because they use ``api``.
-from participation.api import accounts, drafts, openapi  # noqa: E402,F401
+from participation.api import accounts, drafts, opinions, openapi, batches  # noqa: E402,F401

@@ -241,7 +241,7 @@ def build_document() -> dict:
             "title": "立法公众参与平台 API",
             "version": API_VERSION,
             "description": (
-                "法规草案及其结构化条文的只读接口（后续版本将增加意见、统计等）。\n\n"
+                "法规草案及其结构化条文、意见提交、意见统计、条款下公开的意见和回执查询。\n\n"
                 "认证：在请求头中发送 `Authorization: Bearer <令牌>`（令牌由 `flask users token EMAIL` 签发）。"
                 "接口不使用网站的登录 Cookie。未带令牌时以匿名身份访问公开内容；带了无效、已撤销的令牌，"
                 "或令牌所属账户已停用，一律返回 401。\n\n"

@@ -67,3 +67,89 @@ def account(user: User, token: ApiToken | None) -> dict:
             "last_used_at": timestamp(token.last_used_at),
         } if token else None,
     }
+
+
+# --- opinions ------------------------------------------------------------------------
+
+def _counts(counter, keys) -> dict[str, int]:
+    """Every key listed, zeros included, so that clients and charts need no defaults;
+    a value outside ``keys`` (a category retired later) is kept too."""
+    counts = {key: 0 for key in keys}
+    for key, count in sorted(counter.items()):
+        counts[key] = count
+    return counts
+
+
+def clause_tally(clause, *, details: bool = True) -> dict:
+    """``details``: the pending and hidden counts (staff only); null otherwise."""
+    from participation.models import Stance, SubmitterCategory
+
+    return {
+        "key": clause.key,
+        "kind": clause.kind,
+        "label": clause.label,
+        "heading": clause.heading,
+        "total": clause.total,
+        "own_total": clause.own_total,
+        "pending": clause.pending if details else None,
+        "hidden": clause.hidden if details else None,
+        "represented": clause.represented,
+        "submitters": clause.submitters,
+        "by_stance": _counts(clause.by_stance, [stance.value for stance in Stance]),
+        "by_category": _counts(clause.by_category, [category.value for category in SubmitterCategory]),
+    }
+
+
+def draft_tally(draft: Draft, version: DraftVersion, tally, *, details: bool = True) -> dict:
+    """The numbers of ``participation.tally.compute_tally``, unchanged; zero counts are
+    spelled out. Without ``details`` the pending and hidden counts are null, as on the
+    public tally page (policies.can_view_tally_details)."""
+    overall = clause_tally(tally.overall, details=details)
+    return {
+        "draft_id": draft.id,
+        "version": {"number": version.number, "reading": version.reading},
+        "total": overall["total"],
+        "pending": overall["pending"],
+        "hidden": overall["hidden"],
+        "represented": overall["represented"],
+        "submitters": overall["submitters"],
+        "by_stance": overall["by_stance"],
+        "by_category": overall["by_category"],
+        "whole_draft": clause_tally(tally.whole_draft, details=details),
+        "provisions": [clause_tally(clause, details=details) for clause in tally.provisions],
+    }
+
+
+def public_opinion(opinion, citations: dict[str, str]) -> dict:
+    """An opinion as anyone may read it: never the contact details, the receipt, the
+    account or the delegation; the name only when its submitter chose to publish it.
+    Text is returned as stored: escaping is the job of whatever renders it."""
+    return {
+        "id": opinion.id,
+        "provision": opinion.provision_key,
+        "provision_label": citations.get(opinion.provision_key, opinion.provision_key or ""),
+        "stance": opinion.stance,
+        "body": opinion.body,
+        "proposed_text": opinion.proposed_text,
+        "reason": opinion.reason,
+        "category": opinion.category,
+        "region": opinion.region,
+        "name": opinion.submitter_name if opinion.is_name_public and opinion.submitter_name else None,
+        "submitted_at": timestamp(opinion.created_at),
+    }
+
+
+def receipt(opinion, draft: Draft, status: str) -> dict:
+    """What a receipt code tells: the status, and which draft and clause it concerns;
+    nothing personal and not the text."""
+    from flask_babel import gettext as _
+
+    status_labels = {"received": _("已收到，待审核"), "published": _("已公开"), "hidden": _("已屏蔽")}
+    return {
+        "receipt": opinion.receipt_code,
+        "status": status,
+        "status_label": status_labels[status],
+        "draft": {"id": draft.id, "title": draft.title},
+        "provision": opinion.provision_key,
+        "submitted_at": timestamp(opinion.created_at),
+    }

@@ -77,3 +77,10 @@ class PublishForm(FlaskForm):
 
 class ExtendForm(FlaskForm):
     closes_at = _datetime_field(_l("新的截止时间"), required=True)
+
+
+from participation.forms.opinions import OpinionSettingsMixin  # noqa: E402
+
+
+class DraftEditForm(DraftDetailsForm, OpinionSettingsMixin):
+    """The staff's edit page: the draft's details and its opinion settings."""

@@ -10,3 +10,8 @@ __all__ = [
     "ModerationMode", "ModerationState", "Opinion", "Provision", "ProvisionKind", "Reading", "Role",
     "Stance", "SubmitterCategory", "User",
 ]
+
+# Liaison-point batches (issue 4).
+from participation.models.batches import ActivityKind, Batch, BatchSource  # noqa: E402
+
+__all__ += ["ActivityKind", "Batch", "BatchSource"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.database import UTCDateTime, utcnow
@@ -55,6 +55,14 @@ class Opinion(db.Model):
         # The tally and the clause pages read by draft and clause.
         Index("ix_opinions_draft_provision", "draft_id", "provision_id", "moderation_state"),
         Index("ix_opinions_draft_created", "draft_id", "created_at"),
+        # The tally reads only this index (never the table): its grouped counts come
+        # out in index order, and the distinct (submitter, provision) pairs too.
+        Index("ix_opinions_tally", "version_id", "draft_id", "provision_id", "moderation_state", "stance",
+              "category", "represented_count", "liaison_point_id", "submitter_key"),
+        # Clause listings, newest first, keyset-paginated on (created_at, id).
+        Index("ix_opinions_provision_listing", "provision_id", "moderation_state", "created_at", "id"),
+        # One opinion per row of a liaison-point batch (also the batch page's index).
+        UniqueConstraint("batch_id", "batch_row"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +89,10 @@ class Opinion(db.Model):
     delegation: Mapped[str | None] = mapped_column(String(100))  # 代表团 of a deputy, at the time
     liaison_point_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_points.id"), index=True)
     represented_count: Mapped[int] = mapped_column(default=1)  # 代表人数 (batches)
+    # The liaison-point batch the opinion came in, and its row there (the row number the
+    # point's spreadsheet shows, for 点对点反馈).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_batches.id", ondelete="CASCADE"))
+    batch_row: Mapped[int | None]
 
     moderation_state: Mapped[str] = mapped_column(String(12), default=ModerationState.PUBLISHED.value)
     hidden_reason: Mapped[str] = mapped_column(String(500), default="")

@@ -269,3 +269,41 @@ def find_by_receipt(code: str | None) -> Opinion | None:
     if normalized is None:
         return None
     return db.session.scalar(select(Opinion).where(Opinion.receipt_code == normalized))
+
+
+def update_opinion_settings(
+    draft: Draft, *, allows_anonymous_opinions: bool, moderation_mode: str, shows_opinions_publicly: bool,
+) -> Draft:
+    """The per-draft opinion settings chosen by staff. Changing the moderation mode
+    applies to opinions sent from then on: opinions already held stay held until staff
+    approve them, published ones stay published."""
+    try:
+        mode = ModerationMode(moderation_mode)
+    except ValueError:
+        message = _("请选择审核方式。")
+        raise ValidationFailed(message, fields={"moderation_mode": [message]}) from None
+    draft.allows_anonymous_opinions = bool(allows_anonymous_opinions)
+    draft.moderation_mode = mode.value
+    draft.shows_opinions_publicly = bool(shows_opinions_publicly)
+    db.session.flush()
+    return draft
+
+
+# Form submission tokens: the web form's one-time token, namespaced so that it can never
+# equal an API idempotency token ("api:<user>:<key>").
+FORM_TOKEN_PREFIX = "form:"
+_FORM_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def new_form_token() -> str:
+    """A random token for one rendering of the opinion form (kept across re-renders
+    of the same submission, so a double-click or a reload stores one opinion)."""
+    return secrets.token_urlsafe(24)
+
+
+def form_submission_token(value: str | None) -> str | None:
+    """The stored submission token for a token posted by the form, or None when the
+    posted value is missing or malformed (the opinion is then stored without one)."""
+    if not value or not 16 <= len(value) <= 64 or not set(value) <= _FORM_TOKEN_CHARS:
+        return None
+    return FORM_TOKEN_PREFIX + value

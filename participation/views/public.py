@@ -89,7 +89,27 @@ def _render_draft(draft: Draft, page_key: str | None = None):
         neighbours=outline.neighbours(page) if page else (None, None),
         toc_hrefs=_toc_hrefs(draft, outline, page), nodes=nodes,
         can_manage=policies.can_manage_drafts(current_user),
+        **_opinion_context(draft, version, status, nodes, now),
     )
+
+
+def _opinion_context(draft: Draft, version, status: DraftStatus, nodes, now) -> dict:
+    """What the reading page needs for opinions: the base of the "对本条提意见" links
+    (only while the draft is open), and the published counts per article when the
+    draft shows opinions publicly."""
+    context = {
+        "op_href": url_for("public.new_opinion", draft_id=draft.id) + "?provision="
+        if status == DraftStatus.OPEN else None,
+        "op_counts": None, "op_total": 0, "op_list_href": None,
+        "can_view_tally": policies.can_view_tally(current_user, draft, now),
+    }
+    if policies.can_list_published_opinions(current_user, draft, now) and status != DraftStatus.DRAFT:
+        counts, whole = queries.published_counts(draft.id, version.id)
+        context["op_counts"] = queries.rolled_up_counts(nodes, counts)
+        context["op_total"] = sum(counts.values()) + whole
+        # "/drafts/5/provisions/" + key + "/opinions", built once for hundreds of links.
+        context["op_list_href"] = url_for("public.draft", draft_id=draft.id) + "/provisions/"
+    return context
 
 
 @bp.route("/drafts/<int:draft_id>")
@@ -137,3 +157,8 @@ def set_language():
 def favicon():
     # Browsers and feed readers ask for /favicon.ico regardless of the <link rel=icon>.
     return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
+# Opinion pages (form, receipt, listings, tally, duty records) live in their own
+# modules on this blueprint; imported last because they use ``bp``.
+from participation.views import opinions  # noqa: E402,F401

@@ -13,7 +13,7 @@ from participation import clock, labels, policies, queries
 from participation.errors import Conflict, ServiceError, ValidationFailed
 from participation.extensions import db
 from participation.forms.drafts import (
-    DraftDetailsForm,
+    DraftEditForm,
     ExtendForm,
     ImportDraftForm,
     PublishForm,
@@ -21,6 +21,7 @@ from participation.forms.drafts import (
 )
 from participation.models import Draft, DraftStatus, Provision
 from participation.services import drafts as draft_service
+from participation.services import opinions as opinion_service
 from participation.timeutil import add_days, local_to_utc, to_form_value
 from participation.views import apply_field_errors, require
 
@@ -59,12 +60,14 @@ def drafts():
     page = queries.drafts_page(status, now, include_unpublished=True, page=_page_arg(), per_page=DRAFTS_PER_PAGE)
     versions = {draft.id: draft.current_version for draft in page.items}
     articles = queries.article_counts(v.id for v in versions.values() if v is not None)
+    opinions = queries.opinion_counts_by_draft(draft.id for draft in page.items)
     rows = [
         {
             "draft": draft,
             "status": draft.status_at(now).value,
             "version": versions[draft.id],
             "articles": articles.get(versions[draft.id].id, 0) if versions[draft.id] else 0,
+            "opinions": opinions.get(draft.id, {}),
         }
         for draft in page.items
     ]
@@ -185,6 +188,7 @@ def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend
         can_delete=draft.published_at is None,
         reading_label=labels.label(labels.READING, version.reading),
         timezone=current_app.config["TIMEZONE"],
+        opinion_counts=queries.opinion_state_counts(draft.id),
     ), status_code
 
 
@@ -298,11 +302,16 @@ def close(draft_id: int):
 @bp.route("/drafts/<int:draft_id>/edit", methods=["GET", "POST"])
 def edit(draft_id: int):
     draft = _load(draft_id)
-    form = DraftDetailsForm(obj=draft)
+    form = DraftEditForm(obj=draft)
     if form.validate_on_submit():
         try:
             draft_service.update_draft_details(
                 draft, title=form.title.data, issuing_body=form.issuing_body.data, summary=form.summary.data,
+            )
+            opinion_service.update_opinion_settings(
+                draft, allows_anonymous_opinions=form.allows_anonymous_opinions.data,
+                moderation_mode=form.moderation_mode.data or "",
+                shows_opinions_publicly=form.shows_opinions_publicly.data,
             )
         except ServiceError as exc:
             db.session.rollback()
@@ -328,3 +337,8 @@ def delete(draft_id: int):
     db.session.commit()
     flash(_("已删除草案《%(title)s》。", title=title), "success")
     return redirect(url_for("staff.drafts"), 303)
+
+
+# Opinion lists and moderation live in their own module on this blueprint (and under
+# its staff-only check); imported last because it uses ``bp``.
+from participation.views import moderation  # noqa: E402,F401

@@ -14,7 +14,15 @@ import pytest
 
 from tests.resources import REPO_ROOT, chromium_path, require
 
-pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(config, items):
+    # A conftest's pytestmark does not reach the test modules: mark them here so that
+    # `-m "not browser"` (the PostgreSQL pass) leaves them out.
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -85,10 +93,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, request):
-    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15000)
-    page = context.new_page()
+def new_page(browser, live_server, request):
+    """Open browser pages, each in a context of its own (its own cookies): several
+    people at once. Pages are at desktop width unless given one (390: a phone)."""
+    contexts = []
     console_errors: list[tuple[str, str]] = []
     error_documents: set[str] = set()  # pages that are themselves error answers (a 404 page)
 
@@ -96,19 +104,34 @@ def page(browser, live_server, request):
         if response.request.is_navigation_request() and response.status >= 400:
             error_documents.add(response.url)
 
-    page.on("response", on_response)
-    page.on("console", lambda message: message.type == "error"
-            and console_errors.append((message.text, message.location.get("url", ""))))
-    page.on("pageerror", lambda error: console_errors.append((str(error), "")))
-    yield page
-    artifacts = REPO_ROOT / "test-artifacts"
+    def make(width=1280):
+        context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": width, "height": 900})
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("response", on_response)
+        page.on("console", lambda message: message.type == "error"
+                and console_errors.append((message.text, message.location.get("url", ""))))
+        page.on("pageerror", lambda error: console_errors.append((str(error), "")))
+        return page
+
+    yield make
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        artifacts = REPO_ROOT / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
-        page.screenshot(path=str(artifacts / f"{request.node.name}.png"), full_page=True)
-    context.close()
+        for number, context in enumerate(contexts):
+            for page in context.pages:
+                page.screenshot(path=str(artifacts / f"{request.node.name}-{number}.png"), full_page=True)
+    for context in contexts:
+        context.close()
     # A CSP violation, a script error or a missing asset is a bug even when the path
     # still works; an error page the test asked for is not.
     assert [text for text, url in console_errors if url not in error_documents] == []
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 @pytest.hookimpl(hookwrapper=True)

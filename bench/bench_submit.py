@@ -1,0 +1,282 @@
+"""Opinion submission throughput through the real stack.
+
+For each backend (the embedded SQLite, then PostgreSQL in a scratch database):
+
+1. a migrated database with an open draft and 50 citizen accounts with API tokens;
+2. gunicorn serving ``app:app`` with 2 workers (``--worker-class``: gthread with 4
+   threads by default, the recommended deployment; or sync);
+3. the load generator ``wrk`` (Debian package ``wrk``; a separate process) runs the
+   trivial endpoint ``GET /healthz`` (no database work: the ceiling of this stack on
+   this machine), then ``POST /api/v1/drafts/<id>/comments`` with the same
+   connections and duration, rotating the tokens and the clauses;
+4. every 2xx answer's receipt is written down by the load generator and compared with
+   the rows: each receipt exactly once, as many rows as 2xx answers (no opinion lost,
+   none stored twice).
+
+Prints requests per second for both, the ratio (goal: submissions ≥ 1/4 of the
+ceiling), latencies, and the check. Rate limits are raised for the run through the
+environment (API_RATE_LIMIT, OPINION_API_RATE_LIMIT); the search indexer runs as an
+external worker (SEARCH_INDEXER=external), as it would in production, so submissions
+still write their outbox rows but no indexing competes for the two CPUs.
+
+    .venv/bin/python bench/bench_submit.py [--duration 15] [--connections 8]
+        [--worker-class gthread|sync] [--threads 4] [--backends sqlite,postgresql]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.opinion_data import DEFAULT_PG_URL, bench_config, scratch_database  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+TOKENS = 50
+KEYS = ["art.1", "art.2", "art.2.2", "art.3", "art.3.1.1", "art.3.1.2", "art.3.1.3", "art.4", "art.5", None]
+
+LUA_POST = r"""
+local tokens = {%(tokens)s}
+local keys = {%(keys)s}
+local counter = 0
+local out = nil
+local threads_made = 0
+
+function setup(thread)
+  threads_made = threads_made + 1
+  thread:set("thread_id", threads_made)
+end
+
+function init(args)
+  out = io.open(string.format("%(receipts)s/receipts-%%d.txt", thread_id), "w")
+end
+
+function request()
+  counter = counter + 1
+  local token = tokens[(counter %% #tokens) + 1]
+  local key = keys[(counter %% #keys) + 1]
+  local provision = key == "" and "null" or ('"' .. key .. '"')
+  local body = '{"provision":' .. provision .. ',"stance":"amend","body":"建议明确第' .. counter ..
+               '项的办理时限。","reason":"便于监督。","submitter":{"category":"citizen","region":"东城区"}}'
+  return wrk.format("POST", "%(path)s", {["Authorization"] = "Bearer " .. token,
+                                         ["Content-Type"] = "application/json"}, body)
+end
+
+function response(status, headers, body)
+  if status >= 200 and status < 300 then
+    local receipt = string.match(body, '"receipt":"([%%w%%-]+)"')
+    out:write(status, " ", receipt or "?", "\n")
+  else
+    out:write(status, " -\n")
+  end
+end
+
+function done(summary, latency, requests)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed(url: str, instance: str) -> tuple[int, list[str]]:
+    from app import create_app
+    from participation import clock
+    from participation.extensions import db
+    from participation.parsing import parse_text
+    from participation.services import accounts, drafts as draft_service
+    from participation.models import Role
+    from tests.conftest import SAMPLE_DRAFT
+
+    app = create_app(bench_config(url, instance))
+    with app.app_context():
+        now = clock.now()
+        draft = draft_service.import_draft(title="提交基准测试条例（草案）", document=parse_text(SAMPLE_DRAFT),
+                                           source_format="text", source_filename="",
+                                           source_bytes=SAMPLE_DRAFT.encode(), created_by=None)
+        from datetime import timedelta
+
+        draft_service.publish_draft(draft, opens_at=now, closes_at=now + timedelta(days=30), now=now)
+        secrets = []
+        for n in range(TOKENS):
+            user = accounts.create_user(email=f"bench{n}@example.org", password="bench password 1",
+                                        role=Role.CITIZEN, display_name=f"基准{n}")
+            _token, secret = accounts.issue_api_token(user, name="bench")
+            secrets.append(secret)
+        db.session.commit()
+        draft_id = draft.id
+        db.engine.dispose()
+    return draft_id, secrets
+
+
+def start_server(url: str, instance: str, port: int, args) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url, "INSTANCE_PATH": instance, "SECRET_KEY": "bench-secret",
+        "RATELIMIT_ENABLED": "1", "API_RATE_LIMIT": "10000000 per minute",
+        "OPINION_API_RATE_LIMIT": "10000000 per minute", "SEARCH_INDEXER": "external",
+        **dict(item.split("=", 1) for item in args.env),
+    }
+    command = [str(VENV_BIN / "gunicorn"), "--workers", "2", "--worker-class", args.worker_class,
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(PROJECT_ROOT)]
+    if args.worker_class == "gthread":
+        command += ["--threads", str(args.threads)]
+    command.append("app:app")
+    server = subprocess.Popen(command, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    stop_server(server)
+    raise RuntimeError("gunicorn did not become ready")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def worker_cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU time of the gunicorn workers so far (Linux /proc). Unlike
+    requests per second it does not depend on what else the machine is doing."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def run_wrk(url: str, args, script: str | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "--timeout", "10s"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    latency = {p: re.search(rf"\s{p}%\s+([\d.]+\w+)", output).group(1) for p in ("50", "99")}
+    return {"rps": rps, "requests": total, "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(1) if errors else "", "latency": latency, "raw": output}
+
+
+def verify(url: str, receipts_dir: str, connections: int) -> dict:
+    from sqlalchemy import create_engine, text
+
+    statuses: dict[str, int] = {}
+    receipts: list[str] = []
+    for path in Path(receipts_dir).glob("receipts-*.txt"):
+        for line in path.read_text().splitlines():
+            status, receipt = line.split(" ", 1)
+            statuses[status] = statuses.get(status, 0) + 1
+            if status.startswith("2"):
+                receipts.append(receipt)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT receipt_code FROM opinions")).scalars().all()
+    engine.dispose()
+    stored = set(rows)
+    return {
+        "statuses": statuses, "answered_2xx": len(receipts), "rows": len(rows),
+        "distinct_receipts": len(set(receipts)),
+        "missing": len(set(receipts) - stored), "unanswered_rows": len(stored - set(receipts)),
+        # Requests still in flight when the load generator stops get no answer, though
+        # the server may store them: at most one per connection.
+        "ok": (len(receipts) == len(set(receipts)) and not set(receipts) - stored and len(rows) == len(stored)
+               and len(stored - set(receipts)) <= connections),
+    }
+
+
+def run(kind: str, args) -> dict:
+    with scratch_database(kind, args.pg_url) as (url, instance):
+        draft_id, secrets = seed(url, instance)
+        port = free_port()
+        server = start_server(url, instance, port, args)
+        receipts_dir = tempfile.mkdtemp(prefix="lpp-receipts-")
+        try:
+            base = f"http://127.0.0.1:{port}"
+            cpu = worker_cpu_seconds(server)
+            ceiling = run_wrk(f"{base}/healthz", args)
+            ceiling["cpu_ms"] = (worker_cpu_seconds(server) - cpu) * 1000 / max(ceiling["requests"], 1)
+            ceiling["load"] = load_average()
+            script = Path(receipts_dir) / "post.lua"
+            script.write_text(LUA_POST % {
+                "tokens": ",".join(f'"{secret}"' for secret in secrets),
+                "keys": ",".join(f'"{key or ""}"' for key in KEYS),
+                "receipts": receipts_dir, "path": f"/api/v1/drafts/{draft_id}/comments",
+            })
+            cpu = worker_cpu_seconds(server)
+            submit = run_wrk(base, args, str(script))
+            submit["cpu_ms"] = (worker_cpu_seconds(server) - cpu) * 1000 / max(submit["requests"], 1)
+            submit["load"] = load_average()
+        finally:
+            stop_server(server)
+        check = verify(url, receipts_dir, args.connections)
+        shutil.rmtree(receipts_dir, ignore_errors=True)
+    return {"backend": kind, "ceiling": ceiling, "submit": submit, "check": check}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser.add_argument("--show-wrk", action="store_true")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the server (e.g. RATELIMIT_STORAGE_URI=…)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    print(f"gunicorn 2 workers ({args.worker_class}{f', {args.threads} threads' if args.worker_class == 'gthread' else ''}),"
+          f" wrk 2 threads {args.connections} connections, {args.duration} s per endpoint")
+    for kind in args.backends.split(","):
+        result = run(kind.strip(), args)
+        ceiling, submit, check = result["ceiling"], result["submit"], result["check"]
+        if args.show_wrk:
+            print(ceiling["raw"], submit["raw"])
+        print(f"{kind}: GET /healthz {ceiling['rps']:.0f}/s (p50 {ceiling['latency']['50']}, "
+              f"p99 {ceiling['latency']['99']}); POST comments {submit['rps']:.0f}/s "
+              f"(p50 {submit['latency']['50']}, p99 {submit['latency']['99']}); "
+              f"ratio {submit['rps'] / ceiling['rps']:.2f} (goal ≥ 0.25)")
+        print(f"  worker CPU per request: healthz {ceiling['cpu_ms']:.2f} ms, submission {submit['cpu_ms']:.2f} ms "
+              f"(ratio {ceiling['cpu_ms'] / submit['cpu_ms']:.2f}); load average {ceiling['load']:.1f} / "
+              f"{submit['load']:.1f} on {os.cpu_count()} CPUs")
+        print(f"  answers {check['statuses']}, 2xx {check['answered_2xx']}, rows {check['rows']}, "
+              f"distinct receipts {check['distinct_receipts']}, missing {check['missing']}, "
+              f"rows without an answer {check['unanswered_rows']}: {'OK' if check['ok'] else 'MISMATCH'}"
+              f"{'; socket errors ' + submit['socket_errors'] if submit['socket_errors'] else ''}")
+
+
+if __name__ == "__main__":
+    main()

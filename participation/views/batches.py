@@ -1,0 +1,343 @@
+"""报送意见: liaison points hand in their opinion tables (批次), and staff enter them on a
+point's behalf (代为录入).
+
+The path: a point's batches → new batch (draft, activity, file) → preview (every row,
+every error by row and column, the tally it will add) → confirm → the batch page
+(each row's status and disposition, the feedback sheet). The uploaded file is kept
+under INSTANCE_PATH/uploads/batches by its SHA-256 and the preview is a small JSON file
+beside it (``services.batches.PendingUpload``); confirming reads the stored file again
+and imports it in one transaction.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from participation import clock, policies, queries
+from participation.errors import ServiceError
+from participation.extensions import db
+from participation.forms.batches import BatchForm, ConfirmForm, ReplaceFileForm
+from participation.models import Draft, DraftStatus, LiaisonPoint, User
+from participation.services import batches as service
+from participation.spreadsheets import XLSX_MIMETYPE
+from participation.timeutil import utc_to_local
+from participation.views import apply_field_errors, require
+
+bp = Blueprint("batches", __name__, url_prefix="/batches")
+
+BATCHES_PER_PAGE = 20
+ROWS_PER_PAGE = 50
+ERRORS_SHOWN = 100
+MAX_ID = 2**31 - 1
+_UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+@bp.app_context_processor
+def _navigation_flag():
+    # For the 报送意见 link in the main navigation (templates/base.html).
+    return {"nav_batches": policies.can_open_batches(current_user)}
+
+
+@bp.after_request
+def _no_store(response):
+    # Batch pages and files name the speakers: never kept by a shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _load_point(point_id: int) -> LiaisonPoint:
+    point = db.session.get(LiaisonPoint, point_id) if 0 < point_id <= MAX_ID else None
+    if point is None:
+        abort(404)
+    return point
+
+
+def _load_draft(draft_id: int | None) -> Draft | None:
+    return queries.get_draft(draft_id) if draft_id else None
+
+
+def _download_name(title: str, suffix: str) -> str:
+    name = _UNSAFE_FILENAME.sub("", title).strip()[:80] or "draft"
+    return f"{name}-{suffix}.xlsx"
+
+
+# --- Listings -----------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    user = current_user
+    require(policies.can_open_batches(user))
+    if not policies.is_staff(user):
+        return redirect(url_for("batches.point_batches", point_id=user.liaison_point_id))
+    page = service.batches_page(point_id=None, page=_page(), per_page=BATCHES_PER_PAGE)
+    # A city has a handful of points (about 8); the bound only keeps the page finite.
+    points = db.session.scalars(select(LiaisonPoint).where(LiaisonPoint.is_active.is_(True))
+                                .order_by(LiaisonPoint.name).limit(200)).all()
+    return render_template("batches/index.html", page=page, points=points)
+
+
+@bp.get("/points/<int:point_id>")
+def point_batches(point_id: int):
+    point = _load_point(point_id)
+    require(policies.can_view_batches(current_user, point))
+    now = clock.now()
+    can_submit = policies.can_submit_batch(current_user, point)
+    drafts = service.open_drafts_for_batches(now, include_closed=False)
+    page = service.batches_page(point_id=point.id, page=_page(), per_page=BATCHES_PER_PAGE)
+    return render_template("batches/point.html", point=point, page=page, drafts=drafts, can_submit=can_submit,
+                           on_behalf=policies.is_staff(current_user))
+
+
+# --- New batch, preview, confirm -------------------------------------------------------------
+
+def _draft_choices(now) -> list[Draft]:
+    return service.open_drafts_for_batches(now, include_closed=policies.can_enter_late_batch(current_user))
+
+
+def _draft_label(draft: Draft, now) -> str:
+    if draft.status_at(now) == DraftStatus.CLOSED:
+        return _("%(title)s（已截止，逾期录入）", title=draft.title)
+    return draft.title
+
+
+@bp.route("/points/<int:point_id>/new", methods=["GET", "POST"])
+def new_batch(point_id: int):
+    point = _load_point(point_id)
+    require(policies.can_submit_batch(current_user, point))
+    now = clock.now()
+    drafts = _draft_choices(now)
+    form = BatchForm()
+    form.draft.choices = [SelectChoice("", _("请选择草案"))] + [
+        SelectChoice(str(draft.id), _draft_label(draft, now)) for draft in drafts]
+    if request.method == "GET":
+        form.draft.data = request.args.get("draft", "")
+        form.date.data = utc_to_local(now).date().isoformat()
+    can_late = policies.can_enter_late_batch(current_user)
+
+    def page(status: int = 200):
+        return render_template("batches/new.html", point=point, form=form, drafts=drafts, can_late=can_late,
+                               on_behalf=policies.is_staff(current_user)), status
+
+    if request.method == "GET" or not form.validate_on_submit():
+        return page(422 if form.errors else 200)
+
+    draft = next((d for d in drafts if str(d.id) == (form.draft.data or "")), None)
+    if draft is None:
+        form.draft.errors = [_("请选择一部正在征求意见的草案。")]
+        return page(422)
+    storage = form.file.data
+    filename = getattr(storage, "filename", "") or ""
+    data = storage.read() if storage is not None and filename else b""
+    try:
+        activity = service.parse_activity(form.activity_data(), today=utc_to_local(now).date())
+        service.check_accepting_batch(draft, now, allow_late=can_late, late_reason=activity.late_reason)
+        if not data:
+            message = _("请选择要上传的意见汇总表文件。")
+            raise service.BatchRejected([], message=message, fields={"file": [message]})
+        upload = service.read_upload(data, filename)
+    except ServiceError as exc:
+        db.session.rollback()
+        if not apply_field_errors(form, exc):
+            flash(exc.message, "error")
+        return page(422)
+    stored = service.store_upload(data, upload.format)
+    service.purge_stale_uploads()
+    pending = service.save_pending_upload(point=point, draft=draft, user=_actor(), activity=activity,
+                                          filename=upload.filename, stored_file=stored, now=now)
+    return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+
+
+def _load_pending(upload_id: str):
+    pending = service.load_pending_upload(upload_id)
+    if pending is None:
+        abort(404)
+    point = _load_point(pending.point_id)
+    require(policies.can_submit_batch(current_user, point))
+    if pending.user_id != current_user.id:
+        # A preview belongs to whoever uploaded it: confirming records who entered it.
+        abort(404)
+    draft = _load_draft(pending.draft_id)
+    if draft is None:
+        abort(404)
+    return pending, point, draft
+
+
+def _read_pending(pending) -> tuple[service.ParsedUpload | None, list]:
+    data = service.read_stored_upload(pending.stored_file)
+    if data is None:
+        abort(404)
+    try:
+        return service.read_upload(data, pending.filename), []
+    except service.BatchRejected as exc:
+        return None, exc.errors
+
+
+@bp.get("/uploads/<upload_id>")
+def preview(upload_id: str):
+    pending, point, draft = _load_pending(upload_id)
+    now = clock.now()
+    upload, file_errors = _read_pending(pending)
+    version = draft.current_version
+    if version is None:
+        abort(404)
+    clauses = service.VersionClauses(version.id)
+    clean, errors = [], list(file_errors)
+    if upload is not None:
+        clean, errors = service.check_rows(upload.rows, clauses, names=upload.names, letters=upload.letters,
+                                           problems=upload.problems)
+    existing = service.find_existing(point, draft, upload.digest) if upload is not None else None
+    blocked = None
+    try:
+        service.check_accepting_batch(draft, now, allow_late=policies.can_enter_late_batch(current_user),
+                                      late_reason=pending.activity.get("late_reason", ""))
+    except ServiceError as exc:
+        blocked = exc.message
+
+    only_errors = request.args.get("errors") == "1"
+    rows = upload.rows if upload is not None else []
+    by_row: dict[int, list] = {}
+    for error in errors:
+        if error.row is not None:
+            by_row.setdefault(error.row, []).append(error)
+    shown = [row for row in rows if row.row in by_row] if only_errors else rows
+    page = max(1, min(_page(), (len(shown) - 1) // ROWS_PER_PAGE + 1 if shown else 1))
+    clean_by_row = {row.row: row for row in clean}
+    page_rows = [
+        {"input": row, "clean": clean_by_row.get(row.row), "errors": by_row.get(row.row, [])}
+        for row in shown[(page - 1) * ROWS_PER_PAGE: page * ROWS_PER_PAGE]
+    ]
+    return render_template(
+        "batches/preview.html", pending=pending, point=point, draft=draft, upload=upload,
+        activity=pending.activity_value(), errors=errors[:ERRORS_SHOWN], error_count=len(errors),
+        errors_with_row=len(by_row), tally=service.preview_tally(clean, clauses) if not errors else None,
+        page_rows=page_rows, page=page, pages=max(1, (len(shown) - 1) // ROWS_PER_PAGE + 1), shown_count=len(shown),
+        only_errors=only_errors, existing=existing, blocked=blocked, fields=service.FIELDS, headers=service.HEADERS,
+        confirm_form=ConfirmForm(), replace_form=ReplaceFileForm(),
+        can_confirm=not errors and existing is None and blocked is None,
+    ), (200 if not errors else 422)
+
+
+@bp.post("/uploads/<upload_id>/file")
+def replace_file(upload_id: str):
+    """A corrected table for the same preview (the activity is kept)."""
+    pending, point, draft = _load_pending(upload_id)
+    now = clock.now()
+    form = ReplaceFileForm()
+    if not form.validate_on_submit():
+        flash(_("表单已过期，请重新上传。"), "error")
+        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    storage = form.file.data
+    filename = getattr(storage, "filename", "") or ""
+    data = storage.read() if storage is not None and filename else b""
+    if not data:
+        flash(_("请选择要上传的意见汇总表文件。"), "error")
+        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    try:
+        upload = service.read_upload(data, filename)
+    except service.BatchRejected as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    stored = service.store_upload(data, upload.format)
+    service.save_pending_upload(point=point, draft=draft, user=_actor(), activity=pending.activity_value(),
+                                filename=upload.filename, stored_file=stored, now=now, upload_id=pending.id)
+    flash(_("已重新读取“%(name)s”。", name=upload.filename or _("上传的文件")), "info")
+    return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+
+
+@bp.post("/uploads/<upload_id>/confirm")
+def confirm(upload_id: str):
+    pending, point, draft = _load_pending(upload_id)
+    now = clock.now()
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("表单已过期，请重新确认。"), "error")
+        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    upload, file_errors = _read_pending(pending)
+    if upload is None:
+        flash(file_errors[0].message if file_errors else _("无法读取上传的文件。"), "error")
+        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    try:
+        batch, created = service.import_batch(
+            point, draft, pending.activity_value(), upload.rows,
+            source=service.SourceInfo(format=upload.format, digest=upload.digest, encoding=upload.encoding,
+                                      filename=upload.filename, stored_file=pending.stored_file),
+            entered_by=_actor(), now=now, allow_late=policies.can_enter_late_batch(current_user),
+            names=upload.names, letters=upload.letters, problems=upload.problems,
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    db.session.commit()
+    service.discard_pending_upload(pending.id)
+    if created:
+        flash(_("已导入 %(count)d 条意见（批次 #%(id)d）。", count=batch.row_count, id=batch.id), "success")
+    else:
+        flash(_("这个文件已经导入过（批次 #%(id)d），没有重复导入。", id=batch.id), "info")
+    return redirect(url_for("batches.batch", batch_id=batch.id), 303)
+
+
+# --- A batch and its feedback ------------------------------------------------------------------
+
+def _load_batch(batch_id: int):
+    batch = service.get_batch(batch_id)
+    if batch is None:
+        abort(404)
+    require(policies.can_view_batch(current_user, batch))
+    return batch
+
+
+@bp.get("/<int:batch_id>")
+def batch(batch_id: int):
+    batch = _load_batch(batch_id)
+    page = service.batch_rows_page(batch, page=_page(), per_page=ROWS_PER_PAGE)
+    clauses = service.VersionClauses(batch.version_id) if batch.version_id else None
+    rows = []
+    for opinion in page.items:
+        disposition, reason = service.row_disposition(opinion)
+        rows.append({
+            "opinion": opinion,
+            "citation": clauses.citation(opinion.provision_key) if clauses else (opinion.provision_key or ""),
+            "status": service.row_status(opinion), "disposition": disposition, "disposition_reason": reason,
+        })
+    return render_template("batches/batch.html", batch=batch, page=page, rows=rows,
+                           states=service.batch_state_counts(batch))
+
+
+@bp.get("/<int:batch_id>/feedback.xlsx")
+def feedback(batch_id: int):
+    batch = _load_batch(batch_id)
+    data = service.feedback_workbook(batch)
+    name = _download_name(batch.draft.title if batch.draft else "", _("意见反馈-批次%(id)d", id=batch.id))
+    return _xlsx(data, name)
+
+
+@bp.get("/drafts/<int:draft_id>/template.xlsx")
+def template(draft_id: int):
+    require(policies.can_open_batches(current_user))
+    draft = _load_draft(draft_id)
+    now = clock.now()
+    if draft is None or not policies.can_view_draft(current_user, draft, now):
+        abort(404)
+    data = service.template_workbook(draft)
+    return _xlsx(data, _download_name(draft.title, _("意见建议汇总表")))
+
+
+def _xlsx(data: bytes, name: str):
+    import io
+
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name,
+                     max_age=0)

@@ -1,0 +1,176 @@
+"""Staff pages for opinions, on the staff blueprint: the list per draft with filters,
+one opinion in full, and moderation (approve, hide with a reason, show again).
+
+Hidden opinions stay in the list (filter 已屏蔽) with their reason, and are counted as
+hidden on these pages and in the tally: nothing disappears silently.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from participation import clock, policies, queries
+from participation.errors import ServiceError
+from participation.extensions import db
+from participation.forms.opinions import HideOpinionForm, StaffOpinionFilterForm
+from participation.models import Draft, LiaisonPoint, ModerationState, Stance, SubmitterCategory, User
+from participation.parsing.numerals import chinese_to_int
+from participation.services import opinions as service
+from participation.views import require, safe_next_url
+from participation.views.staff import bp
+
+OPINIONS_PER_PAGE = 30
+MAX_FILTER_TEXT = 100
+_KEY = re.compile(r"(?:art|annex|preamble)[0-9A-Za-z.\-]{0,76}")
+_CITATION = re.compile(
+    r"第(?P<article>[零〇一二两三四五六七八九十百千万0-9]+)条(?:之(?P<suffix>[一二三四五六七八九十0-9]+))?"
+    r"(?:第(?P<paragraph>[零〇一二两三四五六七八九十百0-9]+)款)?"
+    r"(?:第?[（(](?P<item>[零〇一二两三四五六七八九十百0-9]+)[）)]项)?"
+)
+
+
+def parse_clause_filter(value: str) -> str:
+    """What staff type in the clause filter → a key prefix: ``art.12.2`` as is,
+    ``12`` or ``第十二条`` → ``art.12``, ``第十条之一`` → ``art.10-1``, ``第十二条第二款`` →
+    ``art.12.2``, ``总体``/``总体意见`` → ``general``. Anything else is matched as a key
+    and finds nothing."""
+    value = "".join(value.split())[:80]
+    if not value:
+        return ""
+    if value in ("总体", "总体意见", "general", "整体"):
+        return "general"
+    if value.isdigit():
+        return f"art.{int(value)}"
+    if _KEY.fullmatch(value):
+        return value
+    match = _CITATION.fullmatch(value)
+    if match:
+        try:
+            key = f"art.{chinese_to_int(match['article'])}"
+            if match["suffix"]:
+                key += f"-{chinese_to_int(match['suffix'])}"
+            if match["paragraph"]:
+                key += f".{chinese_to_int(match['paragraph'])}"
+            if match["item"]:
+                key += f".{chinese_to_int(match['item'])}" if match["paragraph"] else f".1.{chinese_to_int(match['item'])}"
+            return key
+        except ValueError:
+            pass
+    return value
+
+
+def _load_draft(draft_id: int) -> Draft:
+    draft = queries.get_draft(draft_id)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _load_opinion(opinion_id: int):
+    opinion = queries.get_opinion(opinion_id)
+    if opinion is None:
+        abort(404)
+    return opinion
+
+
+def _page_arg() -> int:
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), queries.MAX_PAGE)
+
+
+def _filters(form: StaffOpinionFilterForm) -> queries.StaffOpinionFilters:
+    def choice(value, allowed):
+        return value if value in allowed else ""
+
+    return queries.StaffOpinionFilters(
+        state=choice(form.state.data, {s.value for s in ModerationState}),
+        stance=choice(form.stance.data, {s.value for s in Stance}),
+        category=choice(form.category.data, {c.value for c in SubmitterCategory}),
+        clause=parse_clause_filter(form.clause.data or ""),
+        text=" ".join((form.q.data or "").split())[:MAX_FILTER_TEXT],
+    )
+
+
+@bp.route("/drafts/<int:draft_id>/opinions")
+def draft_opinions(draft_id: int):
+    require(policies.can_moderate_opinions(current_user))
+    draft = _load_draft(draft_id)
+    form = StaffOpinionFilterForm(request.args)
+    filters = _filters(form)
+    page = db.paginate(queries.staff_opinions_query(draft.id, filters), page=_page_arg(),
+                       per_page=OPINIONS_PER_PAGE, error_out=False)
+    args = filters.as_args()
+    # The form shows what was understood (第十二条 → art.12), and the links keep it.
+    if "text" in args:
+        args["q"] = args.pop("text")
+    form.clause.data = filters.clause
+    return render_template(
+        "staff/opinions.html", draft=draft, form=form, page=page, filter_args=args,
+        counts=queries.opinion_state_counts(draft.id), citations=queries.opinion_citations(page.items),
+        status=draft.status_at(clock.now()).value, hide_form=HideOpinionForm(formdata=None),
+        back=request.full_path.rstrip("?"),
+    )
+
+
+def _render_detail(opinion, *, hide_form=None, status_code: int = 200):
+    draft = db.session.get(Draft, opinion.draft_id)
+    author = db.session.get(User, opinion.author_id) if opinion.author_id else None
+    moderator = db.session.get(User, opinion.moderated_by_id) if opinion.moderated_by_id else None
+    point = db.session.get(LiaisonPoint, opinion.liaison_point_id) if opinion.liaison_point_id else None
+    return render_template(
+        "staff/opinion.html", opinion=opinion, draft=draft, author=author, moderator=moderator, point=point,
+        citation=queries.clause_citation(opinion.version_id, opinion.provision_key),
+        hide_form=hide_form or HideOpinionForm(formdata=None),
+        back=safe_next_url(request.args.get("next"), url_for("staff.draft_opinions", draft_id=opinion.draft_id)),
+        can_view_duty=author is not None and policies.can_view_duty_record(current_user, author),
+        can_view_account=author is not None and policies.can_view_account(current_user, author),
+    ), status_code
+
+
+@bp.route("/opinions/<int:opinion_id>")
+def opinion_detail(opinion_id: int):
+    require(policies.can_moderate_opinions(current_user))
+    return _render_detail(_load_opinion(opinion_id))
+
+
+def _back(opinion) -> str:
+    return safe_next_url(request.form.get("next"), url_for("staff.opinion_detail", opinion_id=opinion.id))
+
+
+@bp.route("/opinions/<int:opinion_id>/publish", methods=["POST"])
+def publish_opinion(opinion_id: int):
+    """Approve a held opinion, or show a hidden one again."""
+    require(policies.can_moderate_opinions(current_user))
+    opinion = _load_opinion(opinion_id)
+    previous = opinion.moderation_state
+    service.publish_opinion(opinion, by=current_user._get_current_object(), now=clock.now())
+    db.session.commit()
+    if previous == ModerationState.PENDING.value:
+        flash(_("已通过审核，意见 %(code)s 已公开。", code=opinion.receipt_code), "success")
+    elif previous == ModerationState.HIDDEN.value:
+        flash(_("已取消屏蔽，意见 %(code)s 重新公开。", code=opinion.receipt_code), "success")
+    else:
+        flash(_("意见 %(code)s 已经是公开状态。", code=opinion.receipt_code), "info")
+    return redirect(_back(opinion), 303)
+
+
+@bp.route("/opinions/<int:opinion_id>/hide", methods=["POST"])
+def hide_opinion(opinion_id: int):
+    require(policies.can_moderate_opinions(current_user))
+    opinion = _load_opinion(opinion_id)
+    form = HideOpinionForm()
+    if not form.validate_on_submit():
+        return _render_detail(opinion, hide_form=form, status_code=400)
+    try:
+        service.hide_opinion(opinion, reason=form.reason.data or "", by=current_user._get_current_object(),
+                             now=clock.now())
+    except ServiceError as exc:
+        db.session.rollback()
+        form.reason.errors = list(exc.fields.get("reason", [exc.message]))
+        return _render_detail(opinion, hide_form=form, status_code=422)
+    db.session.commit()
+    flash(_("意见 %(code)s 已屏蔽：不再在公开页面显示，仍保留并计入统计的“已屏蔽”。", code=opinion.receipt_code), "success")
+    return redirect(_back(opinion), 303)
+

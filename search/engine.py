@@ -1,0 +1,331 @@
+"""The index on disk, and the small interface the rest of the package uses to change it.
+
+Layout of ``SEARCH_INDEX_PATH`` (default ``INSTANCE_PATH/search``)::
+
+    CURRENT                     name of the live generation (replaced atomically)
+    index-20270101T120000-ab12/ a Whoosh index, with meta.json (schema id, counts)
+    index-20270102T…/           the previous generation, kept a while for old readers
+    status.json                 what the indexer last did (informative)
+
+A rebuild writes a new generation beside the live one and then points ``CURRENT`` at
+it: readers keep using the old generation until their next search, so search never
+goes offline. Everything that touches Whoosh's writer or files is here; the query
+side is ``search.query``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.index import LockError
+from whoosh.query import And, Term
+
+from search.analysis import PART_SEPARATOR
+from search.schema import build_schema, schema_id
+
+POINTER_FILE = "CURRENT"
+META_FILE = "meta.json"
+STATUS_FILE = "status.json"
+GENERATION_PREFIX = "index-"
+
+
+class SearchCodec(W3Codec):
+    """Whoosh's current codec without per-block length statistics.
+
+    Those statistics only serve Whoosh's block-skipping top-N optimisation, which this
+    package never uses (every match is visited for the exact total and the facet
+    counts), and gathering them reads the length column back once per posting: about
+    a fifth of the time of writing a segment."""
+
+    length_stats = False
+
+
+def codec():
+    return SearchCodec()
+
+
+class IndexUnavailable(Exception):
+    """The live index cannot be used. ``reason``: missing, corrupt."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class WriterBusy(Exception):
+    """Another writer holds Whoosh's lock on the index."""
+
+
+def _utc_stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+@dataclass
+class OpenIndex:
+    name: str
+    path: Path
+    index: object          # whoosh.index.FileIndex
+    meta: dict
+
+    @property
+    def is_stale(self) -> bool:
+        """Built with another schema or analyzer: usable, but due for a rebuild."""
+        return self.meta.get("schema") != schema_id()
+
+
+class IndexStore:
+    """The folder holding the index generations."""
+
+    def __init__(self, base: str | os.PathLike):
+        self.base = Path(base)
+
+    # --- generations -------------------------------------------------------------
+
+    def current_name(self) -> str | None:
+        try:
+            name = (self.base / POINTER_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexUnavailable("corrupt", f"cannot read {POINTER_FILE}: {exc}") from exc
+        if not name.startswith(GENERATION_PREFIX) or "/" in name or "\\" in name or name.startswith("."):
+            raise IndexUnavailable("corrupt", f"{POINTER_FILE} names {name!r}")
+        return name
+
+    def open(self) -> OpenIndex:
+        """The live generation; IndexUnavailable when there is none or it is damaged."""
+        name = self.current_name()
+        if name is None:
+            raise IndexUnavailable("missing", "no index has been built yet")
+        path = self.base / name
+        if not path.is_dir():
+            raise IndexUnavailable("missing", f"{path} does not exist")
+        try:
+            meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("meta.json is not an object")
+        except (OSError, ValueError) as exc:
+            raise IndexUnavailable("corrupt", f"unreadable {META_FILE}: {exc}") from exc
+        try:
+            ix = whoosh_index.open_dir(str(path))
+        except Exception as exc:  # Whoosh raises many kinds for a damaged TOC
+            raise IndexUnavailable("corrupt", f"{type(exc).__name__}: {exc}") from exc
+        return OpenIndex(name, path, ix, meta)
+
+    def create_generation(self) -> tuple[str, Path, object]:
+        """A new, empty generation beside the live one (not live yet)."""
+        self.base.mkdir(parents=True, exist_ok=True)
+        name = f"{GENERATION_PREFIX}{_utc_stamp()}-{secrets.token_hex(3)}"
+        path = self.base / name
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), build_schema())
+        return name, path, ix
+
+    def write_meta(self, path: Path, **values) -> None:
+        meta = {"schema": schema_id(), "built_at": datetime.now(timezone.utc).isoformat(), **values}
+        _write_atomically(path / META_FILE, json.dumps(meta, ensure_ascii=False, indent=1))
+
+    def publish(self, name: str) -> None:
+        """Make generation ``name`` the live one (an atomic rename)."""
+        _write_atomically(self.base / POINTER_FILE, name + "\n")
+
+    def remove_old_generations(self, *, keep: int = 2, grace_seconds: float = 60.0) -> list[str]:
+        """Delete generations other than the live one and the ``keep - 1`` newest
+        others; only those untouched for ``grace_seconds`` (a rebuild in progress
+        writes into its own)."""
+        try:
+            live = self.current_name()
+        except IndexUnavailable:
+            live = None
+        candidates = sorted(
+            (p for p in self.base.glob(GENERATION_PREFIX + "*") if p.is_dir() and p.name != live),
+            key=lambda p: p.name, reverse=True,
+        )
+        removed = []
+        now = time.time()
+        for path in candidates[max(keep - 1, 0):]:
+            try:
+                if now - path.stat().st_mtime < grace_seconds:
+                    continue
+                shutil.rmtree(path)
+                removed.append(path.name)
+            except OSError:
+                continue
+        return removed
+
+    # --- status ------------------------------------------------------------------
+
+    def write_status(self, **values) -> None:
+        """Best effort: the status file is informative, never required."""
+        try:
+            self.base.mkdir(parents=True, exist_ok=True)
+            values.setdefault("pid", os.getpid())
+            values.setdefault("at", datetime.now(timezone.utc).isoformat())
+            _write_atomically(self.base / STATUS_FILE, json.dumps(values, ensure_ascii=False))
+        except OSError:
+            pass
+
+    def read_status(self) -> dict:
+        try:
+            status = json.loads((self.base / STATUS_FILE).read_text(encoding="utf-8"))
+            return status if isinstance(status, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+
+# --- writing --------------------------------------------------------------------------
+
+def _epoch(value) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp())
+
+
+def whoosh_fields(document: dict) -> dict:
+    """A document (see ``search.documents``) as Whoosh field values."""
+    # A separator typed inside a text must not split it.
+    text = PART_SEPARATOR.join(part.replace(PART_SEPARATOR, " ") for part in document.get("parts") or ())
+    fields = {
+        "doc_id": document["doc_id"],
+        "kind": document["kind"],
+        "clause": " ".join(document.get("clause") or ()),
+        "words": text,
+        "grams": text,
+    }
+    for name in ("draft", "version", "article", "stance", "category", "liaison", "batch", "state", "region"):
+        value = document.get(name)
+        if value:
+            # IDs are single terms; whitespace would be kept inside the term anyway.
+            fields[name] = str(value)
+    created = _epoch(document.get("created"))
+    if created is not None:
+        fields["created"] = created
+    return fields
+
+
+class Writer:
+    """One Whoosh writer on an index: add or replace documents, delete them, commit.
+
+    Updates are by document id, so applying the same change twice is harmless.
+    """
+
+    def __init__(self, ix, *, timeout: float = 1.0, limitmb: int = 64):
+        try:
+            self._writer = ix.writer(timeout=timeout, limitmb=limitmb, codec=codec())
+        except LockError as exc:
+            raise WriterBusy(str(exc) or "the index is locked by another writer") from exc
+        self.changes = 0
+
+    def upsert(self, document: dict) -> None:
+        self._writer.update_document(**whoosh_fields(document))
+        self.changes += 1
+
+    def add(self, document: dict) -> None:
+        """Add without looking for an older copy (for documents known to be absent)."""
+        self._writer.add_document(**whoosh_fields(document))
+        self.changes += 1
+
+    def delete(self, doc_id: str) -> None:
+        self._writer.delete_by_term("doc_id", doc_id)
+        self.changes += 1
+
+    def delete_where(self, **terms: str) -> None:
+        """Delete every document whose fields have these values (for example
+        ``kind="provision", draft="3"``)."""
+        query = And([Term(name, str(value)) for name, value in terms.items()])
+        self._writer.delete_by_query(query)
+        self.changes += 1
+
+    def commit(self) -> None:
+        self._writer.commit()
+
+    def cancel(self) -> None:
+        try:
+            self._writer.cancel()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()
+
+
+def document_count(ix) -> int:
+    with ix.searcher() as searcher:
+        return searcher.doc_count()
+
+
+# --- bulk building (rebuild) ----------------------------------------------------------
+
+class SegmentBuilder:
+    """Writes one segment of a new generation, in a worker process of a parallel
+    rebuild. The parent then lists every worker's segment in the index's table of
+    contents (``commit_segments``), as Whoosh's own multiprocessing writer does."""
+
+    def __init__(self, path: str | os.PathLike, *, limitmb: int = 128):
+        from whoosh.writing import SegmentWriter
+
+        ix = whoosh_index.open_dir(str(path))
+        # No lock: the parent holds it for the whole build.
+        self._writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec())
+        self.count = 0
+
+    def add(self, document: dict) -> None:
+        self._writer.add_document(**whoosh_fields(document))
+        self.count += 1
+
+    def finish(self):
+        """The finished segment (picklable), or None when nothing was added."""
+        if not self.count:
+            self._writer._close_segment()
+            return None
+        return self._writer._finalize_segment()
+
+
+def commit_segments(path: str | os.PathLike, segments: list, documents=()) -> int:
+    """Make ``segments`` (from SegmentBuilders) plus ``documents`` the content of the
+    index at ``path``; returns the number of documents added here."""
+    ix = whoosh_index.open_dir(str(path))
+    writer = ix.writer(limitmb=64, codec=codec())
+    added = 0
+    try:
+        for document in documents:
+            writer.add_document(**whoosh_fields(document))
+            added += 1
+        final = [segment for segment in segments if segment is not None]
+        if added:
+            final.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(final)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer._finish()
+    return added

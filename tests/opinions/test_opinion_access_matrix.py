@@ -1,0 +1,110 @@
+"""Who may reach each opinion page: (route, method) × role × object → outcome.
+
+Outcomes: O served (200, or a redirect that is not to the sign-in page — the action was
+carried out), L redirected to sign in, F 403, N 404. Marks are for: anonymous, citizen,
+deputy, operator, staff, admin.
+"""
+from __future__ import annotations
+
+import pytest
+
+from participation.extensions import db
+from participation.models import Opinion
+from tests.opinions.conftest import valid_form
+
+ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
+
+# Objects: {open} an open draft that needs sign-in; {anon} one that takes anonymous
+# opinions; {public} one that shows opinions; {unpublished}; {opinion} an opinion (by
+# another deputy) on {open}; {deputy} that deputy; {self} the actor; {missing} an id that
+# does not exist.
+MATRIX = [
+    ("GET", "/drafts/{open}/opinions/new?provision=art.2", None, "LOOOOO"),
+    ("GET", "/drafts/{anon}/opinions/new", None, "OOOOOO"),
+    ("GET", "/drafts/{unpublished}/opinions/new", None, "NNNNOO"),
+    ("GET", "/drafts/{missing}/opinions/new", None, "NNNNNN"),
+    ("POST", "/drafts/{open}/opinions/new", "form", "FOOOOO"),
+    ("POST", "/drafts/{anon}/opinions/new", "form", "OOOOOO"),
+    ("GET", "/opinions/submitted", None, "OOOOOO"),
+    ("GET", "/receipt", None, "OOOOOO"),
+    ("GET", "/receipt?code={receipt}", None, "OOOOOO"),
+    ("GET", "/drafts/{public}/opinions", None, "OOOOOO"),
+    ("GET", "/drafts/{public}/provisions/art.2/opinions", None, "OOOOOO"),
+    ("GET", "/drafts/{open}/provisions/art.2/opinions", None, "NNNNOO"),
+    ("GET", "/drafts/{unpublished}/opinions", None, "NNNNOO"),
+    ("GET", "/drafts/{open}/tally", None, "OOOOOO"),
+    ("GET", "/drafts/{unpublished}/tally", None, "NNNNOO"),
+    ("GET", "/account/duty", None, "LFOFFF"),
+    ("GET", "/admin/users/{deputy}/duty", None, "LFFFOO"),
+    ("GET", "/admin/users/{self}/duty", None, "LFFFNN"),
+    ("GET", "/admin/users/{missing}/duty", None, "LFFFNN"),
+    ("GET", "/staff/drafts/{open}/opinions", None, "LFFFOO"),
+    ("GET", "/staff/drafts/{missing}/opinions", None, "LFFFNN"),
+    ("GET", "/staff/opinions/{opinion}", None, "LFFFOO"),
+    ("GET", "/staff/opinions/{missing}", None, "LFFFNN"),
+    ("POST", "/staff/opinions/{opinion}/publish", {}, "LFFFOO"),
+    ("POST", "/staff/opinions/{opinion}/hide", {"reason": "与草案无关"}, "LFFFOO"),
+    ("POST", "/staff/opinions/{missing}/hide", {"reason": "与草案无关"}, "LFFFNN"),
+    ("GET", "/staff/drafts/{open}/edit", None, "LFFFOO"),
+    ("POST", "/staff/drafts/{open}/edit", {"title": "新标题", "moderation_mode": "pre"}, "LFFFOO"),
+]
+
+CASES = [
+    pytest.param(method, path, data, role, marks[index], id=f"{method} {path} as {role}")
+    for method, path, data, marks in MATRIX
+    for index, role in enumerate(ROLES)
+]
+MISSING_ID = 987654
+
+
+@pytest.fixture
+def world(make_user, make_draft, make_opinion, frozen_now):
+    actors = {role: make_user(role) for role in ROLES[1:]}
+    actors["operator"].liaison_point  # loaded while the session is open
+    deputy = make_user("deputy")
+    open_draft = make_draft(published=True, title="须登录的草案")
+    anon = make_draft(published=True, title="可匿名的草案")
+    anon.allows_anonymous_opinions = True
+    public = make_draft(published=True, title="公开意见的草案")
+    public.shows_opinions_publicly = True
+    unpublished = make_draft(title="未发布的草案")
+    db.session.commit()
+    opinion = make_opinion(open_draft, key="art.2", author=deputy, state="pending")
+    make_opinion(public, key="art.2", author=deputy)
+    return {"actors": actors, "open": open_draft.id, "anon": anon.id, "public": public.id,
+            "unpublished": unpublished.id, "opinion": opinion.id, "receipt": opinion.receipt_code,
+            "deputy": deputy.id}
+
+
+@pytest.mark.parametrize("method, path, data, role, expected", CASES)
+def test_access(client, login, world, method, path, data, role, expected):
+    actor = world["actors"].get(role)
+    if actor is not None:
+        login(actor)
+    url = path.format(missing=MISSING_ID, self=actor.id if actor else MISSING_ID,
+                      **{k: v for k, v in world.items() if k != "actors"})
+    is_form = data == "form"
+    if method == "GET":
+        response = client.get(url)
+    else:
+        if is_form:
+            data = valid_form("t" * 32 + role)
+            if role in ("deputy", "operator"):
+                data.pop("category")
+        response = client.post(url, data=data)
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    if status in (302, 303) and location.startswith("/login"):
+        outcome = "L"
+    elif status in (200, 302, 303):
+        outcome = "O"
+    elif status == 403:
+        outcome = "F"
+    elif status == 404:
+        outcome = "N"
+    else:
+        outcome = f"?{status}"
+    assert outcome == expected, f"{method} {url} as {role}: {status} {location}"
+    if is_form:
+        # Stored exactly when served.
+        assert db.session.query(Opinion).count() == (3 if expected == "O" else 2)
