@@ -18,7 +18,10 @@ from sqlalchemy import func, select
 from participation.extensions import db
 from participation.models import Draft, Role, User
 from participation.parsing import parse_text
-from participation.services import accounts, liaison
+from participation.demo_data.opinions import (
+    CLOSED_DRAFT_OPINIONS, DEMO_BATCH_ACTIVITY, DEMO_BATCH_ROWS, OPEN_DRAFT_OPINIONS,
+)
+from participation.services import accounts, batches, liaison, opinions
 from participation.services import drafts as draft_service
 from participation.timeutil import add_days
 
@@ -152,8 +155,40 @@ def load_demo(now: datetime) -> DemoResult:
     then = now - timedelta(days=45)
     draft_service.publish_draft(closed_draft, opens_at=then, closes_at=add_days(then, 30), now=then)
 
+    # Opinions shown publicly, so a new user sees listings, a tally and search results.
+    _show_opinions_publicly(open_draft)
+    _submit_demo_opinions(closed_draft, CLOSED_DRAFT_OPINIONS, users, then + timedelta(days=2))
+    _submit_demo_opinions(open_draft, OPEN_DRAFT_OPINIONS, users, now)
+    _import_demo_batch(open_draft, points[LIAISON_POINTS[0].name], users[_operator_email(LIAISON_POINTS[0].name)], now)
+
     unpublished = _import(UNPUBLISHED_DRAFT, staff)
     return DemoResult(loaded=True, drafts=[open_draft, closed_draft, unpublished])
+
+
+def _show_opinions_publicly(draft: Draft) -> None:
+    opinions.update_opinion_settings(draft, allows_anonymous_opinions=False, moderation_mode="post",
+                                     shows_opinions_publicly=True)
+
+
+def _submit_demo_opinions(draft: Draft, items, users: dict, start: datetime) -> None:
+    for offset, (email, key, stance, body, proposed, reason, region, name, public) in enumerate(items):
+        opinions.submit_opinion(draft, opinions.OpinionInput(
+            body=body, stance=stance, provision_key=key, proposed_text=proposed, reason=reason,
+            region=region, submitter_name=name, is_name_public=public,
+        ), author=users[email], now=start + timedelta(minutes=offset))
+
+
+def _operator_email(point_name: str) -> str:
+    return next(a.email for a in ACCOUNTS if a.liaison_point == point_name)
+
+
+def _import_demo_batch(draft: Draft, point, operator: User, now: datetime) -> None:
+    rows, problems = batches.rows_from_json(DEMO_BATCH_ROWS)
+    activity = batches.parse_activity({**DEMO_BATCH_ACTIVITY, "date": now.date().isoformat()}, today=now.date())
+    batches.import_batch(
+        point, draft, activity, rows, problems=problems, entered_by=operator, now=now,
+        source=batches.SourceInfo(format="json", digest=batches.json_digest(DEMO_BATCH_ROWS)),
+    )
 
 
 # -- the .docx for trying the import ------------------------------------------------

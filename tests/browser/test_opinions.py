@@ -86,15 +86,15 @@ def test_load_more_appends_the_next_page(new_page):
 
     visitor = new_page(390)
     for index in range(23):
-        visitor.goto("/drafts/1/opinions/new?provision=art.7.1")
+        visitor.goto("/drafts/1/opinions/new?provision=art.10.1")
         visitor.locator("label.choice", has_text="赞成").first.click()
         visitor.fill("#body", f"匿名意见第{index}条")
         visitor.locator("button[data-submit-once]").click()
         visitor.wait_for_url("**/opinions/submitted")
-    visitor.goto("/drafts/1/provisions/art.7/opinions")
+    visitor.goto("/drafts/1/provisions/art.10/opinions")
     assert visitor.locator(".opinion-card").count() == 20
     visitor.locator("[data-load-more]").click()
     visitor.locator(".opinion-card").nth(22).wait_for()
     assert visitor.locator(".opinion-card").count() == 23
     assert visitor.locator("[data-load-more]").count() == 0
-    assert visitor.url.endswith("/drafts/1/provisions/art.7/opinions")  # appended, not navigated
+    assert visitor.url.endswith("/drafts/1/provisions/art.10/opinions")  # appended, not navigated
