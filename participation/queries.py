@@ -8,6 +8,7 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
 from participation.extensions import db
@@ -234,7 +235,7 @@ def _division_pages(top: list[ProvisionNode], article_positions: list[int]) -> l
             if len(group) == 1:
                 label, heading = first.label, first.heading or ""
             else:
-                label, heading = f"{first.label}至{last.label}", ""
+                label, heading = _("%(first)s至%(last)s", first=first.label, last=last.label), ""
             pages.append(TextPage(key=first.key, label=label, heading=heading, start=group_start, end=group_end,
                                   context=inner))
             group.clear()
@@ -263,7 +264,7 @@ def _division_pages(top: list[ProvisionNode], article_positions: list[int]) -> l
         if row.kind == "article":
             if run and len(run) < LOOSE_ARTICLES_PER_PAGE:
                 run.append(row)
-                pages[-1].label = f"{run[0].label}至{row.label}"
+                pages[-1].label = _("%(first)s至%(last)s", first=run[0].label, last=row.label)
                 pages[-1].end = end
                 continue
             run = [row]

@@ -121,7 +121,7 @@ def read_params(args, *, per_page_default: int = DEFAULT_PER_PAGE,
         if not given(raw):
             return None
         if raw not in choices:
-            error(name, _("%(name)s 只能是以下取值之一：%(choices)s。", name=name, choices="、".join(choices)))
+            error(name, _("%(name)s 只能是以下取值之一：%(choices)s。", name=name, choices=_("、").join(choices)))
             return None
         return raw
 

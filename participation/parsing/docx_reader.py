@@ -21,6 +21,7 @@ import zipfile
 
 from docx import Document
 from docx.oxml.ns import qn
+from flask_babel import gettext as _
 
 from .errors import UnsupportedFormat
 from .text_parser import parse_lines
@@ -89,12 +90,12 @@ def _open(data: bytes):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
-                raise UnsupportedFormat("文件解压后过大，无法读取")
+                raise UnsupportedFormat(_("文件解压后过大，无法读取"))
         return Document(io.BytesIO(data))
     except UnsupportedFormat:
         raise
     except Exception as exc:  # any failure on untrusted input means "not a .docx"
-        raise UnsupportedFormat("文件不是有效的 Word（.docx）文档") from exc
+        raise UnsupportedFormat(_("文件不是有效的 Word（.docx）文档")) from exc
 
 
 def parse_docx(data: bytes) -> ParsedDocument:

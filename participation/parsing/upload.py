@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import codecs
 
+from flask_babel import gettext as _, lazy_gettext as _l
+
 from .docx_reader import parse_docx
 from .errors import UnsupportedFormat
 from .text_parser import parse_text
@@ -15,9 +17,9 @@ from .tree import ParsedDocument
 TEXT_EXTENSIONS = (".txt", ".md", ".markdown")
 
 _REJECTED = {
-    ".doc": "不支持旧版 Word（.doc）文件，请在 Word 中另存为 .docx 后上传",
-    ".wps": "不支持 WPS（.wps）文件，请另存为 .docx 后上传",
-    ".pdf": "不支持 PDF 文件，请上传 .docx、.txt 或 .md 格式的文本",
+    ".doc": _l("不支持旧版 Word（.doc）文件，请在 Word 中另存为 .docx 后上传"),
+    ".wps": _l("不支持 WPS（.wps）文件，请另存为 .docx 后上传"),
+    ".pdf": _l("不支持 PDF 文件，请上传 .docx、.txt 或 .md 格式的文本"),
 }
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc/.xls/.wps container
 # Control characters allowed in text; anything else in bulk means binary content.
@@ -36,7 +38,7 @@ def decode_text(data: bytes) -> str:
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encodings = ["utf-16"]
     elif b"\x00" in data or data.startswith((_OLE_MAGIC, b"PK\x03\x04", b"%PDF")):
-        raise UnsupportedFormat("文件内容不是文本，请检查文件类型")
+        raise UnsupportedFormat(_("文件内容不是文本，请检查文件类型"))
     else:
         encodings = ["utf-8", "gb18030"]
     for encoding in encodings:
@@ -46,26 +48,27 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     else:
-        raise UnsupportedFormat("无法识别文件的文字编码，请保存为 UTF-8 编码的文本后上传")
+        raise UnsupportedFormat(_("无法识别文件的文字编码，请保存为 UTF-8 编码的文本后上传"))
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in _TEXT_CONTROLS)
     if controls > 8 and controls > len(text) // 100:
-        raise UnsupportedFormat("文件内容不是文本，请检查文件类型")
+        raise UnsupportedFormat(_("文件内容不是文本，请检查文件类型"))
     return text
 
 
 def parse_upload(filename: str, data: bytes) -> ParsedDocument:
     """Parse an uploaded .txt, .md, .markdown or .docx file.
 
-    Raises ``UnsupportedFormat`` (with a Chinese message for the uploader) for other
+    Raises ``UnsupportedFormat`` (with a message for the uploader) for other
     types, undecodable or binary text, and files that are not valid .docx.
     """
     ext = _extension(filename)
     if ext == ".docx":
         if data.startswith(_OLE_MAGIC):
-            raise UnsupportedFormat(_REJECTED[".doc"])
+            raise UnsupportedFormat(str(_REJECTED[".doc"]))
         return parse_docx(data)
     if ext in TEXT_EXTENSIONS:
         return parse_text(decode_text(data))
     if ext in _REJECTED:
-        raise UnsupportedFormat(_REJECTED[ext])
-    raise UnsupportedFormat(f"不支持的文件类型（{ext[:16] or '无扩展名'}），请上传 .docx、.txt 或 .md 文件")
+        raise UnsupportedFormat(str(_REJECTED[ext]))
+    raise UnsupportedFormat(_("不支持的文件类型（%(extension)s），请上传 .docx、.txt 或 .md 文件",
+                                extension=ext[:16] or _("无扩展名")))

@@ -366,7 +366,7 @@ def rows_from_json(items) -> tuple[list[RowInput], list[RowError]]:
 
         for name, value in item.items():
             if name not in JSON_ROW_FIELDS:
-                fail(str(name)[:50], value, _("不接受此字段。可用字段：%(fields)s。", fields="、".join(JSON_ROW_FIELDS)))
+                fail(str(name)[:50], value, _("不接受此字段。可用字段：%(fields)s。", fields=_("、").join(JSON_ROW_FIELDS)))
             elif name == "represented":
                 if value is None:
                     values[name] = ""
