@@ -2,19 +2,24 @@
 
 An article counts what was said on it and on its paragraphs, items and sub-items; a
 chapter counts its articles; the draft counts everything, whole-draft opinions included.
-Counts come straight from the opinion rows in two grouped queries, so they are right
-under any mix of concurrent submissions, moderation changes and deletions. Hidden
-opinions are not in ``total`` or the breakdowns; they are counted in ``hidden``.
+Hidden opinions are not in ``total`` or the breakdowns; they are counted in ``hidden``.
+
+``compute_tally`` is the one source of these numbers (tally page, API, exports). It reads
+counts that database triggers keep in the same transaction as every change of an opinion
+(participation.models.tally, participation.tally_upkeep): a few thousand rows for a
+draft of any size, instead of every opinion. ``recompute_tally`` makes the same numbers
+from the opinion rows themselves; ``flask tally check`` compares the two.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, null, select, union_all
 
 from participation.extensions import db
 from participation.models import ModerationState, Opinion, Provision
+from participation.models.tally import EVERYTHING_NODE, NO_LIAISON_POINT, WHOLE_DRAFT_NODE, TallyCount, TallyNode
 
 HIDDEN = ModerationState.HIDDEN.value
 PENDING = ModerationState.PENDING.value
@@ -85,29 +90,90 @@ class DraftTally:
         }
 
 
-def compute_tally(draft_id: int, version_id: int) -> DraftTally:
-    """Every count of the draft's version, straight from the opinion rows.
-
-    Three grouped queries, whatever the number of opinions: counts per provision (by
-    moderation state, stance and category), liaison points per provision, and the
-    distinct (submitter, provision) pairs with, for each, the submitter's previous
-    provision in document order. The roll-ups are sums over the provision tree, made
-    bottom-up in one pass; distinct submitters roll up by the classic subtree trick
-    (see ``_submitter_contributions``), so no opinion row is handled one by one in
-    Python.
-    """
+def _empty_tally(draft_id: int, version_id: int):
+    """The version's provisions as empty ClauseTally objects: (tally, clauses by id,
+    provision rows in document order)."""
     provisions = db.session.execute(
         select(Provision.id, Provision.parent_id, Provision.key, Provision.kind, Provision.label,
                Provision.heading, Provision.depth)
         .where(Provision.version_id == version_id).order_by(Provision.position)
     ).all()
-    overall = ClauseTally(key=None, kind="draft", label="")
-    whole_draft = ClauseTally(key=None, kind="draft", label="")
-    clauses: dict[int, ClauseTally] = {}
-    parent_of: dict[int, int | None] = {}
-    for row in provisions:
-        clauses[row.id] = ClauseTally(key=row.key, kind=row.kind, label=row.label, heading=row.heading, depth=row.depth)
-        parent_of[row.id] = row.parent_id
+    clauses = {
+        row.id: ClauseTally(key=row.key, kind=row.kind, label=row.label, heading=row.heading, depth=row.depth)
+        for row in provisions
+    }
+    tally = DraftTally(draft_id=draft_id, version_id=version_id, overall=ClauseTally(key=None, kind="draft", label=""),
+                       whole_draft=ClauseTally(key=None, kind="draft", label=""), provisions=list(clauses.values()))
+    return tally, clauses, provisions
+
+
+def _roll_up(tally: DraftTally, clauses: dict, provisions) -> None:
+    """Sum the counts (not the distinct submitters) up the tree, bottom-up. Children follow
+    their parent in document order, so in reverse order every node is complete before
+    it is added to its parent."""
+    for row in reversed(provisions):
+        parent = clauses[row.parent_id] if row.parent_id is not None else tally.overall
+        _add(parent, clauses[row.id])
+    _add(tally.overall, tally.whole_draft)
+
+
+def compute_tally(draft_id: int, version_id: int) -> DraftTally:
+    """Every count of the draft's version, from the counts the triggers keep.
+
+    One query returns the counts per clause (by state, stance, category and liaison
+    point: at most a few rows per clause and combination, however many opinions) and
+    the distinct submitters of every clause's subtree, already rolled up. Both come
+    from one statement, so they are from one snapshot even while opinions come in.
+    """
+    tally, clauses, provisions = _empty_tally(draft_id, version_id)
+    counts = select(TallyCount.node, TallyCount.moderation_state, TallyCount.stance, TallyCount.category,
+                    TallyCount.liaison_point, TallyCount.opinions, TallyCount.represented) \
+        .where(TallyCount.version_id == version_id)
+    submitters = select(TallyNode.node, null(), null(), null(), literal(NO_LIAISON_POINT), TallyNode.submitters,
+                        null()).where(TallyNode.version_id == version_id)
+    rows = db.session.execute(union_all(counts, submitters)).all()
+    whole_draft, overall = tally.whole_draft, tally.overall
+    for node, state, stance, category, point, count, represented in rows:
+        if state is None:  # a tally_nodes row: distinct submitters, rolled up
+            if node == EVERYTHING_NODE:
+                overall.submitters = count
+            else:
+                clause = clauses.get(node) if node != WHOLE_DRAFT_NODE else whole_draft
+                if clause is not None:
+                    clause.submitters = count
+            continue
+        clause = clauses.get(node) if node != WHOLE_DRAFT_NODE else whole_draft
+        if clause is None or not count:
+            continue
+        if state == HIDDEN:
+            clause.hidden += count
+            continue
+        clause.own_total += count
+        clause.total += count
+        clause.represented += represented
+        clause.by_stance[stance] += count
+        clause.by_category[category] += count
+        if point != NO_LIAISON_POINT:
+            clause.by_liaison_point[point] += count
+        if state == PENDING:
+            clause.pending += count
+    _roll_up(tally, clauses, provisions)
+    return tally
+
+
+def recompute_tally(draft_id: int, version_id: int) -> DraftTally:
+    """The same numbers as ``compute_tally``, counted from the opinion rows (about a
+    second for 100,000 opinions): the reference ``flask tally check`` compares with.
+
+    Three grouped queries: counts per provision (by moderation state, stance and
+    category), liaison points per provision, and the distinct (submitter, provision)
+    pairs with, for each, the submitter's previous provision in document order. The
+    roll-ups are sums over the provision tree, made bottom-up in one pass; distinct
+    submitters roll up by the classic subtree trick (see ``_submitter_contributions``).
+    """
+    tally, clauses, provisions = _empty_tally(draft_id, version_id)
+    whole_draft = tally.whole_draft
+    parent_of: dict[int, int | None] = {row.id: row.parent_id for row in provisions}
 
     def own(provision_id: int | None) -> ClauseTally:
         return clauses[provision_id] if provision_id is not None else whole_draft
@@ -143,19 +209,14 @@ def compute_tally(draft_id: int, version_id: int) -> DraftTally:
     for provision_id, clause in clauses.items():
         clause.submitters = contributions.get(provision_id, 0)
     # The root's own share (-1 for consecutive pairs that meet only at the root); the
-    # roll-up below adds the subtrees and the whole-draft opinions.
-    overall.submitters = contributions.get(None, 0)
-
-    # Bottom-up: children follow their parent in document order, so in reverse order
-    # every node is complete before it is added to its parent.
+    # roll-up adds the subtrees and the whole-draft opinions.
+    tally.overall.submitters = contributions.get(None, 0)
     for row in reversed(provisions):
-        clause = clauses[row.id]
-        parent = clauses[row.parent_id] if row.parent_id is not None else overall
-        _add(parent, clause)
-    _add(overall, whole_draft)
-
-    return DraftTally(draft_id=draft_id, version_id=version_id, overall=overall,
-                      whole_draft=whole_draft, provisions=list(clauses.values()))
+        parent = clauses[row.parent_id] if row.parent_id is not None else tally.overall
+        parent.submitters += clauses[row.id].submitters
+    tally.overall.submitters += whole_draft.submitters
+    _roll_up(tally, clauses, provisions)
+    return tally
 
 
 def _add(parent: ClauseTally, child: ClauseTally) -> None:
@@ -166,10 +227,9 @@ def _add(parent: ClauseTally, child: ClauseTally) -> None:
     parent.by_stance.update(child.by_stance)
     parent.by_category.update(child.by_category)
     parent.by_liaison_point.update(child.by_liaison_point)
-    parent.submitters += child.submitters
 
 
-# Tests turn this off to exercise the join on positions.
+# recompute_tally: tests turn this off to exercise the join on positions.
 USE_ID_ORDER = True
 
 

@@ -87,11 +87,11 @@ def _empty_all_tables(database_url):
     engine = _engines.get(database_url)
     if engine is None:
         engine = _engines[database_url] = create_engine(database_url, poolclass=NullPool)
-    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    tables = list(reversed(db.metadata.sorted_tables))
     with engine.begin() as conn:
-        for name in tables:
-            conn.execute(text(f'DELETE FROM "{name}"'))
-        for name in tables:
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+        for name in (table.name for table in tables if "id" in table.c):
             conn.execute(text(
                 "SELECT setval(seq, 1, false) FROM pg_get_serial_sequence(:table, 'id') AS seq WHERE seq IS NOT NULL"
             ), {"table": name})

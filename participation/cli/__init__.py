@@ -12,9 +12,11 @@ def register_cli(app: Flask) -> None:
     from participation.cli.demo import demo_cli
     from participation.cli.drafts import drafts_cli
     from participation.cli.liaison import liaison
+    from participation.cli.tally import tally_cli
     from participation.cli.users import users
 
     app.cli.add_command(drafts_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(liaison)
     app.cli.add_command(users)
+    app.cli.add_command(tally_cli)

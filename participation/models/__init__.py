@@ -15,3 +15,10 @@ __all__ = [
 from participation.models.batches import ActivityKind, Batch, BatchSource  # noqa: E402
 
 __all__ += ["ActivityKind", "Batch", "BatchSource"]
+
+# Counts behind the tally, kept by database triggers (participation.tally_upkeep).
+from participation.models.tally import (  # noqa: E402
+    ProvisionAncestor, TallyCount, TallyNode, TallySubmitter, TallyVersion,
+)
+
+__all__ += ["ProvisionAncestor", "TallyCount", "TallyNode", "TallySubmitter", "TallyVersion"]

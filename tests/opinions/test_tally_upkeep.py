@@ -1,0 +1,122 @@
+"""The counts the tally reads are kept by database triggers: whatever changes the opinion
+rows (the services, bulk SQL, cascades), they equal a count from scratch, and the
+``flask tally check`` / ``rebuild`` commands find and repair a database whose triggers
+were lost."""
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select, text, update
+
+from participation import tally_upkeep
+from participation.extensions import db
+from participation.models import Draft, Opinion, Provision, TallyCount, TallyNode, TallySubmitter, TallyVersion
+from participation.services import opinions as service
+from participation.tally import compute_tally, recompute_tally
+
+
+def _clause_keys(draft):
+    return [None] + list(db.session.scalars(
+        select(Provision.key).where(Provision.version_id == draft.current_version.id,
+                                    Provision.kind.in_(("article", "paragraph", "item")))
+        .order_by(Provision.position)))
+
+
+def _submit_some(draft, authors, now, count=24):
+    keys = _clause_keys(draft)
+    stored = []
+    for n in range(count):
+        opinion, _created = service.submit_opinion(
+            draft, service.OpinionInput(body=f"意见{n}", stance=["support", "oppose", "amend"][n % 3],
+                                        category=["citizen", "expert"][n % 2], provision_key=keys[(n * 7) % len(keys)]),
+            author=authors[n % len(authors)], now=now)
+        stored.append(opinion)
+    db.session.commit()
+    return stored
+
+
+def _same_tally(draft):
+    version_id = draft.current_version.id
+    kept = compute_tally(draft.id, version_id).as_dict()
+    counted = recompute_tally(draft.id, version_id).as_dict()
+    assert kept == counted
+    assert tally_upkeep.check_version(version_id) == []
+    return kept
+
+
+def test_counts_follow_services_and_bulk_sql(app, frozen_now, make_draft, make_user):
+    draft = make_draft(published=True)
+    authors = [make_user("citizen") for _ in range(4)]
+    staff = make_user("staff")
+    stored = _submit_some(draft, authors, frozen_now.now)
+    kept = _same_tally(draft)
+    assert kept["total"] == 24
+
+    service.hide_opinion(stored[0], reason="测试", by=staff, now=frozen_now.now)
+    service.hide_opinion(stored[1], reason="测试", by=staff, now=frozen_now.now)
+    service.publish_opinion(stored[1], by=staff, now=frozen_now.now)
+    db.session.commit()
+    assert _same_tally(draft)["hidden"] == 1
+
+    # Bulk SQL the ORM never sees: a stance change, a move to the whole draft, a delete.
+    db.session.execute(update(Opinion).where(Opinion.id.in_([o.id for o in stored[2:8]])).values(stance="delete"))
+    db.session.execute(update(Opinion).where(Opinion.id == stored[9].id).values(provision_id=None))
+    db.session.execute(delete(Opinion).where(Opinion.id.in_([o.id for o in stored[10:15]])))
+    db.session.commit()
+    kept = _same_tally(draft)
+    assert kept["total"] == 24 - 1 - 5
+    assert kept["by_stance"]["delete"] == 6
+
+
+def test_deleting_a_draft_leaves_no_counts(app, frozen_now, make_draft, make_user):
+    draft = make_draft(published=True)
+    _submit_some(draft, [make_user("citizen")], frozen_now.now, count=6)
+    version_id = draft.current_version.id
+    assert db.session.scalar(select(func.count()).select_from(TallyCount).where(TallyCount.version_id == version_id))
+    db.session.delete(draft)
+    db.session.commit()
+    for model in (TallyCount, TallySubmitter, TallyNode, TallyVersion):
+        assert db.session.scalar(select(func.count()).select_from(model).where(model.version_id == version_id)) == 0
+    assert db.session.get(Draft, draft.id) is None
+
+
+def _drop_opinion_triggers():
+    if db.session.get_bind().dialect.name == "sqlite":
+        for name in ("opinions_tally_insert", "opinions_tally_update", "opinions_tally_update_submitters",
+                     "opinions_tally_delete"):
+            db.session.execute(text(f"DROP TRIGGER {name}"))
+    else:
+        db.session.execute(text("DROP TRIGGER opinions_tally ON opinions"))
+    db.session.commit()
+
+
+def test_check_finds_lost_triggers_and_rebuild_repairs(app, runner, frozen_now, make_draft, make_user):
+    draft = make_draft(published=True)
+    authors = [make_user("citizen") for _ in range(3)]
+    _submit_some(draft, authors, frozen_now.now, count=9)
+
+    result = runner.invoke(args=["tally", "check"])
+    assert result.exit_code == 0, result.output
+    assert "一致" in result.output
+
+    try:
+        _drop_opinion_triggers()
+        _submit_some(draft, authors, frozen_now.now, count=5)  # not counted: no triggers
+        db.session.expire_all()
+        assert compute_tally(draft.id, draft.current_version.id).overall.total == 9
+
+        result = runner.invoke(args=["tally", "check"])
+        assert result.exit_code == 1
+        assert "opinions_tally" in result.output and "flask tally rebuild" in result.output
+        assert "tally_counts" in result.output
+    finally:
+        result = runner.invoke(args=["tally", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert tally_upkeep.trigger_problems(db.session.connection()) == []
+    db.session.expire_all()
+    assert _same_tally(draft)["total"] == 14
+
+    # The triggers are back: the next opinion counts.
+    _submit_some(draft, authors, frozen_now.now, count=1)
+    assert _same_tally(draft)["total"] == 15
+    assert runner.invoke(args=["tally", "check", str(draft.id)]).exit_code == 0
+    result = runner.invoke(args=["tally", "check", "999999"])
+    assert result.exit_code != 0 and "999999" in result.output
