@@ -25,32 +25,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import LockError
 from whoosh.query import And, Term
 
-from search.analysis import PART_SEPARATOR
+from search.analysis import PART_SEPARATOR, compact
+from search.codec import codec
 from search.schema import build_schema, schema_id
 
 POINTER_FILE = "CURRENT"
 META_FILE = "meta.json"
 STATUS_FILE = "status.json"
 GENERATION_PREFIX = "index-"
-
-
-class SearchCodec(W3Codec):
-    """Whoosh's current codec without per-block length statistics.
-
-    Those statistics only serve Whoosh's block-skipping top-N optimisation, which this
-    package never uses (every match is visited for the exact total and the facet
-    counts), and gathering them reads the length column back once per posting: about
-    a fifth of the time of writing a segment."""
-
-    length_stats = False
-
-
-def codec():
-    return SearchCodec()
 
 
 class IndexUnavailable(Exception):
@@ -212,6 +197,7 @@ def whoosh_fields(document: dict) -> dict:
         "clause": " ".join(document.get("clause") or ()),
         "words": text,
         "grams": text,
+        "text": compact(text),
     }
     for name in ("draft", "version", "article", "stance", "category", "liaison", "batch", "state", "region"):
         value = document.get(name)
@@ -284,48 +270,36 @@ def document_count(ix) -> int:
 # --- bulk building (rebuild) ----------------------------------------------------------
 
 class SegmentBuilder:
-    """Writes one segment of a new generation, in a worker process of a parallel
-    rebuild. The parent then lists every worker's segment in the index's table of
-    contents (``commit_segments``), as Whoosh's own multiprocessing writer does."""
+    """Writes one segment of a new generation (``search.codec.SegmentBuilder``: without
+    Whoosh's per-posting path), in a worker process of a parallel rebuild or in the
+    rebuilding process itself. ``commit_segments`` then lists the segments in the
+    index's table of contents, as Whoosh's own multiprocessing writer does."""
 
-    def __init__(self, path: str | os.PathLike, *, limitmb: int = 128):
-        from whoosh.writing import SegmentWriter
+    def __init__(self, path: str | os.PathLike):
+        from search.codec import SegmentBuilder as _Builder
 
-        ix = whoosh_index.open_dir(str(path))
-        # No lock: the parent holds it for the whole build.
-        self._writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec())
-        self.count = 0
+        self._builder = _Builder(whoosh_index.open_dir(str(path)))
+
+    @property
+    def count(self) -> int:
+        return self._builder.count
 
     def add(self, document: dict) -> None:
-        self._writer.add_document(**whoosh_fields(document))
-        self.count += 1
+        self._builder.add(whoosh_fields(document))
 
     def finish(self):
         """The finished segment (picklable), or None when nothing was added."""
-        if not self.count:
-            self._writer._close_segment()
-            return None
-        return self._writer._finalize_segment()
+        return self._builder.finish()
 
 
-def commit_segments(path: str | os.PathLike, segments: list, documents=()) -> int:
-    """Make ``segments`` (from SegmentBuilders) plus ``documents`` the content of the
-    index at ``path``; returns the number of documents added here."""
+def commit_segments(path: str | os.PathLike, segments: list) -> None:
+    """Make ``segments`` (from SegmentBuilders) the content of the index at ``path``."""
     ix = whoosh_index.open_dir(str(path))
-    writer = ix.writer(limitmb=64, codec=codec())
-    added = 0
+    writer = ix.writer(codec=codec())
     try:
-        for document in documents:
-            writer.add_document(**whoosh_fields(document))
-            added += 1
-        final = [segment for segment in segments if segment is not None]
-        if added:
-            final.append(writer._finalize_segment())
-        else:
-            writer._close_segment()
-        writer._commit_toc(final)
+        writer._close_segment()
+        writer._commit_toc([segment for segment in segments if segment is not None])
     except BaseException:
         writer.cancel()
         raise
     writer._finish()
-    return added

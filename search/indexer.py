@@ -44,7 +44,7 @@ from sqlalchemy import delete, func, select
 from participation.database import read_transaction
 
 from search import analysis, documents
-from search.engine import IndexStore, IndexUnavailable, Writer, WriterBusy, commit_segments
+from search.engine import IndexStore, IndexUnavailable, SegmentBuilder, Writer, WriterBusy, commit_segments
 from search.locks import FileLock
 from search.models import (
     ENTITY_ALL,
@@ -396,25 +396,23 @@ def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None) -> Re
             connection.rollback()
         if len(ranges) > 1:
             segments = _build_in_processes(app, path, ranges, progress, worker_cpu)
-            commit_segments(path, segments, provision_docs)
         else:
-            writer = Writer(ix, limitmb=256)
-            try:
-                for document in provision_docs:
-                    writer.add(document)
-                done = 0
+            segments = []
+            if count:
+                builder = SegmentBuilder(path)
                 with read_transaction(), engine.connect() as connection:
                     for document in documents.iter_opinion_documents(connection, low, high, end_transactions=True):
-                        writer.add(document)
-                        done += 1
-                        if progress is not None and done % 1000 == 0:
+                        builder.add(document)
+                        if progress is not None and builder.count % 1000 == 0:
                             progress(1000)
-                    if progress is not None and done % 1000:
-                        progress(done % 1000)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
+                if progress is not None and builder.count % 1000:
+                    progress(builder.count % 1000)
+                segments.append(builder.finish())
+        builder = SegmentBuilder(path)
+        for document in provision_docs:
+            builder.add(document)
+        segments.append(builder.finish())
+        commit_segments(path, segments)
         store.write_meta(path, opinions=count, provisions=len(provision_docs), procs=len(ranges))
         store.publish(name)
     except BaseException:
@@ -510,12 +508,10 @@ def _build_worker(url: str, options: dict, path: str, low: int, high: int, insta
     try:
         from sqlalchemy import create_engine
 
-        from search.engine import SegmentBuilder
-
         analysis.configure(instance_path)
         analysis.warm()
         engine = create_engine(url, **options)
-        builder = SegmentBuilder(path, limitmb=256)
+        builder = SegmentBuilder(path)
         step = 2000
         pending = 0
         with read_transaction(), engine.connect() as connection:

@@ -31,8 +31,10 @@ from datetime import datetime, timezone
 
 from whoosh.query import And, Or, Phrase, Prefix, Term
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 from search.analysis import MAX_WORD_LENGTH, fold, gram_char, query_grams, query_words
+from search.codec import bits_to_ids, column, ids_to_bits, lengths_array, postings_bits
 from search.engine import IndexStore, IndexUnavailable, OpenIndex
 
 MAX_INPUT_CHARS = 500
@@ -349,27 +351,24 @@ def forget_searchers() -> None:
         _close(searcher)
 
 
-# --- column cache for facets and sorting ----------------------------------------------------
+# --- per-segment data kept between searches ----------------------------------------------------
+#
+# Segments never change once written (only their set of deleted documents, which is
+# read afresh for each search), so what is derived from a segment alone is kept, keyed
+# by the index folder, the segment's id and its size, within a memory limit: the
+# bitsets of filter values (a draft, a state …), of the documents of each length, the
+# ``article`` codes, the ``created`` times and the document-id and text columns.
 
-class _Column:
-    """A segment's values of one sortable field as small integer codes."""
-
-    __slots__ = ("codes", "values")
-
-    def __init__(self, codes, values):
-        self.codes = codes
-        self.values = values
-
-
-_columns: OrderedDict[tuple, object] = OrderedDict()
-_columns_lock = threading.Lock()
-_MAX_COLUMNS = 256
-
+_cache: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+_cache_bytes = [0]
+_cache_lock = threading.Lock()
+#: Memory for the cache above, per process.
+CACHE_BYTES = 192 * 2**20
 
 _scope = threading.local()
 
 
-def _segment_key(reader, name: str) -> tuple | None:
+def _segment_key(reader, name) -> tuple | None:
     """Identifies a segment's data: the index folder (set by ``search``), the segment's
     id and its size. Segment ids are random names, so the folder is needed; the size
     guards against an id drawn twice."""
@@ -381,76 +380,110 @@ def _segment_key(reader, name: str) -> tuple | None:
     return folder, segment.segment_id(), reader.doc_count_all(), name
 
 
-def _load_codes(reader, field_name: str) -> _Column:
-    values: list[str] = []
-    index_of: dict[str, int] = {}
-    codes = array("I")
-    if reader.has_column(field_name):
-        column = reader.column_reader(field_name)
-        for value in column:
-            code = index_of.get(value)
-            if code is None:
-                code = index_of[value] = len(values)
-                values.append(value)
-            codes.append(code)
-    else:
-        codes = array("I", bytes(4 * reader.doc_count_all()))
-        values = [""]
-    return _Column(codes, values)
+def _size_of(value) -> int:
+    if isinstance(value, int):
+        return value.bit_length() // 8 + 32
+    if isinstance(value, (array, bytes, bytearray)):
+        return len(value) * getattr(value, "itemsize", 1) + 64
+    if isinstance(value, dict):
+        return sum(_size_of(v) for v in value.values()) + 64 * len(value)
+    return 4096
 
 
-def _load_numbers(reader, field_name: str):
-    if reader.has_column(field_name):
-        return array("q", reader.column_reader(field_name))
-    return array("q", bytes(8 * reader.doc_count_all()))
-
-
-_MISSING = object()
-
-
-def _fits(value, reader) -> bool:
-    size = reader.doc_count_all()
-    if isinstance(value, _Column):
-        return len(value.codes) == size
-    if value is None:
-        return True
-    return len(value) == size
-
-
-def _cached(reader, field_name: str, loader):
-    """``loader(reader, field_name)``, kept per segment (segments never change, only
-    their deletions, which are handled apart)."""
-    key = _segment_key(reader, f"{loader.__name__}:{field_name}")
+def _cached(reader, name, loader):
+    """``loader()``, kept per segment under ``name``."""
+    key = _segment_key(reader, name)
     if key is None:
-        return loader(reader, field_name)
-    with _columns_lock:
-        value = _columns.get(key, _MISSING)
-        if value is not _MISSING and _fits(value, reader):
-            _columns.move_to_end(key)
-            return value
-    value = loader(reader, field_name)
-    with _columns_lock:
-        _columns[key] = value
-        while len(_columns) > _MAX_COLUMNS:
-            _columns.popitem(last=False)
+        return loader()
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found[0]
+    value = loader()
+    size = _size_of(value)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = (value, size)
+            _cache_bytes[0] += size
+        while _cache_bytes[0] > CACHE_BYTES and len(_cache) > 1:
+            _old_key, (_old, old_size) = _cache.popitem(last=False)
+            _cache_bytes[0] -= old_size
     return value
+
+
+def _term_bits(reader, field_name: str, value: str) -> int:
+    """The documents of a filter term (cached: filter values recur)."""
+    def load():
+        found = postings_bits(reader, field_name, value)
+        return found.bits if found is not None else 0
+
+    return _cached(reader, ("term", field_name, value), load)
+
+
+def _field_values(reader, field_name: str) -> list[str]:
+    def load():
+        return [text.decode("utf-8") if isinstance(text, bytes) else text for text in reader.lexicon(field_name)]
+
+    return _cached(reader, ("lexicon", field_name), load)
+
+
+def _length_codes(reader) -> bytes:
+    return _cached(reader, ("lengths", "grams"), lambda: lengths_array(reader, "grams"))
+
+
+def _code_bits(reader, code: int) -> int:
+    """The documents whose bigram-field length byte is ``code``."""
+    def load():
+        lengths = _length_codes(reader)
+        table = bytes(0x31 if value == code else 0x30 for value in range(256))
+        digits = lengths.translate(table)[::-1]
+        return int(digits, 2) if digits else 0
+
+    return _cached(reader, ("length-code", code), load)
+
+
+def _present_codes(reader) -> list[int]:
+    return _cached(reader, ("length-code-list",), lambda: sorted(set(_length_codes(reader))))
+
+
+def _created(reader) -> array:
+    return _cached(reader, ("created",), lambda: column(reader, "created").array())
+
+
+def _article_codes(reader):
+    def load():
+        found = column(reader, "article")
+        return found.codes(), [value.decode("utf-8") for value in found.values()]
+
+    return _cached(reader, ("article",), load)
+
+
+def _text_column(reader):
+    return _cached(reader, ("text-column",), lambda: column(reader, "text"))
+
+
+def _doc_ids(reader):
+    return _cached(reader, ("doc-id-column",), lambda: column(reader, "doc_id"))
 
 
 # --- running a search -----------------------------------------------------------------------
 #
-# Whoosh's matchers visit documents one at a time in Python (and-ing, or-ing and scoring
-# each), which costs several microseconds per matching document. To answer with an exact
-# total and exact facet counts, every match must be visited; so matches are gathered per
-# segment as sets instead, with C-speed set algebra:
+# Matches are computed per segment as bitsets (Python integers, one bit per document):
+# a term's postings are read into one (``search.codec.postings_bits``), AND / OR / NOT
+# of terms and filters are single integer operations, and ``bit_count`` counts a result
+# or a facet value. Nothing is visited a document at a time except:
 #
-# * each term's postings are read a block at a time (document numbers and term
-#   frequencies), a phrase through Whoosh's phrase matcher;
-# * AND / OR / NOT of terms are intersections, unions and differences;
-# * filters with a facet column (type, draft, stance, category, liaison point, state)
-#   and dates are checked against per-segment columns cached in memory; a clause filter
-#   is one more posting list;
-# * scores are BM25 (k1 1.2, b 0.75) on both text fields, the jieba word field counting
-#   double, as the Whoosh query ``text_query`` would rank them.
+# * the candidates of a phrase of several bigrams that the jieba word field cannot
+#   confirm, checked against their compact text (``TextColumn.matching``);
+# * the page of results: relevance scores depend only on which terms a document
+#   matches, how often, and its length, so documents with the same terms and length
+#   (one Whoosh length byte) share a score; the best groups are taken first, and only
+#   the documents that make the page are listed.
+#
+# Scores are BM25 (k1 1.2, b 0.75): for each term, the bigram field (idf of its rarest
+# bigram) plus, when the term's jieba words are all in the document, the word field
+# counting double; one length (the bigram count) normalises both.
 
 K1 = 1.2
 B = 0.75
@@ -483,134 +516,164 @@ class _Budget:
         return self.exceeded
 
 
-def _deleted(reader) -> frozenset:
+def _deleted_bits(reader) -> int:
     if not reader.has_deletions():
-        return frozenset()
-    return frozenset(reader.deleted_docs_set) if hasattr(reader, "deleted_docs_set") else frozenset(
-        d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
+        return 0
+    return ids_to_bits(list(reader._perdoc.deleted_docs()))
 
 
-def _postings(reader, field_name: str, text: str, deleted, budget: _Budget) -> dict[int, float]:
-    """{docnum: term frequency} of one term in one segment, read a block at a time."""
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-    from whoosh.matching.wrappers import FilterMatcher
+@dataclass
+class _Unit:
+    """One scored part of a term in a segment: the documents, their counts where more
+    than one, and the weight (boost × idf)."""
 
-    try:
-        matcher = reader.postings(field_name, text)
-    except Exception:  # TermNotFound
-        return {}
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child  # deletions are removed below
-    found: dict[int, float] = {}
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            if matcher._weights is None:
-                matcher._read_weights()
-            found.update(zip(matcher._ids, matcher._weights))
-            matcher._next_block()
-            if budget.check():
-                break
-    else:
-        while matcher.is_active():
-            found[matcher.id()] = matcher.weight()
-            matcher.next()
-    for docnum in deleted.intersection(found) if deleted else ():
-        del found[docnum]
-    return found
+    bits: int
+    counts: dict
+    weight: float
 
 
-def _query_docs(leaf, query) -> dict[int, float]:
-    """{docnum: 1.0} for a phrase (presence: Whoosh's matcher checks the positions)."""
-    return dict.fromkeys(query.matcher(leaf, leaf.context()).all_ids(), 1.0)
+def _needle(text: str) -> str:
+    return "".join(char for char in fold(text) if gram_char(char))
 
 
-class _Scorer:
-    """BM25 of a field, with the collection statistics of the whole searcher."""
+class _TermMatcher:
+    """Matches of one query term in one segment."""
 
-    def __init__(self, searcher, field_name: str):
+    def __init__(self, searcher, reader, term: QueryTerm, budget: _Budget):
         self.searcher = searcher
-        self.field_name = field_name
-        count = max(searcher.doc_count_all(), 1)
-        self.count = count
-        self.average = (searcher.field_length(field_name) / count) or 1.0
+        self.reader = reader
+        self.term = term
+        self.budget = budget
 
-    def idf(self, df: int) -> float:
-        return math.log(1.0 + (self.count - df + 0.5) / (df + 0.5))
+    def _bits(self, field_name: str, text: str):
+        return postings_bits(self.reader, field_name, text)
 
-    def add(self, scores: dict[int, float], frequencies: dict[int, float], idf: float, boost: float,
-            lengths) -> None:
-        k1, b, average = K1, B, self.average
-        if lengths is None:
-            for docnum, tf in frequencies.items():
-                scores[docnum] = scores.get(docnum, 0.0) + boost * idf * tf * (k1 + 1) / (tf + k1)
+    def match(self, scoring: bool) -> tuple[int, list[_Unit]]:
+        """(documents matching the term, its scoring units)."""
+        term = self.term
+        searcher = self.searcher
+        grams = query_grams(term.text)
+        if not grams:
+            return 0, []
+        words = [word[:MAX_WORD_LENGTH] for word in query_words(term.text)]
+        units: list[_Unit] = []
+        # The jieba word field: a match in its own right for an unquoted term of one
+        # word; for a longer term, a document with all its words matches only if the
+        # term's characters are also in a row (the bigram field says). For a quoted
+        # term, it only spares checking the text of the documents it confirms.
+        word_bits = 0
+        word_counts: dict = {}
+        if words:
+            found = [self._bits("words", word) for word in dict.fromkeys(words)]
+            if all(found):
+                word_bits = found[0].bits
+                for other in found[1:]:
+                    word_bits &= other.bits
+                if len(words) == 1:
+                    word_counts = found[0].counts
+        exact_word = word_bits if len(words) == 1 else 0
+        # The bigram field.
+        gram_counts: dict = {}
+        if len(grams) == 1 and len(grams[0]) == 1:
+            gram_bits = 0
+            for text in self.reader.expand_prefix("grams", grams[0]):
+                found = self._bits("grams", text.decode("utf-8") if isinstance(text, bytes) else text)
+                if found is not None:
+                    gram_bits |= found.bits
+                if self.budget.check():
+                    break
+            gram_df = gram_bits.bit_count()
+        elif len(grams) == 1:
+            found = self._bits("grams", grams[0])
+            gram_bits = found.bits if found is not None else 0
+            gram_counts = found.counts if found is not None else {}
+            gram_df = searcher.doc_frequency("grams", grams[0])
         else:
-            for docnum, tf in frequencies.items():
-                norm = k1 * (1 - b + b * lengths[docnum] / average)
-                scores[docnum] = scores.get(docnum, 0.0) + boost * idf * tf * (k1 + 1) / (tf + norm)
+            gram_bits = self._phrase(grams, term.text, exact_word, words)
+            gram_df = min(searcher.doc_frequency("grams", gram) for gram in set(grams))
+        matched = gram_bits if term.phrase else gram_bits | exact_word
+        if scoring and matched:
+            units.append(_Unit(gram_bits, gram_counts, _idf(searcher, gram_df)))
+            if word_bits and not term.phrase:
+                word_df = min(searcher.doc_frequency("words", word) for word in words)
+                units.append(_Unit(word_bits, word_counts, WORD_BOOST * _idf(searcher, word_df)))
+        return matched, units
+
+    def _phrase(self, grams: list[str], text: str, exact_word: int, words: list[str]) -> int:
+        """Documents with the bigrams of ``text`` in a row: those with all of them, less
+        those whose compact text does not contain it (unless the word field already
+        says it does)."""
+        candidates = None
+        found_by_gram = {}
+        for gram in dict.fromkeys(grams):
+            found = self._bits("grams", gram)
+            if found is None:
+                return 0
+            found_by_gram[gram] = found
+        for found in sorted(found_by_gram.values(), key=lambda p: p.df):
+            candidates = found.bits if candidates is None else candidates & found.bits
+            if not candidates:
+                return 0
+        needle = _needle(text)
+        sure = 0
+        if exact_word and len(words) == 1 and words[0] == needle and len(needle) < MAX_WORD_LENGTH:
+            sure = candidates & exact_word
+        unsure = candidates & ~sure
+        if not unsure:
+            return sure
+        texts = _text_column(self.reader)
+        confirmed = texts.matching(bits_to_ids(unsure), needle.encode("utf-8"), budget=self.budget.check)
+        return sure | ids_to_bits(confirmed)
 
 
-def _load_lengths(reader, field_name: str):
-    """The field length of every document of a segment (Whoosh stores one byte each)."""
-    try:
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-        from whoosh.util.numlists import byte_to_length  # noqa: F401  (sanity: the codec's encoding)
-
-        perdoc = reader._perdoc
-        column = perdoc.column_reader(_lenfield(field_name), LENGTHS_COLUMN)
-        table = [byte_to_length(code) for code in range(256)]
-        return array("I", (table[code] for code in column))
-    except Exception:
-        return None
+def _idf(searcher, df: int) -> float:
+    count = max(searcher.doc_count_all(), 1)
+    return math.log(1.0 + (count - df + 0.5) / (df + 0.5))
 
 
-def _term_scores(searcher, leaf, reader, deleted, term: QueryTerm, scorers, budget: _Budget) -> dict[int, float]:
-    """{docnum: score} of the documents of one segment matching one term."""
-    scores: dict[int, float] = {}
-    grams = query_grams(term.text)
-    if not grams:
-        return scores
-    gram_scorer, word_scorer = scorers
-    gram_lengths = _cached(reader, "grams", _lengths_loader)
-    if len(grams) == 1 and len(grams[0]) == 1:
-        # One character: every bigram starting with it (and the text's last character).
-        found: dict[int, float] = {}
-        for text in reader.expand_prefix("grams", grams[0]):
-            text = text.decode("utf-8") if isinstance(text, bytes) else text
-            for docnum, tf in _postings(reader, "grams", text, deleted, budget).items():
-                found[docnum] = found.get(docnum, 0.0) + tf
-        gram_scorer.add(scores, found, gram_scorer.idf(len(found)), 1.0, gram_lengths)
-    elif len(grams) == 1:
-        found = _postings(reader, "grams", grams[0], deleted, budget)
-        gram_scorer.add(scores, found, gram_scorer.idf(searcher.doc_frequency("grams", grams[0])), 1.0, gram_lengths)
-    else:
-        found = _query_docs(leaf, Phrase("grams", grams))
-        rarest = min(searcher.doc_frequency("grams", gram) for gram in grams)
-        gram_scorer.add(scores, found, gram_scorer.idf(rarest), 1.0, gram_lengths)
-    if term.phrase:
-        return scores
-    words = [word[:MAX_WORD_LENGTH] for word in query_words(term.text)]
-    if not words:
-        return scores
-    word_lengths = _cached(reader, "words", _lengths_loader)
-    if len(words) == 1:
-        found = _postings(reader, "words", words[0], deleted, budget)
-        idf = word_scorer.idf(searcher.doc_frequency("words", words[0]))
-    else:
-        found = _query_docs(leaf, Phrase("words", words))
-        idf = word_scorer.idf(min(searcher.doc_frequency("words", word) for word in words))
-    word_scorer.add(scores, found, idf, WORD_BOOST, word_lengths)
-    return scores
+def _any_term(reader, field_name: str, values) -> int:
+    bits = 0
+    for value in values:
+        bits |= _term_bits(reader, field_name, str(value))
+    return bits
 
 
-def _lengths_loader(reader, field_name):
-    return _load_lengths(reader, field_name)
+#: Filter fields and the Filters attribute holding their values.
+_TERM_FILTERS = (("kind", "kinds"), ("draft", "drafts"), ("stance", "stances"), ("category", "categories"),
+                 ("liaison", "liaison_points"), ("state", "states"))
 
 
-def _allowed_codes(column: _Column, values) -> set[int]:
-    wanted = {str(value) for value in values}
-    return {code for code, value in enumerate(column.values) if value in wanted}
+def _filter_bits(reader, filters: Filters, everything: int) -> int:
+    bits = everything
+    for field_name, attribute in _TERM_FILTERS:
+        values = getattr(filters, attribute)
+        if values:
+            bits &= _any_term(reader, field_name, values)
+            if not bits:
+                return 0
+    if filters.clause:
+        bits &= _term_bits(reader, "clause", filters.clause)
+    return bits
+
+
+def _hidden_bits(reader, filters: Filters) -> int:
+    """Documents never to return, whatever was asked (visibility)."""
+    hidden = 0
+    if filters.hidden_states or filters.hidden_opinion_drafts:
+        opinions = _term_bits(reader, "kind", "opinion")
+        hidden |= opinions & (_any_term(reader, "state", filters.hidden_states)
+                              | _any_term(reader, "draft", filters.hidden_opinion_drafts))
+    if filters.hidden_provision_drafts:
+        provisions = _term_bits(reader, "kind", "provision")
+        hidden |= provisions & _any_term(reader, "draft", filters.hidden_provision_drafts)
+    return hidden
+
+
+def _date_bits(reader, bits: int, low, high) -> int:
+    created = _created(reader)
+    low = low if low is not None else -(2**62)
+    high = high if high is not None else 2**62
+    return ids_to_bits([d for d in bits_to_ids(bits) if low <= created[d] < high])
 
 
 def search(searcher: Searcher, parsed: ParsedQuery, filters: Filters, *, sort: str = "relevance",
@@ -630,9 +693,10 @@ def search(searcher: Searcher, parsed: ParsedQuery, filters: Filters, *, sort: s
     if parsed.is_empty:
         sort = "newest"
     want = offset + limit
-    scorers = (_Scorer(searcher, "grams"), _Scorer(searcher, "words"))
     low = _epoch(filters.created_from) if filters.created_from else None
     high = _epoch(filters.created_to) if filters.created_to else None  # exclusive
+    average = (searcher.field_length("grams") / max(searcher.doc_count_all(), 1)) or 1.0
+    norms = [K1 * (1 - B + B * byte_to_length(code) / average) for code in range(256)]
 
     top: list = []
     total = 0
@@ -641,126 +705,119 @@ def search(searcher: Searcher, parsed: ParsedQuery, filters: Filters, *, sort: s
         if budget.check():
             break
         reader = leaf.reader()
-        deleted = _deleted(reader)
-        # 1. Matches of the text (or of the most selective filter term).
-        if parsed.is_empty:
-            scores = _filter_driver(leaf, reader, filters, deleted, budget)
-        else:
-            scores = None
+        size = reader.doc_count_all()
+        everything = ((1 << size) - 1) & ~_deleted_bits(reader)
+        # 1. Filters (cheap: cached bitsets), then the words.
+        bits = _filter_bits(reader, filters, everything)
+        if bits:
+            bits &= ~_hidden_bits(reader, filters)
+        groups_units: list[_Unit] = []
+        if bits and not parsed.is_empty:
             for group in parsed.groups:
-                group_scores: dict[int, float] = {}
+                group_bits = 0
                 for term in group:
-                    for docnum, score in _term_scores(searcher, leaf, reader, deleted, term, scorers, budget).items():
-                        group_scores[docnum] = group_scores.get(docnum, 0.0) + score
-                if scores is None:
-                    scores = group_scores
-                else:
-                    if len(group_scores) < len(scores):
-                        scores, group_scores = group_scores, scores
-                    scores = {docnum: score + group_scores[docnum] for docnum, score in scores.items()
-                              if docnum in group_scores}
-                if not scores:
+                    matched, units = _TermMatcher(searcher, reader, term, budget).match(sort == "relevance")
+                    group_bits |= matched
+                    groups_units.extend(units)
+                bits &= group_bits
+                if not bits:
                     break
-            scores = scores or {}
             for term in parsed.excluded:
-                if not scores:
+                if not bits:
                     break
-                for docnum in _term_scores(searcher, leaf, reader, deleted, term, scorers, budget):
-                    scores.pop(docnum, None)
-        if not scores:
+                matched, _units = _TermMatcher(searcher, reader, term, budget).match(False)
+                bits &= ~matched
+        if bits and (low is not None or high is not None):
+            bits = _date_bits(reader, bits, low, high)
+        if not bits:
             continue
-        # 2. Filters, visibility and dates on columns; a clause is a posting list.
-        docnums = _apply_filters(reader, filters, scores, low, high, deleted, budget)
-        total += len(docnums)
-        # 3. Facet counts.
+        total += bits.bit_count()
+        # 2. Facet counts.
         for name in facet_fields:
-            column = _cached(reader, name, _load_codes)
-            counts = Counter(map(column.codes.__getitem__, docnums))
-            values = column.values
             counter = counters[name]
-            for code, count in counts.items():
-                counter[values[code]] += count
-        # 4. This segment's best, then the best of all.
-        if sort == "relevance":
-            best = heapq.nlargest(want, docnums, key=scores.__getitem__)
-            top.extend((scores[d], -(base + d)) for d in best)
+            if name == "article":
+                codes, values = _article_codes(reader)
+                counted = Counter(map(codes.__getitem__, bits_to_ids(bits)))
+                for code, count in counted.items():
+                    counter[values[code]] += count
+            else:
+                for value in _field_values(reader, name):
+                    count = (bits & _term_bits(reader, name, value)).bit_count()
+                    if count:
+                        counter[value] += count
+        # 3. This segment's best, then the best of all.
+        if sort == "relevance" and groups_units:
+            for score, docnum in _best_by_score(reader, bits, groups_units, norms, want):
+                top.append((score, -(base + docnum), reader, docnum))
         else:
-            created = _cached(reader, "created", _load_numbers)
-            best = heapq.nlargest(want, docnums, key=created.__getitem__)
-            top.extend((created[d], -(base + d)) for d in best)
-    ordered = heapq.nlargest(want, top)[offset:want]
+            created = _created(reader)
+            for docnum in heapq.nlargest(want, bits_to_ids(bits), key=lambda d: (created[d], -d)):
+                top.append((created[docnum], -(base + docnum), reader, docnum))
+    ordered = heapq.nlargest(want, top, key=lambda item: (item[0], item[1]))[offset:want]
     hits = []
-    for key, negative_docnum in ordered:
-        stored = searcher.stored_fields(-negative_docnum)
-        hits.append(RawHit(stored.get("doc_id", ""), float(key) if sort == "relevance" else 0.0))
+    for key, _negative, reader, docnum in ordered:
+        doc_id = _doc_ids(reader)[docnum].decode("utf-8")
+        hits.append(RawHit(doc_id, float(key) if sort == "relevance" else 0.0))
     facets = {name: {value: count for value, count in counter.items() if value} for name, counter in counters.items()}
     return RawResults(total, hits, facets, budget.exceeded)
 
 
-#: Filter fields with a facet column, in the order tried as the "driver" of a search
-#: without words (the posting list the other filters are checked against).
-_COLUMN_FILTERS = (("liaison", "liaison_points"), ("stance", "stances"), ("category", "categories"),
-                   ("state", "states"), ("draft", "drafts"), ("kind", "kinds"))
-
-
-def _filter_driver(leaf, reader, filters: Filters, deleted, budget: _Budget) -> dict[int, float]:
-    """The documents of the most selective filter, for a search without words."""
-    candidates = []
-    if filters.clause:
-        candidates.append(("clause", [filters.clause]))
-    for field_name, attribute in _COLUMN_FILTERS:
-        values = getattr(filters, attribute)
-        if values:
-            candidates.append((field_name, [str(value) for value in values]))
-    if not candidates:
-        return {}
-
-    def frequency(candidate):
-        field_name, values = candidate
-        return sum(reader.doc_frequency(field_name, value) for value in values)
-
-    field_name, values = min(candidates, key=frequency)
-    found: dict[int, float] = {}
-    for value in values:
-        found.update(dict.fromkeys(_postings(reader, field_name, value, deleted, budget), 0.0))
+def _best_by_score(reader, bits: int, units: list[_Unit], norms: list[float], want: int) -> list[tuple[float, int]]:
+    """The ``want`` best (score, docnum) of a segment's matches ``bits``, best first
+    (ties: lower docnum first)."""
+    lengths = _length_codes(reader)
+    # Documents where a term occurs more than once: scored one by one (few).
+    repeated = set()
+    for unit in units:
+        repeated.update(unit.counts)
+    exact: list[tuple[float, int]] = []
+    if repeated:
+        repeated_bits = ids_to_bits(sorted(repeated)) & bits
+        members = bits_to_ids(repeated_bits)
+        views = [unit.bits.to_bytes((unit.bits.bit_length() + 7) >> 3, "little") for unit in units]
+        for docnum in members:
+            norm = norms[lengths[docnum]]
+            score = 0.0
+            for unit, view in zip(units, views):
+                if docnum >> 3 < len(view) and view[docnum >> 3] >> (docnum & 7) & 1:
+                    tf = unit.counts.get(docnum, 1)
+                    score += unit.weight * tf * (K1 + 1) / (tf + norm)
+            exact.append((score, docnum))
+        bits &= ~repeated_bits
+    # Everything else counts each matched term once: the score is the sum of the
+    # matched units' weights times a function of the length. Group by matched units.
+    classes = [(bits, 0.0)] if bits else []
+    for unit in units:
+        split = []
+        for members, weight in classes:
+            inside = members & unit.bits
+            if inside:
+                split.append((inside, weight + unit.weight))
+            outside = members ^ inside
+            if outside:
+                split.append((outside, weight))
+        classes = split
+        if len(classes) > 256:
+            break
+    codes = _present_codes(reader)
+    # Best-first over (class, length code) cells: within a class, shorter is better.
+    factor = [(K1 + 1) / (1 + norms[code]) for code in codes]
+    frontier = [(-weight * factor[0], index, 0) for index, (_members, weight) in enumerate(classes)]
+    heapq.heapify(frontier)
+    found: list[tuple[float, int]] = list(exact)
+    found.sort(key=lambda item: (-item[0], item[1]))
+    found = found[:want]
+    while frontier:
+        negative, index, position = heapq.heappop(frontier)
+        score = -negative
+        if len(found) >= want and score < found[want - 1][0]:
+            break
+        members, weight = classes[index]
+        cell = members & _code_bits(reader, codes[position])
+        if cell:
+            found.extend((score, docnum) for docnum in bits_to_ids(cell, want))
+            found.sort(key=lambda item: (-item[0], item[1]))
+            del found[want:]
+        if position + 1 < len(codes):
+            heapq.heappush(frontier, (-weight * factor[position + 1], index, position + 1))
     return found
-
-
-def _apply_filters(reader, filters: Filters, scores: dict[int, float], low, high, deleted, budget) -> list[int]:
-    docnums = list(scores)
-    for field_name, attribute in _COLUMN_FILTERS:
-        values = getattr(filters, attribute)
-        if values:
-            column = _cached(reader, field_name, _load_codes)
-            allowed = _allowed_codes(column, values)
-            codes = column.codes
-            docnums = [d for d in docnums if codes[d] in allowed]
-    if filters.clause:
-        in_clause = _postings(reader, "clause", filters.clause, deleted, budget)
-        docnums = [d for d in docnums if d in in_clause]
-    if low is not None or high is not None:
-        created = _cached(reader, "created", _load_numbers)
-        low = low if low is not None else -(2**62)
-        high = high if high is not None else 2**62
-        docnums = [d for d in docnums if low <= created[d] < high]
-    # Visibility: never return these, whatever was asked.
-    if filters.hidden_states or filters.hidden_opinion_drafts or filters.hidden_provision_drafts:
-        kinds = _cached(reader, "kind", _load_codes)
-        opinion_codes = _allowed_codes(kinds, ["opinion"])
-        provision_codes = _allowed_codes(kinds, ["provision"])
-        states = _cached(reader, "state", _load_codes)
-        drafts = _cached(reader, "draft", _load_codes)
-        hidden_state_codes = _allowed_codes(states, filters.hidden_states)
-        hidden_opinion_drafts = _allowed_codes(drafts, filters.hidden_opinion_drafts)
-        hidden_provision_drafts = _allowed_codes(drafts, filters.hidden_provision_drafts)
-
-        def visible(d):
-            kind = kinds.codes[d]
-            if kind in opinion_codes:
-                return states.codes[d] not in hidden_state_codes and drafts.codes[d] not in hidden_opinion_drafts
-            if kind in provision_codes:
-                return drafts.codes[d] not in hidden_provision_drafts
-            return True
-
-        docnums = [d for d in docnums if visible(d)]
-    return docnums

@@ -1,110 +1,204 @@
-"""The Whoosh schema of the index, and its version.
+"""The Whoosh schema of the index, its version, and what a document puts in each field.
 
 One index holds every kind of document (opinions and provisions now; plan proposals
-and dispositions later) with a common set of fields. Filter fields are untokenized IDs;
-those with facet counts are sortable (Whoosh keeps a column per document for them).
-Only the document id is stored: texts, titles and labels are read from the database
-when results are shown, so the index never holds contact details or anything else a
-page must not show.
+and dispositions later) with a common set of fields:
+
+* filter fields are untokenized IDs (one term each; ``clause`` has one per clause the
+  document belongs to); the query code reads their postings as bitsets, which also
+  give the facet counts;
+* ``words``: jieba's words (search-mode sub-words included), with their frequencies;
+* ``grams``: every pair of neighbouring characters (and each part's last character),
+  with their frequencies — any run of two or more characters of the text contains
+  the bigrams of a query phrase, so looking them up finds every candidate;
+* ``text`` (a column, not indexed): the document's compact text (folded, only the
+  characters bigrams are made of; ``search.analysis.compact``). A phrase is in a
+  document exactly when its compact form is in this text, so candidates are checked
+  here. It replaces word positions: neither text field stores positions, which made up
+  most of the index and of the time to write it (see bench/README.md);
+* columns: ``doc_id`` (document number → id), ``article`` (its facet counts are taken
+  per document), ``created`` (sorting newest first, date ranges).
+
+The document id is the only stored identifier: titles, labels and the texts shown are
+read from the database when results are shown. The ``text`` column holds the words of
+an opinion the way the postings already do (a hidden opinion's words are in the index
+too, for staff); never contact details, which are not indexed at all.
+
+``index_terms`` is the one place that turns a document's field values into terms,
+lengths and column values: the fields' formats call it when Whoosh's own writer adds a
+document (the indexer), and ``search.codec.SegmentBuilder`` calls it directly (a
+rebuild), so both write the same thing.
 """
 from __future__ import annotations
 
-import struct
-from itertools import accumulate
+from dataclasses import dataclass, field
 
-from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
-from whoosh.formats import Positions
-from whoosh.system import unpack_uint
+from whoosh.formats import Format
 
-from search.analysis import GramTokenizer, WordTokenizer, _StreamTokenizer, fingerprint
+from search.analysis import GramTokenizer, WordTokenizer, compact, fingerprint, gram_counts, word_counts
+from search.codec import Int64Column, StringColumn, TextColumn
 
-#: Bump whenever a field is added, removed or changes type; with the analyzer's
-#: fingerprint it decides whether an existing index can be kept (see ``schema_id``).
-SCHEMA_VERSION = 4
+#: Bump whenever a field is added, removed or changes type, or the codec changes; with
+#: the analyzer's fingerprint it decides whether an existing index can be kept (see
+#: ``schema_id``).
+SCHEMA_VERSION = 5
+
+#: Filter fields with facet counts (from their postings; ``article`` from its column).
+FACET_FIELDS = ("kind", "draft", "article", "stance", "category", "liaison", "state")
 
 
-_SINGLE = struct.Struct(">II")
+class CountedTerms(Format):
+    """Terms with their frequencies, no positions, counted by ``search.analysis``
+    (``word_counts`` or ``gram_counts``) rather than through Whoosh's token objects.
+    Picklable (it is stored in the index's schema): it names its counter."""
 
+    posting_size = 0
 
-class PackedPositions(Positions):
-    """Whoosh's Positions format, faster to write and read: position deltas packed as
-    unsigned 32-bit integers instead of a pickled list, and token streams from our
-    tokenizers read directly rather than through Token objects. Indexing spends most of
-    its time per posting, so this matters for rebuild throughput."""
+    def __init__(self, counter: str, field_boost: float = 1.0):
+        self.counter = counter
+        self.field_boost = field_boost
+        self.options = {}
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.counter == other.counter
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.counter))
+
+    def supports(self, name):
+        return name in ("frequency", "weight")
+
+    def counts(self, value: str) -> tuple[dict[str, int], int]:
+        if self.counter == "words":
+            return word_counts(value)
+        return gram_counts(compact(value))
 
     def word_values(self, value, analyzer, **kwargs):
-        if not isinstance(analyzer, _StreamTokenizer):
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        positions: dict[str, list[int]] = {}
-        for text, position, _start, _end in analyzer._stream(value, kwargs.get("mode", "index")):
-            found = positions.get(text)
-            if found is None:
-                positions[text] = [position]
-            else:
-                found.append(position)
         boost = self.field_boost
-        encode = self.encode
-        for text, found in positions.items():
-            yield text, len(found), len(found) * boost, encode(found)
+        counts, _length = self.counts(value)
+        for term, count in counts.items():
+            yield term, count, count * boost, b""
 
-    def encode(self, poslist):
-        # The count first, big-endian, as Whoosh's own formats do (decode_frequency
-        # reads it), then the deltas; most postings have a single position.
-        count = len(poslist)
-        if count == 1:
-            return _SINGLE.pack(1, poslist[0])
-        deltas = [poslist[0]] + [b - a for a, b in zip(poslist, poslist[1:])] if count else []
-        return struct.pack(f">I{count}I", count, *deltas)
+    def encode(self, value):
+        return b""
 
-    def decode_positions(self, valuestring):
-        count = unpack_uint(valuestring[:4])[0]
-        return list(accumulate(struct.unpack_from(f">{count}I", valuestring, 4)))
+    def decode_frequency(self, valuestring):
+        return 1
 
-    def combine(self, vs):
-        merged = set()
-        for v in vs:
-            merged.update(self.decode_positions(v))
-        return self.encode(sorted(merged))
+    def decode_weight(self, valuestring):
+        return self.field_boost
 
 
-class PackedText(TEXT):
-    """A TEXT field with phrase support in the PackedPositions format."""
+class CountedText(TEXT):
+    """A scorable text field in the CountedTerms format. The analyzer (jieba words or
+    bigrams, with ordinal positions) is kept for Whoosh's own tools; indexing goes
+    through the format."""
 
-    def __init__(self, analyzer):
-        super().__init__(analyzer=analyzer, phrase=True)
-        self.format = PackedPositions(field_boost=self.format.field_boost)
-
-#: Fields with facet counts; each is a sortable ID.
-FACET_FIELDS = ("kind", "draft", "article", "stance", "category", "liaison", "state")
+    def __init__(self, counter: str, analyzer):
+        super().__init__(analyzer=analyzer, phrase=False)
+        self.format = CountedTerms(counter)
 
 
 def build_schema() -> Schema:
     return Schema(
-        doc_id=ID(unique=True, stored=True),   # "opinion:12", "provision:345"
-        kind=ID(sortable=True),                # opinion | provision
-        draft=ID(sortable=True),
+        doc_id=ID(unique=True, sortable=StringColumn()),  # "opinion:12", "provision:345"
+        kind=ID(),                                          # opinion | provision
+        draft=ID(),
         version=ID(),
         # Every clause the document belongs to: its own key and its ancestors' keys
         # (art.12.2.3 → art.12.2.3, art.12.2, art.12, ch.2), so filtering by an article
         # includes its paragraphs and items.
         clause=KEYWORD(lowercase=False, scorable=False),
-        article=ID(sortable=True),             # the article (or preamble, annex, whole draft "_draft")
-        stance=ID(sortable=True),
-        category=ID(sortable=True),
-        liaison=ID(sortable=True),
+        # The article (or preamble, annex, whole draft "_draft"); a column as well, for
+        # its facet counts (hundreds of values in a draft).
+        article=ID(sortable=StringColumn()),
+        stance=ID(),
+        category=ID(),
+        liaison=ID(),
         batch=ID(),
-        state=ID(sortable=True),               # moderation state of opinions; "published" for provisions
+        state=ID(),                                         # moderation state; "published" for provisions
         region=ID(),
-        # Seconds since the epoch (UTC); a column only, not indexed: date ranges are
-        # checked on it while matches are collected, and it sorts "newest first".
-        created=COLUMN(NumericColumn("q", default=0)),
-        words=PackedText(WordTokenizer()),
-        grams=PackedText(GramTokenizer()),
+        # Seconds since the epoch (UTC): sorts "newest first", checks date ranges.
+        created=COLUMN(Int64Column()),
+        text=COLUMN(TextColumn()),
+        words=CountedText("words", WordTokenizer()),
+        grams=CountedText("grams", GramTokenizer()),
     )
 
 
 def schema_id() -> str:
     """What an index was built with; an index with another id is rebuilt."""
     return f"schema={SCHEMA_VERSION};analyzer={fingerprint()}"
+
+
+# --- a document's terms ----------------------------------------------------------------------
+
+@dataclass
+class IndexPlan:
+    """How each field of a schema is filled (see ``index_terms``)."""
+
+    #: indexed field → "id", "keyword", "words" or "grams"
+    indexed: dict[str, str] = field(default_factory=dict)
+    #: scorable fields (their lengths are kept)
+    scorable: tuple[str, ...] = ()
+    #: column fields → default value
+    columns: dict[str, object] = field(default_factory=dict)
+    #: fields whose terms may occur more than once in a document
+    frequencies: dict[str, bool] = field(default_factory=dict)
+
+
+def index_plan(schema: Schema) -> IndexPlan:
+    plan = IndexPlan()
+    scorable = []
+    for name in schema.names():
+        fieldobj = schema[name]
+        if fieldobj.indexed:
+            if isinstance(fieldobj.format, CountedTerms):
+                plan.indexed[name] = fieldobj.format.counter
+                plan.frequencies[name] = True
+            elif isinstance(fieldobj, KEYWORD):
+                plan.indexed[name] = "keyword"
+            elif isinstance(fieldobj, ID):
+                plan.indexed[name] = "id"
+            else:
+                raise TypeError(f"field {name!r}: no term counting for {type(fieldobj).__name__}")
+            if fieldobj.scorable:
+                scorable.append(name)
+        if fieldobj.column_type is not None:
+            plan.columns[name] = fieldobj.column_type.default_value()
+    plan.scorable = tuple(scorable)
+    return plan
+
+
+def index_terms(fields: dict, plan: IndexPlan) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, object]]:
+    """(terms by field {term: frequency}, lengths of scorable fields, column values)
+    of a document given as Whoosh field values (``search.engine.whoosh_fields``)."""
+    terms: dict[str, dict[str, int]] = {}
+    lengths: dict[str, int] = {}
+    for name, how in plan.indexed.items():
+        value = fields.get(name)
+        if value is None or value == "":
+            if name in plan.scorable:
+                lengths[name] = 0
+            continue
+        if how == "id":
+            terms[name] = {value: 1}
+        elif how == "keyword":
+            counted: dict[str, int] = {}
+            for term in value.split():
+                counted[term] = counted.get(term, 0) + 1
+            terms[name] = counted
+        elif how == "words":
+            terms[name], lengths[name] = word_counts(value)
+        else:
+            compacted = fields.get("text")
+            if compacted is None:
+                compacted = compact(value)
+            terms[name], lengths[name] = gram_counts(compacted)
+    column_values = {}
+    for name, default in plan.columns.items():
+        value = fields.get(name, default)
+        if isinstance(value, str) and name != "text":
+            value = value.encode("utf-8")  # as Whoosh passes ID fields' column values
+        column_values[name] = value
+    return terms, lengths, column_values
