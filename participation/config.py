@@ -33,7 +33,7 @@ def config_from_env(instance_path: Path) -> dict:
         "SITE_NAME": os.environ.get("SITE_NAME", "立法公众参与平台"),
         # Upload size limit for every request body (drafts, later batches).
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "local://"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429 answers
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
