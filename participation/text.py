@@ -18,3 +18,13 @@ def clean_text(value: str | None, *, multiline: bool = True) -> str:
     if not multiline:
         text = " ".join(text.split())
     return text.strip()
+
+
+def is_storable_text(value: str) -> bool:
+    """False for strings no database column can store: JSON may carry lone surrogates
+    (\\ud800), which have no UTF-8 encoding."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -7,7 +7,6 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, jsonify, make_response, render_template, request, session
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from participation import clock

@@ -32,6 +32,7 @@ from participation.models import Draft, ModerationState, Provision, Stance
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
 from participation.tally import compute_tally
+from participation.text import is_storable_text
 
 # Larger ids cannot exist (32-bit primary keys on PostgreSQL).
 MAX_ID = 2**31 - 1
@@ -151,7 +152,7 @@ def parse_submission(payload: dict) -> service.OpinionInput:
         if not isinstance(value, str):
             fail(path, _("必须是字符串。"))
             return ""
-        if not _encodable(value):
+        if not is_storable_text(value):
             fail(path, _("含有无效的字符（不成对的代理项）。"))
             return ""
         return value
@@ -198,15 +199,6 @@ def parse_submission(payload: dict) -> service.OpinionInput:
         body=body, stance=stance, provision_key=provision, proposed_text=proposed_text, reason=reason,
         category=category, region=region, submitter_name=name, is_name_public=publish_name, contact=contact,
     )
-
-
-def _encodable(value: str) -> bool:
-    # JSON may carry lone surrogates (\ud800), which no database column can store.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 # --- GET /drafts/<id>/tally --------------------------------------------------------------

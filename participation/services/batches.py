@@ -52,10 +52,11 @@ from participation.models.provisions import COMMENTABLE_KINDS
 from participation.parsing import parse_citation
 from participation.parsing.tree import Node, ParsedDocument
 from participation.services.opinions import (
-    _RECEIPT_ALPHABET, MAX_BODY_LENGTH, MAX_NAME_LENGTH, MAX_PROPOSED_TEXT_LENGTH, MAX_REASON_LENGTH,
+    MAX_BODY_LENGTH, MAX_NAME_LENGTH, MAX_PROPOSED_TEXT_LENGTH, MAX_REASON_LENGTH,
     MAX_REGION_LENGTH,
 )
-from participation.text import clean_text
+from participation.receipts import receipt_codes
+from participation.text import clean_text, is_storable_text
 
 DEFAULT_MAX_ROWS = 20_000
 DEFAULT_MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -378,7 +379,7 @@ def rows_from_json(items) -> tuple[list[RowInput], list[RowError]]:
                 values[name] = ""
             elif not isinstance(value, str):
                 fail(name, value, _("必须是字符串。"))
-            elif not _encodable(value):
+            elif not is_storable_text(value):
                 fail(name, "", _("含有无效的字符（不成对的代理项）。"))
             elif name == "stance" and value and value not in STANCE_WORDS:
                 fail(name, value, _("无法识别态度。请填写：%(choices)s。", choices="、".join(STANCE_WORDS)))
@@ -398,17 +399,9 @@ def json_digest(items) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _short(value, limit: int = 50) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = text if _encodable(text) else ""
+    text = text if is_storable_text(text) else ""
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -731,7 +724,7 @@ def parse_activity(raw: dict, *, today: date) -> Activity:
         value = raw.get(name)
         if value is None:
             return ""
-        if not isinstance(value, str) or not _encodable(value):
+        if not isinstance(value, str) or not is_storable_text(value):
             fail(name, _("必须是文字。"))
             return ""
         value = clean_text(value, multiline=multiline)
@@ -881,25 +874,6 @@ def import_batch(
                 raise
     db.session.flush()
     return batch, True
-
-
-def receipt_codes(count: int) -> list[str]:
-    """``count`` distinct receipt codes of the same form and strength as single
-    opinions' (60 random bits as 12 characters of Crockford's base32, XXXX-XXXX-XXXX),
-    drawn from one read of the system's random source rather than 12 per code."""
-    codes: list[str] = []
-    seen: set[str] = set()
-    while len(codes) < count:
-        needed = count - len(codes)
-        raw = secrets.token_bytes(8 * needed)
-        for offset in range(0, 8 * needed, 8):
-            value = int.from_bytes(raw[offset:offset + 8], "big") >> 4
-            chars = "".join(_RECEIPT_ALPHABET[(value >> shift) & 31] for shift in range(55, -1, -5))
-            code = f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
-            if code not in seen:
-                seen.add(code)
-                codes.append(code)
-    return codes
 
 
 def _opinion_rows(batch: Batch, draft: Draft, version_id: int, point: LiaisonPoint, rows: list[CleanRow],

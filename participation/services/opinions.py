@@ -17,6 +17,7 @@ from participation.models import (
     SubmitterCategory, User,
 )
 from participation.models.provisions import COMMENTABLE_KINDS
+from participation.receipts import new_receipt_code, normalize_receipt_code  # noqa: F401  (part of this service)
 from participation.text import clean_text
 
 MAX_BODY_LENGTH = 5000
@@ -34,9 +35,6 @@ SELF_CHOSEN_CATEGORIES = (
     SubmitterCategory.CITIZEN, SubmitterCategory.ORGANISATION, SubmitterCategory.ENTERPRISE,
     SubmitterCategory.LAWYER, SubmitterCategory.EXPERT,
 )
-# Receipt codes: 12 characters of Crockford's base32 (no I, L, O, U): 60 random bits,
-# shown as XXXX-XXXX-XXXX.
-_RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 @dataclass
@@ -53,22 +51,6 @@ class OpinionInput:
     submitter_name: str = ""
     is_name_public: bool = False
     contact: str = ""
-
-
-def new_receipt_code() -> str:
-    raw = "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
-
-
-def normalize_receipt_code(code: str | None) -> str | None:
-    """Accept what people type: lower case, spaces, missing dashes, O for 0, I/L for 1."""
-    if not code:
-        return None
-    raw = "".join(ch for ch in code.upper() if ch.isalnum())
-    raw = raw.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
-    if len(raw) != 12 or any(ch not in _RECEIPT_ALPHABET for ch in raw):
-        return None
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def category_for(user: User | None) -> SubmitterCategory | None:
