@@ -21,6 +21,11 @@ new one added, skipping what did not change):
    goes from 0 to 1 the submitter is new to the node: +1 on ``tally_nodes.submitters``.
    Removing mirrors it: a count back at 0 takes one off the node and the row goes.
 
+On PostgreSQL an ``INSERT`` is counted once per statement, from its transition table
+(``tally_opinions_inserted``): the same steps, grouped, so a liaison-point batch of
+10,000 rows makes one upsert per count row instead of 10,000 updates of the same few
+rows. Updates and deletes are counted per row (``tally_opinion_change``).
+
 A provision's ancestors come from ``provision_ancestors`` (one indexed lookup), which a
 trigger on ``provisions`` fills as provisions are inserted; provisions never move (a
 trigger refuses to change their parent or version: a new text is a new version).
@@ -260,6 +265,53 @@ BEGIN
     RETURN NULL;
 END
 $$""",
+    # Inserts are counted once per statement: a batch of 10,000 rows becomes one upsert
+    # per (clause, state, stance, category, point) and per (node, submitter), instead of
+    # 10,000 row triggers updating the same few rows again and again (each update of a
+    # row leaves a version the next one has to step over: quadratic in the batch size).
+    "tally_opinions_inserted": """\
+CREATE OR REPLACE FUNCTION tally_opinions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- First the versions' rows, in id order: their locks put these tally changes in line.
+    INSERT INTO tally_versions AS t (version_id, changes)
+        SELECT version_id, count(*) FROM inserted_opinions GROUP BY version_id ORDER BY version_id
+        ON CONFLICT (version_id) DO UPDATE SET changes = t.changes + excluded.changes;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO tally_counts AS t (version_id, node, moderation_state, stance, category, liaison_point,
+                                   opinions, represented)
+        SELECT version_id, coalesce(provision_id, 0), moderation_state, stance, category,
+               coalesce(liaison_point_id, 0), count(*), sum(represented_count)
+        FROM inserted_opinions GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT (version_id, node, moderation_state, stance, category, liaison_point)
+        DO UPDATE SET opinions = t.opinions + excluded.opinions, represented = t.represented + excluded.represented;
+    WITH added AS (
+        SELECT o.version_id, path.node, o.submitter_key, count(*) AS opinions
+        FROM inserted_opinions o
+        CROSS JOIN LATERAL (
+            SELECT ancestor_id AS node FROM provision_ancestors WHERE provision_id = o.provision_id
+            UNION ALL SELECT 0 WHERE o.provision_id IS NULL
+            UNION ALL SELECT -1
+        ) AS path
+        WHERE o.moderation_state <> 'hidden'
+        GROUP BY 1, 2, 3
+    ), raised AS (
+        INSERT INTO tally_submitters AS t (version_id, node, submitter_key, opinions)
+            SELECT version_id, node, submitter_key, opinions FROM added ORDER BY 1, 2, 3
+            ON CONFLICT (version_id, node, submitter_key) DO UPDATE SET opinions = t.opinions + excluded.opinions
+            RETURNING t.version_id, t.node, t.submitter_key, t.opinions
+    )
+    -- A submitter is new to a node when the row holds just what this statement added.
+    INSERT INTO tally_nodes AS t (version_id, node, submitters)
+        SELECT raised.version_id, raised.node, count(*) FROM raised
+        JOIN added USING (version_id, node, submitter_key)
+        WHERE raised.opinions = added.opinions
+        GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (version_id, node) DO UPDATE SET submitters = t.submitters + excluded.submitters;
+    RETURN NULL;
+END
+$$""",
 }
 
 POSTGRESQL_TRIGGERS: dict[str, str] = {
@@ -272,9 +324,13 @@ POSTGRESQL_TRIGGERS: dict[str, str] = {
         "FOR EACH ROW EXECUTE FUNCTION tally_provision_ancestors()"
     ),
     "opinions_tally": (
-        "CREATE OR REPLACE TRIGGER opinions_tally AFTER INSERT OR DELETE OR UPDATE OF "
+        "CREATE OR REPLACE TRIGGER opinions_tally AFTER DELETE OR UPDATE OF "
         f"{', '.join(sorted(set(_COUNTED_COLUMNS) | set(_SUBMITTER_COLUMNS)))} ON opinions "
         "FOR EACH ROW EXECUTE FUNCTION tally_opinion_change()"
+    ),
+    "opinions_tally_inserted": (
+        "CREATE OR REPLACE TRIGGER opinions_tally_inserted AFTER INSERT ON opinions "
+        "REFERENCING NEW TABLE AS inserted_opinions FOR EACH STATEMENT EXECUTE FUNCTION tally_opinions_inserted()"
     ),
 }
 
@@ -314,7 +370,7 @@ def trigger_problems(connection: Connection) -> list[str]:
                 problems.append(f"trigger {name} differs from participation.tally_upkeep")
         return problems
     functions = dict(connection.exec_driver_sql(
-        "SELECT proname, prosrc FROM pg_proc WHERE proname IN ('tally_provision_ancestors', 'tally_opinion_change')"
+        "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%(names)s)", {"names": list(POSTGRESQL_FUNCTIONS)}
     ).all())
     for name, sql in POSTGRESQL_FUNCTIONS.items():
         if name not in functions:

@@ -167,12 +167,55 @@ BEGIN
     RETURN NULL;
 END
 $$""",
+    'tally_opinions_inserted': """CREATE OR REPLACE FUNCTION tally_opinions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- First the versions' rows, in id order: their locks put these tally changes in line.
+    INSERT INTO tally_versions AS t (version_id, changes)
+        SELECT version_id, count(*) FROM inserted_opinions GROUP BY version_id ORDER BY version_id
+        ON CONFLICT (version_id) DO UPDATE SET changes = t.changes + excluded.changes;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO tally_counts AS t (version_id, node, moderation_state, stance, category, liaison_point,
+                                   opinions, represented)
+        SELECT version_id, coalesce(provision_id, 0), moderation_state, stance, category,
+               coalesce(liaison_point_id, 0), count(*), sum(represented_count)
+        FROM inserted_opinions GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT (version_id, node, moderation_state, stance, category, liaison_point)
+        DO UPDATE SET opinions = t.opinions + excluded.opinions, represented = t.represented + excluded.represented;
+    WITH added AS (
+        SELECT o.version_id, path.node, o.submitter_key, count(*) AS opinions
+        FROM inserted_opinions o
+        CROSS JOIN LATERAL (
+            SELECT ancestor_id AS node FROM provision_ancestors WHERE provision_id = o.provision_id
+            UNION ALL SELECT 0 WHERE o.provision_id IS NULL
+            UNION ALL SELECT -1
+        ) AS path
+        WHERE o.moderation_state <> 'hidden'
+        GROUP BY 1, 2, 3
+    ), raised AS (
+        INSERT INTO tally_submitters AS t (version_id, node, submitter_key, opinions)
+            SELECT version_id, node, submitter_key, opinions FROM added ORDER BY 1, 2, 3
+            ON CONFLICT (version_id, node, submitter_key) DO UPDATE SET opinions = t.opinions + excluded.opinions
+            RETURNING t.version_id, t.node, t.submitter_key, t.opinions
+    )
+    -- A submitter is new to a node when the row holds just what this statement added.
+    INSERT INTO tally_nodes AS t (version_id, node, submitters)
+        SELECT raised.version_id, raised.node, count(*) FROM raised
+        JOIN added USING (version_id, node, submitter_key)
+        WHERE raised.opinions = added.opinions
+        GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (version_id, node) DO UPDATE SET submitters = t.submitters + excluded.submitters;
+    RETURN NULL;
+END
+$$""",
 }
 
 POSTGRESQL_TRIGGERS = {
     'provision_ancestors_insert': """CREATE OR REPLACE TRIGGER provision_ancestors_insert AFTER INSERT ON provisions FOR EACH ROW EXECUTE FUNCTION tally_provision_ancestors()""",
     'provisions_stay_in_place': """CREATE OR REPLACE TRIGGER provisions_stay_in_place BEFORE UPDATE OF parent_id, version_id ON provisions FOR EACH ROW EXECUTE FUNCTION tally_provision_ancestors()""",
-    'opinions_tally': """CREATE OR REPLACE TRIGGER opinions_tally AFTER INSERT OR DELETE OR UPDATE OF category, liaison_point_id, moderation_state, provision_id, represented_count, stance, submitter_key, version_id ON opinions FOR EACH ROW EXECUTE FUNCTION tally_opinion_change()""",
+    'opinions_tally': """CREATE OR REPLACE TRIGGER opinions_tally AFTER DELETE OR UPDATE OF category, liaison_point_id, moderation_state, provision_id, represented_count, stance, submitter_key, version_id ON opinions FOR EACH ROW EXECUTE FUNCTION tally_opinion_change()""",
+    'opinions_tally_inserted': """CREATE OR REPLACE TRIGGER opinions_tally_inserted AFTER INSERT ON opinions REFERENCING NEW TABLE AS inserted_opinions FOR EACH STATEMENT EXECUTE FUNCTION tally_opinions_inserted()""",
 }
 
 
@@ -278,9 +321,11 @@ def downgrade():
         for name in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     else:
+        op.execute("DROP TRIGGER IF EXISTS opinions_tally_inserted ON opinions")
         op.execute("DROP TRIGGER IF EXISTS opinions_tally ON opinions")
         op.execute("DROP TRIGGER IF EXISTS provisions_stay_in_place ON provisions")
         op.execute("DROP TRIGGER IF EXISTS provision_ancestors_insert ON provisions")
+        op.execute("DROP FUNCTION IF EXISTS tally_opinions_inserted()")
         op.execute("DROP FUNCTION IF EXISTS tally_opinion_change()")
         op.execute("DROP FUNCTION IF EXISTS tally_provision_ancestors()")
     with op.batch_alter_table('provision_ancestors', schema=None) as batch_op:

@@ -85,6 +85,7 @@ def _drop_opinion_triggers():
             db.session.execute(text(f"DROP TRIGGER {name}"))
     else:
         db.session.execute(text("DROP TRIGGER opinions_tally ON opinions"))
+        db.session.execute(text("DROP TRIGGER opinions_tally_inserted ON opinions"))
     db.session.commit()
 
 
