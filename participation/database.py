@@ -17,7 +17,7 @@ import contextvars
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -58,14 +58,45 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-def _wants_write_lock() -> bool:
+def wants_write_lock() -> bool:
+    """Whether a transaction begun now takes SQLite's write lock at BEGIN."""
     forced = _forced_write_intent.get()
     if forced is not None:
         return forced
     if has_request_context():
-        return request.method not in _SAFE_METHODS
+        if request.method in _SAFE_METHODS:
+            return False
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        return not getattr(view, "takes_write_lock_late", False)
     # CLI commands, background threads: they exist to write.
     return True
+
+
+def write_lock_late(view):
+    """Mark a write view whose reads come first: its transaction begins as a plain read
+    (no write lock while it authenticates and looks things up), and the view calls
+    ``end_read_phase()`` and writes inside ``write_transaction()``. On SQLite that keeps
+    the one-writer lock for the INSERT and COMMIT only, so concurrent submissions do
+    their reading in parallel instead of queueing behind each other's whole request."""
+    view.takes_write_lock_late = True
+    return view
+
+
+def end_read_phase(session) -> None:
+    """End the session's read transaction, keeping the objects it loaded as they are
+    (not expired: the write that follows uses them without reading them again). The
+    next statement begins a new transaction: inside ``write_transaction()``, one that
+    holds SQLite's write lock from its BEGIN, so it cannot fail to upgrade later.
+
+    Nothing may be pending in the session: a read transaction must not write."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read_phase() with unflushed changes: they would be written without the write lock")
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
 
 
 @contextmanager
@@ -111,4 +142,4 @@ def _configure_sqlite_connection(dbapi_connection, connection_record):
 def _begin_sqlite_transaction(connection):
     if connection.dialect.name != "sqlite":
         return
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")

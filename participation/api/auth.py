@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from participation import clock
 from participation.api.errors import ApiError
-from participation.database import SQLITE_BUSY_TIMEOUT_SECONDS, write_transaction
+from participation.database import SQLITE_BUSY_TIMEOUT_SECONDS, wants_write_lock, write_transaction
 from participation.extensions import db
 from participation.models import ApiToken, User
 from participation.services.accounts import find_token
@@ -38,7 +38,6 @@ from participation.services.accounts import find_token
 TOUCH_INTERVAL = timedelta(minutes=5)
 TOUCH_LOCK_TIMEOUT_MS = 2000
 REALM = "api"
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _UNRESOLVED = object()
 _ENVIRON_KEY = "participation.api_token"
 
@@ -90,7 +89,9 @@ def _resolve() -> ApiToken | None:
     token = find_token(secret)
     if token is None:
         raise token_invalid()
-    _touch(token, separate_connection=session_was_idle and request.method in _SAFE_METHODS)
+    # A request whose transaction is a read (GET, or a write view that takes the write
+    # lock late) records the use on a separate connection: its own must stay a read.
+    _touch(token, separate_connection=session_was_idle and not wants_write_lock())
     request.environ[_ENVIRON_KEY] = token
     return token
 

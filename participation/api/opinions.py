@@ -26,6 +26,7 @@ from participation.api import api, openapi, serializers
 from participation.api.auth import current_api_token, current_api_user, token_required
 from participation.api.errors import json_response
 from participation.api.params import QueryArgs, json_body
+from participation.database import end_read_phase, write_lock_late, write_transaction
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import db, limiter
 from participation.models import Draft, ModerationState, Provision, Stance
@@ -95,6 +96,7 @@ def _visible_draft(draft_id: int, now: datetime) -> Draft:
 # --- POST /drafts/<id>/comments ----------------------------------------------------------
 
 @api.post("/drafts/<int:draft_id>/comments")
+@write_lock_late
 @limiter.limit(submission_rate_limit, key_func=_rate_limit_key, override_defaults=False)
 @token_required
 def create_comment(draft_id: int):
@@ -107,15 +109,19 @@ def create_comment(draft_id: int):
     draft = _visible_draft(draft_id, now)
     data = parse_submission(json_body())
     submission_token = f"api:{user.id}:{idempotency_key}" if idempotency_key else None
+    # Everything above only read (SQLite: without the write lock); the submission's
+    # own lookups and INSERT run in a transaction that holds it from its BEGIN.
+    end_read_phase(db.session())
     try:
-        opinion, created = service.submit_opinion(draft, data, author=user, now=now,
-                                                  submission_token=submission_token)
+        with write_transaction():
+            opinion, created = service.submit_opinion(draft, data, author=user, now=now,
+                                                      submission_token=submission_token)
+            body = {"id": opinion.id, "receipt": opinion.receipt_code,
+                    "status": RECEIPT_STATUS[opinion.moderation_state]}
+            db.session.commit()
     except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:
         exc.fields = {_API_FIELD_NAMES.get(name, name): messages for name, messages in exc.fields.items()}
         raise
-    body = {"id": opinion.id, "receipt": opinion.receipt_code,
-            "status": RECEIPT_STATUS[opinion.moderation_state]}
-    db.session.commit()
     location = url_for("api.get_receipt", code=body["receipt"])
     return json_response(body, 201 if created else 200, headers={"Location": location})
 
