@@ -325,19 +325,25 @@ class _BulkColumnWriter(columns.ColumnWriter):
         self._dbfile.write(self._column.serialize(self._values[:doccount]))
 
 
-class StringColumn(columns.Column):
+class _BulkColumn(columns.Column):
+    """A column written whole at the end of the segment (``serialize``) and read with
+    one read (its ``Reader``)."""
+
+    reversible = False
+    empty_value = b""
+
+    def default_value(self, reverse=False):
+        return self.empty_value
+
+    def writer(self, dbfile):
+        return _BulkColumnWriter(dbfile, self)
+
+
+class StringColumn(_BulkColumn):
     """A text value per document (UTF-8 bytes, as Whoosh gives ID fields' column
     values), kept as a table of distinct values and an array of codes: the facet
     fields, where a million documents have a few hundred distinct values, and the
     document ids. ``codes()`` and ``values()`` give the arrays at once."""
-
-    reversible = False
-
-    def default_value(self, reverse=False):
-        return b""
-
-    def writer(self, dbfile):
-        return _BulkColumnWriter(dbfile, self)
 
     def serialize(self, values) -> bytes:
         index_of: dict[bytes, int] = {}
@@ -401,16 +407,11 @@ class StringColumn(columns.Column):
             return self[docnum]
 
 
-class Int64Column(columns.Column):
+class Int64Column(_BulkColumn):
     """A signed 64-bit integer per document; ``array()`` gives them all at once."""
 
     reversible = True
-
-    def default_value(self, reverse=False):
-        return 0
-
-    def writer(self, dbfile):
-        return _BulkColumnWriter(dbfile, self)
+    empty_value = 0
 
     def serialize(self, values) -> bytes:
         return _COLUMN_MAGIC + _le(array("q", values))
@@ -443,17 +444,9 @@ class Int64Column(columns.Column):
             return self._values[docnum]
 
 
-class TextColumn(columns.Column):
+class TextColumn(_BulkColumn):
     """A document's compact text (``search.analysis.compact``) as UTF-8: phrases are
     checked against it (``contains``) without copying it out of the segment file."""
-
-    reversible = False
-
-    def default_value(self, reverse=False):
-        return b""
-
-    def writer(self, dbfile):
-        return _BulkColumnWriter(dbfile, self)
 
     def serialize(self, values) -> bytes:
         values = [value.encode("utf-8") if isinstance(value, str) else value for value in values]
