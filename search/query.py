@@ -539,11 +539,14 @@ def _needle(text: str) -> str:
 class _TermMatcher:
     """Matches of one query term in one segment."""
 
-    def __init__(self, searcher, reader, term: QueryTerm, budget: _Budget):
+    def __init__(self, searcher, reader, term: QueryTerm, budget: _Budget, within: int = -1):
         self.searcher = searcher
         self.reader = reader
         self.term = term
         self.budget = budget
+        # The documents still in the running (filters and the terms before): the caller
+        # ANDs the match into them, so a match is only needed right within them.
+        self.within = within
 
     def _bits(self, field_name: str, text: str):
         return postings_bits(self.reader, field_name, text)
@@ -618,7 +621,8 @@ class _TermMatcher:
         sure = 0
         if exact_word and len(words) == 1 and words[0] == needle and len(needle) < MAX_WORD_LENGTH:
             sure = candidates & exact_word
-        unsure = candidates & ~sure
+        # Only the candidates still in the running need their text checked.
+        unsure = candidates & ~sure & self.within
         if not unsure:
             return sure
         texts = _text_column(self.reader)
@@ -716,7 +720,7 @@ def search(searcher: Searcher, parsed: ParsedQuery, filters: Filters, *, sort: s
             for group in parsed.groups:
                 group_bits = 0
                 for term in group:
-                    matched, units = _TermMatcher(searcher, reader, term, budget).match(sort == "relevance")
+                    matched, units = _TermMatcher(searcher, reader, term, budget, bits).match(sort == "relevance")
                     group_bits |= matched
                     groups_units.extend(units)
                 bits &= group_bits
@@ -725,7 +729,7 @@ def search(searcher: Searcher, parsed: ParsedQuery, filters: Filters, *, sort: s
             for term in parsed.excluded:
                 if not bits:
                     break
-                matched, _units = _TermMatcher(searcher, reader, term, budget).match(False)
+                matched, _units = _TermMatcher(searcher, reader, term, budget, bits).match(False)
                 bits &= ~matched
         if bits and (low is not None or high is not None):
             bits = _date_bits(reader, bits, low, high)

@@ -60,6 +60,23 @@ def test_quoted_phrase_is_exact_and_words_are_all_required(public_draft, make_op
     assert set(hit_ids(search_api(q="收费 OR 质量"))) == {a.id, b.id}
 
 
+def test_a_term_checked_against_the_text_within_the_other_terms_and_filters(public_draft, make_draft, make_opinion,
+                                                                            drain, search_api):
+    # 维修资金 is two jieba words: its bigrams find candidates, the text confirms them,
+    # and only the candidates still in the running (物业, this draft) are checked.
+    other_draft = make_draft(published=True)
+    other_draft.shows_opinions_publicly = True
+    found = make_opinion(public_draft, "物业维修资金的使用应当公开。")
+    scattered = make_opinion(public_draft, "物业维修，修资料，资金不足。")  # every bigram, not in a row
+    without_word = make_opinion(public_draft, "维修资金应当专款专用。")
+    elsewhere = make_opinion(other_draft, "物业维修资金账目不清。")
+    drain()
+    assert hit_ids(search_api(q="物业 维修资金", draft=public_draft.id)) == [found.id]
+    assert set(hit_ids(search_api(q="物业 维修资金"))) == {found.id, elsewhere.id}
+    assert set(hit_ids(search_api(q="维修资金"))) == {found.id, without_word.id, elsewhere.id}
+    assert set(hit_ids(search_api(q="物业 -维修资金"))) == {scattered.id}
+
+
 def test_provisions_are_searchable_by_article(make_draft, drain, search_api):
     draft = make_draft(text=NOISE_DRAFT, title="噪声条例", published=True)
     drain()
