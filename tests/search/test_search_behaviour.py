@@ -278,6 +278,9 @@ def test_the_page(public_draft, make_opinion, drain, client):
     assert page.status_code == 200
     assert "共 1 条结果" in text and "第一条第一款" in text
     assert "Content-Security-Policy" in page.headers
+    assert 'class="search-facets"' in text
+    nothing = client.get("/search", query_string={"q": "无人提及的词语组合"}).get_data(as_text=True)
+    assert 'class="search-facets"' not in nothing  # no empty facet box beside no results
     bad = client.get("/search", query_string={"q": "充电桩", "draft": "abc", "stance": "bogus", "from": "2027-13-01"})
     assert bad.status_code == 200 and "以上条件已忽略" in bad.get_data(as_text=True)
 
