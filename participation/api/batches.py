@@ -25,7 +25,7 @@ from participation import clock, policies, queries
 from participation.api import api, openapi
 from participation.api.auth import current_api_token, current_api_user, require, token_required
 from participation.api.errors import ApiError, error_response, json_response
-from participation.api.params import json_body
+from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, json_body
 from participation.errors import Conflict, NotFound, ValidationFailed
 from participation.extensions import db, limiter
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint
@@ -33,8 +33,6 @@ from participation.services import batches as service
 from participation.timeutil import utc_to_local
 
 MAX_ID = 2**31 - 1
-MAX_IDEMPOTENCY_KEY_LENGTH = 100
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,%d}" % MAX_IDEMPOTENCY_KEY_LENGTH)
 DEFAULT_BATCH_RATE_LIMIT = "30 per minute"
 ACTIVITY_FIELDS = ("kind", "date", "place", "participants", "notes", "late_reason")
 _ACTIVITY_LIMITS = {"place": service.MAX_PLACE_LENGTH, "notes": service.MAX_NOTES_LENGTH,
@@ -102,7 +100,7 @@ def create_batch(point_id: int):
     require(policies.can_submit_batch(user, point))
 
     try:
-        key = _idempotency_key()
+        key = idempotency_key()
         if request.mimetype == "multipart/form-data":
             draft, activity, rows, source, upload = _from_multipart(now)
             names, letters, problems = upload.names, upload.letters, upload.problems
@@ -128,16 +126,6 @@ def create_batch(point_id: int):
     db.session.commit()
     return json_response(body, 201 if created else 200,
                          headers={"Location": url_for("batches.batch", batch_id=batch.id)})
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
-        message = _("必须是 1 到 %(max)d 个可见 ASCII 字符。", max=MAX_IDEMPOTENCY_KEY_LENGTH)
-        raise ValidationFailed(_("请求有误，请检查标出的字段。"), fields={"Idempotency-Key": [message]})
-    return key
 
 
 def _draft(value, problems: _Problems, now, *, from_text: bool = False) -> Draft | None:
@@ -400,9 +388,7 @@ _operation = openapi.operation(
     parameters=[
         {**openapi.path_parameter("point_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "联系点编号。"),
          "example": 1},
-        {"name": "Idempotency-Key", "in": "header", "required": False,
-         "description": "客户端生成的唯一键（例如 UUID），使重试安全。",
-         "schema": {"type": "string", "pattern": "^[!-~]{1,100}$"}},
+        IDEMPOTENCY_KEY_PARAMETER,
     ],
     request_body=openapi.ref("BatchInput"),
     responses={

@@ -25,7 +25,7 @@ from participation import clock, policies, queries
 from participation.api import api, openapi, serializers
 from participation.api.auth import current_api_token, current_api_user, token_required
 from participation.api.errors import json_response
-from participation.api.params import QueryArgs, json_body
+from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, QueryArgs, idempotency_key, json_body
 from participation.database import end_read_phase, write_lock_late, write_transaction
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import db, limiter
@@ -41,8 +41,6 @@ DEFAULT_SUBMISSION_RATE_LIMIT = "60 per minute"
 # Enough for every field at its length limit even with every character written as a
 # JSON \\u escape of a surrogate pair (12 bytes); anything larger is refused unread.
 MAX_SUBMISSION_BYTES = 256 * 1024
-MAX_IDEMPOTENCY_KEY_LENGTH = 100
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,%d}" % MAX_IDEMPOTENCY_KEY_LENGTH)
 PROVISION_KEY_PATTERN = re.compile(r"[A-Za-z0-9._~-]{1,80}")
 MAX_PER_PAGE = 50
 
@@ -105,10 +103,10 @@ def create_comment(draft_id: int):
                                      or MAX_SUBMISSION_BYTES)
     user = current_api_user()
     now = clock.now()
-    idempotency_key = _idempotency_key()
+    key = idempotency_key()
     draft = _visible_draft(draft_id, now)
     data = parse_submission(json_body())
-    submission_token = f"api:{user.id}:{idempotency_key}" if idempotency_key else None
+    submission_token = f"api:{user.id}:{key}" if key else None
     # Everything above only read (SQLite: without the write lock); the submission's
     # own lookups and INSERT run in a transaction that holds it from its BEGIN.
     end_read_phase(db.session())
@@ -124,16 +122,6 @@ def create_comment(draft_id: int):
         raise
     location = url_for("api.get_receipt", code=body["receipt"])
     return json_response(body, 201 if created else 200, headers={"Location": location})
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
-        raise ValidationFailed(_("请求有误，请检查标出的字段。"), fields={"Idempotency-Key": [
-            _("必须是 1 到 %(max)d 个可见 ASCII 字符。", max=MAX_IDEMPOTENCY_KEY_LENGTH)]})
-    return key
 
 
 def parse_submission(payload: dict) -> service.OpinionInput:
@@ -464,9 +452,7 @@ openapi.add_operation("/drafts/{draft_id}/comments", "post", openapi.operation(
     tag="opinions", operation_id="createComment", security=openapi.TOKEN_REQUIRED,
     parameters=[
         _DRAFT_ID,
-        {"name": "Idempotency-Key", "in": "header", "required": False,
-         "description": "客户端生成的唯一键（例如 UUID），使重试安全。",
-         "schema": {"type": "string", "pattern": "^[!-~]{1,100}$"}},
+        IDEMPOTENCY_KEY_PARAMETER,
     ],
     request_body=openapi.ref("OpinionSubmission"),
     responses={

@@ -77,3 +77,28 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", _("请求体不是有效的 JSON 对象，请检查格式与编码（UTF-8）。"))
     return data
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 100
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,%d}" % MAX_IDEMPOTENCY_KEY_LENGTH)
+
+#: The header's entry in an operation's OpenAPI ``parameters``.
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "客户端生成的唯一键（例如 UUID），使重试安全。",
+    "schema": {"type": "string", "pattern": "^[!-~]{1,%d}$" % MAX_IDEMPOTENCY_KEY_LENGTH},
+}
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` header (None without one); 422 naming the
+    header when it is not 1 to 100 visible ASCII characters."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+        message = _("必须是 1 到 %(max)d 个可见 ASCII 字符。", max=MAX_IDEMPOTENCY_KEY_LENGTH)
+        raise ValidationFailed(_("请求有误，请检查标出的字段。"), fields={"Idempotency-Key": [message]})
+    return key
