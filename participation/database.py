@@ -83,7 +83,7 @@ def write_lock_late(view):
 
 
 def end_read_phase(session) -> None:
-    """End the session's read transaction, keeping the objects it loaded as they are
+    """On SQLite, end the session's read transaction, keeping the objects it loaded as they are
     (not expired: the write that follows uses them without reading them again). The
     next statement begins a new transaction: inside ``write_transaction()``, one that
     holds SQLite's write lock from its BEGIN, so it cannot fail to upgrade later.
@@ -91,6 +91,10 @@ def end_read_phase(session) -> None:
     Nothing may be pending in the session: a read transaction must not write."""
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("end_read_phase() with unflushed changes: they would be written without the write lock")
+    if session.get_bind().dialect.name != "sqlite":
+        # PostgreSQL locks rows as they are written: one transaction is right, and the
+        # extra COMMIT and BEGIN would cost a round trip each for nothing.
+        return
     expire_on_commit = session.expire_on_commit
     session.expire_on_commit = False
     try:
