@@ -28,18 +28,16 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.batch_data import csv_bytes, excel_like_xlsx, generate_rows, openpyxl_xlsx  # noqa: E402
+from bench.opinion_data import empty_postgres_database, postgres_reachable  # noqa: E402
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BIN = Path(sys.executable).parent
 DEMO_PASSWORD = "lifa-demo-2026"
 # What people type beside the clause list's own citations.
@@ -49,17 +47,6 @@ FORMS = {
     "xlsx (openpyxl)": lambda rows: (openpyxl_xlsx(rows), "意见.xlsx"),
     "CSV (GBK)": lambda rows: (csv_bytes(rows, encoding="gbk"), "意见.csv"),
 }
-
-
-def postgres_reachable() -> bool:
-    try:
-        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
-        return False
 
 
 def _setup(app):
@@ -252,17 +239,8 @@ def main() -> int:
         in_process(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", Path(tmp), args.rows, args.runs)
     if postgres_reachable():
         print("In process, PostgreSQL:")
-        name = f"bench_batches_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                in_process(POSTGRES.rsplit("/", 1)[0] + f"/{name}", Path(tmp), args.rows, args.runs)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with empty_postgres_database() as url, tempfile.TemporaryDirectory() as tmp:
+            in_process(url, Path(tmp), args.rows, args.runs)
     if not args.skip_server:
         print("Through gunicorn (SQLite, demo instance, search indexer on as by default):")
         through_server(args.rows, ["--workers", "1", "--threads", "8"])

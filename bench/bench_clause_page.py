@@ -38,7 +38,7 @@ def timed(client, path: str, runs: int) -> tuple[float, float, object]:
 
 
 def run(kind: str, args) -> list[tuple[str, float, float]]:
-    from sqlalchemy import func, select, text
+    from sqlalchemy import select, text
 
     from app import create_app
     from participation import clock, queries

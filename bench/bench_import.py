@@ -12,16 +12,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bench.opinion_data import empty_postgres_database, postgres_reachable  # noqa: E402
 
 CIVIL_CODE = REPO / ".." / "shared" / "data" / "regulations" / "national-civil-code.md"
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def import_once(database_url: str, instance: Path, data: bytes) -> tuple[float, int]:
@@ -50,17 +50,6 @@ def import_once(database_url: str, instance: Path, data: bytes) -> tuple[float, 
     return elapsed * 1000, rows
 
 
-def postgres_reachable() -> bool:
-    try:
-        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
-        return False
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -78,16 +67,8 @@ def main() -> int:
                 if backend == "sqlite":
                     ms, rows = import_once(f"sqlite:///{instance / 'bench.sqlite3'}", instance, data)
                 else:
-                    name = f"bench_import_{uuid.uuid4().hex[:8]}"
-                    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-                    with admin.connect() as conn:
-                        conn.execute(text(f'CREATE DATABASE "{name}"'))
-                    try:
-                        ms, rows = import_once(POSTGRES.rsplit("/", 1)[0] + f"/{name}", instance, data)
-                    finally:
-                        with admin.connect() as conn:
-                            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                        admin.dispose()
+                    with empty_postgres_database() as url:
+                        ms, rows = import_once(url, instance, data)
             times.append(ms)
             print(f"{backend:10} run {run + 1}: {ms:7.1f} ms  ({rows} provisions stored)")
         print(f"{backend:10} median {statistics.median(times):.1f} ms over {args.runs} runs\n")

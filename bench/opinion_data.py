@@ -70,31 +70,52 @@ def synthetic_draft_text(articles: int, *, per_chapter: int = 30, seed: int = 1)
     return "\n".join(lines)
 
 
+def postgres_reachable(pg_url: str = DEFAULT_PG_URL) -> bool:
+    """Whether the PostgreSQL server of ``pg_url`` answers (benchmarks skip it if not)."""
+    from sqlalchemy import create_engine
+
+    try:
+        engine = create_engine(pg_url, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not here"
+        return False
+
+
 @contextlib.contextmanager
-def scratch_database(kind: str, pg_url: str = DEFAULT_PG_URL):
-    """Yield the URL of a migrated, empty database; remove it afterwards."""
+def empty_postgres_database(pg_url: str = DEFAULT_PG_URL):
+    """Yield the URL of a new, empty database on the server of ``pg_url``; drop it
+    afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    server = make_url(pg_url)
+    name = f"lpp_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def scratch_database(kind: str, pg_url: str = DEFAULT_PG_URL):
+    """Yield the URL of a migrated, empty database; remove it afterwards."""
     with tempfile.TemporaryDirectory(prefix="lpp-bench-") as tmp:
         if kind == "sqlite":
             url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
             _migrate(url, tmp)
             yield url, tmp
             return
-        server = make_url(pg_url)
-        name = f"lpp_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
-        try:
+        with empty_postgres_database(pg_url) as url:
             _migrate(url, tmp)
             yield url, tmp
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def bench_config(url: str, instance: str, **extra) -> dict:
