@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, jsonify, make_response, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -45,6 +46,21 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+class SiteSessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session of the web pages, and none on the JSON API.
+
+    The API authenticates by bearer token alone and never reads or writes the cookie:
+    that is what makes exempting it from CSRF protection safe, and it answers in the
+    configured default language whatever a browser chose on the site. A null session
+    there (empty, refusing writes) makes that a fact rather than a convention, and
+    saves verifying and re-signing a cookie on every API call."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_web(app: Flask) -> None:
     db.init_app(app)
     # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table.
@@ -57,6 +73,7 @@ def init_web(app: Flask) -> None:
     _register_template_helpers(app)
     _register_error_handlers(app)
     app.after_request(_security_headers)
+    app.session_interface = SiteSessionInterface()
 
     from participation.cli import register_cli
 

@@ -7,7 +7,9 @@ session instead. What they catch:
 * bulk ``UPDATE`` / ``DELETE`` statements on those tables run through a session (the
   affected ids are selected first, with the statement's own WHERE clause);
 * bulk ``INSERT`` statements into opinions run through a session (recorded as "every
-  opinion after the highest id seen before the insert").
+  opinion after the highest id seen before the insert");
+* opinions stored by the submission service with a Core INSERT on the session's
+  connection, which it announces with ``participation.signals.opinions_stored``.
 
 Not caught: SQL sent around the ORM session (raw connections, ``text()`` updates), and
 database-side cascades, which is why deleting a draft or a version is recorded for the
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from participation.database import utcnow
 from participation.models import Draft, DraftVersion, Opinion, Provision
+from participation.signals import opinions_stored
 from search.models import (
     ENTITY_ALL,
     ENTITY_BATCH,
@@ -36,6 +39,7 @@ from search.models import (
 ENTITY_OPINIONS_AFTER = "opinions_after"
 
 _outbox = SearchOutboxEntry.__table__
+_INSERT_OUTBOX = insert(_outbox)
 _opinions = Opinion.__table__
 _provisions = Provision.__table__
 _versions = DraftVersion.__table__
@@ -93,9 +97,10 @@ def _record(session: Session, entries) -> None:
         return
     seen.update(fresh)
     now = utcnow()
-    session.connection().execute(
-        insert(_outbox), [{"entity": entity, "entity_id": entity_id, "created_at": now} for entity, entity_id in fresh]
-    )
+    rows = [{"entity": entity, "entity_id": entity_id, "created_at": now} for entity, entity_id in fresh]
+    # One row (a submission) as a plain execute of a statement built once; several
+    # as one executemany.
+    session.connection().execute(_INSERT_OUTBOX, rows[0] if len(rows) == 1 else rows)
     session.info[_WROTE_KEY] = True
 
 
@@ -172,6 +177,11 @@ def _matching(session: Session, column, where, entity: str) -> list[tuple[str, i
     return [(entity, value) for value in session.execute(query).scalars() if value is not None]
 
 
+def _opinions_stored(session: Session, opinion_ids) -> None:
+    if _tracking_enabled():
+        _record(session, [(ENTITY_OPINION, opinion_id) for opinion_id in opinion_ids])
+
+
 def _after_commit(session: Session) -> None:
     wrote = session.info.pop(_WROTE_KEY, False)
     session.info.pop(_SEEN_KEY, None)
@@ -197,4 +207,5 @@ def install() -> None:
     event.listen(Session, "do_orm_execute", _do_orm_execute)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_soft_rollback", _after_rollback)
+    opinions_stored.connect(_opinions_stored)
     _installed = True

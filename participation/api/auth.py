@@ -24,14 +24,13 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from sqlalchemy import or_
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from participation import clock
 from participation.api.errors import ApiError
 from participation.database import SQLITE_BUSY_TIMEOUT_SECONDS, wants_write_lock, write_transaction
 from participation.extensions import db
 from participation.models import ApiToken, User
-from participation.services.accounts import find_token
+from participation.services.accounts import TokenHolder, find_token_holder
 
 # last_used_at is informative ("used in the last few minutes"); writing it on every
 # request would turn every read into a write.
@@ -40,6 +39,8 @@ TOUCH_LOCK_TIMEOUT_MS = 2000
 REALM = "api"
 _UNRESOLVED = object()
 _ENVIRON_KEY = "participation.api_token"
+_TOKEN_ROW_KEY = "participation.api_token_row"
+_USER_ROW_KEY = "participation.api_user_row"
 
 
 def _challenge(error: str | None = None) -> dict:
@@ -73,7 +74,7 @@ def _bearer_credentials() -> str | None:
     return credentials
 
 
-def _resolve() -> ApiToken | None:
+def _resolve() -> TokenHolder | None:
     # Cached on the request, not on ``g``: ``g`` lives as long as the application
     # context, which a test (or a script) may keep across several requests.
     cached = request.environ.get(_ENVIRON_KEY, _UNRESOLVED)
@@ -86,17 +87,17 @@ def _resolve() -> ApiToken | None:
     # Whether this request's session had already begun a transaction before we looked
     # the token up (only when a caller shares one session across requests, as tests do).
     session_was_idle = not db.session().in_transaction()
-    token = find_token(secret)
-    if token is None:
+    holder = find_token_holder(secret)
+    if holder is None:
         raise token_invalid()
     # A request whose transaction is a read (GET, or a write view that takes the write
     # lock late) records the use on a separate connection: its own must stay a read.
-    _touch(token, separate_connection=session_was_idle and not wants_write_lock())
-    request.environ[_ENVIRON_KEY] = token
-    return token
+    _touch(holder, separate_connection=session_was_idle and not wants_write_lock())
+    request.environ[_ENVIRON_KEY] = holder
+    return holder
 
 
-def _touch(token: ApiToken, *, separate_connection: bool) -> None:
+def _touch(holder: TokenHolder, *, separate_connection: bool) -> None:
     """Record when the token was last used, at most once per TOUCH_INTERVAL.
 
     For reads the update runs in its own short transaction on a separate connection,
@@ -106,26 +107,24 @@ def _touch(token: ApiToken, *, separate_connection: bool) -> None:
     (a second writer connection would wait for it forever).
     """
     now = clock.now()
-    if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
-        return
-    if not separate_connection:
-        token.last_used_at = now
+    if holder.token_last_used_at is not None and now - holder.token_last_used_at < TOUCH_INTERVAL:
         return
     table = ApiToken.__table__
     statement = (
         table.update()
-        .where(table.c.id == token.id)
+        .where(table.c.id == holder.token_id)
         # Concurrent requests with one token: only the first in an interval writes.
         .where(or_(table.c.last_used_at.is_(None), table.c.last_used_at < now - TOUCH_INTERVAL))
         .values(last_used_at=now)
     )
+    if not separate_connection:
+        db.session.connection().execute(statement)
+        return
     try:
         _execute_briefly(statement)
     except SQLAlchemyError:
         # Bookkeeping only: never fail the request over it.
-        current_app.logger.warning("could not record the use of API token %s", token.id, exc_info=True)
-        return
-    set_committed_value(token, "last_used_at", now)
+        current_app.logger.warning("could not record the use of API token %s", holder.token_id, exc_info=True)
 
 
 def _execute_briefly(statement) -> None:
@@ -154,15 +153,43 @@ def authenticate_request() -> None:
     _resolve()
 
 
-def current_api_token() -> ApiToken | None:
+def current_api_holder() -> TokenHolder | None:
+    """The bearer token and its account as plain columns, or None for an anonymous
+    request: what rate-limit keys, ``@token_required`` and the submission hot path use
+    (no ORM objects)."""
     return _resolve()
 
 
+def current_api_token() -> ApiToken | None:
+    """The request's token as an ORM row (loaded on first use), or None."""
+    holder = _resolve()
+    if holder is None:
+        return None
+    token = request.environ.get(_TOKEN_ROW_KEY)
+    if token is None:
+        token = request.environ[_TOKEN_ROW_KEY] = db.session.get(ApiToken, holder.token_id)
+    return token
+
+
 def current_api_user() -> User | None:
-    """The account of the request's bearer token, or None for an anonymous request.
-    ``participation.policies`` functions accept None as "anonymous"."""
-    token = _resolve()
-    return token.user if token is not None else None
+    """The account of the request's bearer token as an ORM row (loaded on first use),
+    or None for an anonymous request. ``participation.policies`` functions accept None
+    as "anonymous"."""
+    holder = _resolve()
+    if holder is None:
+        return None
+    user = request.environ.get(_USER_ROW_KEY)
+    if user is None:
+        user = request.environ[_USER_ROW_KEY] = db.session.get(User, holder.id)
+    return user
+
+
+def token_rate_limit_key() -> str:
+    """Rate-limit key per token (per address for anonymous requests). Rate limits run
+    before the blueprint's authentication hook; resolving here refuses a bad token with
+    401 just the same (and caches it for the view)."""
+    holder = _resolve()
+    return f"api-token:{holder.token_id}" if holder is not None else f"api-anonymous:{request.remote_addr}"
 
 
 def token_required(view):
@@ -170,7 +197,7 @@ def token_required(view):
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if current_api_user() is None:
+        if _resolve() is None:
             raise token_missing()
         return view(*args, **kwargs)
 
@@ -183,6 +210,6 @@ def require(allowed: bool) -> None:
     anonymous request, 403 for an account without the right."""
     if allowed:
         return
-    if current_api_user() is None:
+    if _resolve() is None:
         raise token_missing()
     raise ApiError(403, "forbidden", _("您的账户没有执行此操作的权限。"))

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 
 from participation import clock, policies, queries
 from participation.api import api, openapi
-from participation.api.auth import current_api_token, current_api_user, require, token_required
+from participation.api.auth import token_rate_limit_key, current_api_user, require, token_required
 from participation.api.errors import ApiError, error_response, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, json_body
 from participation.errors import Conflict, NotFound, ValidationFailed
@@ -46,11 +46,6 @@ MULTIPART_FIELDS = ("draft", "file", *ACTIVITY_FIELDS)
 def batch_rate_limit() -> str:
     """Per token (BATCH_API_RATE_LIMIT): a batch can be thousands of rows."""
     return current_app.config.get("BATCH_API_RATE_LIMIT") or DEFAULT_BATCH_RATE_LIMIT
-
-
-def _rate_limit_key() -> str:
-    token = current_api_token()
-    return f"api-token:{token.id}" if token is not None else f"api-anonymous:{request.remote_addr}"
 
 
 class _Problems:
@@ -87,7 +82,7 @@ def _field_errors(fields: dict[str, list[str]]) -> list[service.RowError]:
 
 
 @api.post("/liaison-points/<int:point_id>/batches")
-@limiter.limit(batch_rate_limit, key_func=_rate_limit_key, override_defaults=False)
+@limiter.limit(batch_rate_limit, key_func=token_rate_limit_key, override_defaults=False)
 @token_required
 def create_batch(point_id: int):
     user = current_api_user()

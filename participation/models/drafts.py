@@ -20,6 +20,21 @@ class DraftStatus(str, enum.Enum):
     FEEDBACK = "feedback"    # 已反馈: feedback report published
 
 
+def status_at(draft, now: datetime) -> DraftStatus:
+    """The status of a draft at ``now``, from its stored times. ``draft`` is a Draft or
+    anything with the same four time attributes (the submission hot path reads them
+    without the ORM: ``participation.services.opinions.SubmissionTarget``)."""
+    if draft.published_at is None or draft.opens_at is None or draft.closes_at is None:
+        return DraftStatus.DRAFT
+    if draft.feedback_published_at is not None:
+        return DraftStatus.FEEDBACK
+    if now < draft.opens_at:
+        return DraftStatus.SCHEDULED
+    if now < draft.closes_at:
+        return DraftStatus.OPEN
+    return DraftStatus.CLOSED
+
+
 class Reading(str, enum.Enum):
     """审次: the stage a version of the text belongs to."""
 
@@ -56,15 +71,7 @@ class Draft(db.Model):
     )
 
     def status_at(self, now: datetime) -> DraftStatus:
-        if self.published_at is None or self.opens_at is None or self.closes_at is None:
-            return DraftStatus.DRAFT
-        if self.feedback_published_at is not None:
-            return DraftStatus.FEEDBACK
-        if now < self.opens_at:
-            return DraftStatus.SCHEDULED
-        if now < self.closes_at:
-            return DraftStatus.OPEN
-        return DraftStatus.CLOSED
+        return status_at(self, now)
 
     @property
     def current_version(self) -> "DraftVersion | None":

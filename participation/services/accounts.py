@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import bindparam, case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -334,17 +334,58 @@ def revoke_all_tokens(user: User, *, revoked_by: User | None, now: datetime) -> 
     return len(live)
 
 
-def find_token(secret: str) -> ApiToken | None:
-    """The live token for a bearer secret, or None. Compares digests in constant time."""
+@dataclass(frozen=True)
+class TokenHolder:
+    """The account behind a live API token: the columns a request needs, read in one
+    statement without building ORM objects (every API request resolves its token, and
+    opinion submission is the hot path). Duck-types as the account for the policies
+    (``role``, ``is_authenticated``) and as the author of a submission (``id``,
+    ``delegation``, ``liaison_point_id``); ``db.session.get(User, holder.id)`` gives
+    the ORM row where more is needed."""
+
+    token_id: int
+    token_last_used_at: datetime | None
+    id: int
+    role: str
+    delegation: str | None
+    liaison_point_id: int | None
+    is_authenticated = True
+
+
+_tokens = ApiToken.__table__
+_users = User.__table__
+_TOKEN_HOLDER_QUERY = (
+    select(_tokens.c.id, _tokens.c.token_digest, _tokens.c.revoked_at, _tokens.c.last_used_at,
+           _users.c.id, _users.c.is_enabled, _users.c.role, _users.c.delegation, _users.c.liaison_point_id)
+    .join(_users, _users.c.id == _tokens.c.user_id)
+    # Built once with a bound parameter: SQLAlchemy memoises a statement's cache key,
+    # so the compiled form is found without walking the statement on every request.
+    .where(_tokens.c.token_digest == bindparam("digest"))
+)
+
+
+def find_token_holder(secret: str) -> TokenHolder | None:
+    """The live token for a bearer secret, with its account; None when the secret is
+    malformed or unknown, the token revoked or the account disabled. Compares digests
+    in constant time."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     digest = _digest(secret)
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_digest == digest))
-    if token is None or not hmac.compare_digest(token.token_digest, digest):
+    row = db.session.connection().execute(_TOKEN_HOLDER_QUERY, {"digest": digest}).first()
+    if row is None or not hmac.compare_digest(row[1], digest):
         return None
-    if token.revoked_at is not None or not token.user.is_enabled:
+    token_id, _digest_, revoked_at, last_used_at, user_id, is_enabled, role, delegation, point_id = row
+    if revoked_at is not None or not is_enabled:
         return None
-    return token
+    return TokenHolder(token_id=token_id, token_last_used_at=last_used_at, id=user_id, role=role,
+                       delegation=delegation, liaison_point_id=point_id)
+
+
+def find_token(secret: str) -> ApiToken | None:
+    """The live token for a bearer secret as an ORM row (with its account), or None."""
+    db.session.flush()  # the lookup reads through the connection: see pending changes
+    holder = find_token_holder(secret)
+    return db.session.get(ApiToken, holder.token_id) if holder is not None else None
 
 
 # --- read helpers for the account pages and the command line ------------------------

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import db
 from participation.models import (
-    Draft, DraftStatus, ModerationMode, ModerationState, Opinion, Provision, Role, Stance,
+    Draft, DraftStatus, DraftVersion, ModerationMode, ModerationState, Opinion, Provision, Role, Stance,
     SubmitterCategory, User,
 )
+from participation.models.drafts import status_at as draft_status_at
 from participation.models.provisions import COMMENTABLE_KINDS
+from participation.signals import opinions_stored
 from participation.receipts import new_receipt_code, normalize_receipt_code  # noqa: F401  (part of this service)
 from participation.text import clean_text
 
@@ -145,73 +147,204 @@ def check_accepting(draft: Draft, now: datetime) -> None:
     raise Conflict(_("该草案的征求意见期已经结束。"))
 
 
-def submit_opinion(
-    draft: Draft, data: OpinionInput, *, author: User | None, now: datetime,
+@dataclass(frozen=True)
+class SubmissionTarget:
+    """What a submission needs of a draft and of the clause it names, read in one
+    statement without building ORM objects (``submission_target``). Duck-types as the
+    draft for ``Draft.status_at`` and ``policies.can_view_draft``."""
+
+    draft_id: int
+    published_at: datetime | None
+    opens_at: datetime | None
+    closes_at: datetime | None
+    feedback_published_at: datetime | None
+    allows_anonymous_opinions: bool
+    moderation_mode: str
+    version_id: int | None
+    provision_key: str | None  # the key asked for; None for the whole draft
+    provision_id: int | None   # None when the key names no clause of the current version
+    provision_kind: str | None
+
+    def status_at(self, now: datetime) -> DraftStatus:
+        return draft_status_at(self, now)
+
+
+@dataclass(frozen=True)
+class StoredOpinion:
+    """The answer to a submission: the opinion's id and receipt, its moderation state,
+    and whether this call stored it (False: the submission token was seen before)."""
+
+    id: int
+    receipt_code: str
+    moderation_state: str
+    created: bool
+
+
+_drafts = Draft.__table__
+_versions = DraftVersion.__table__
+_provisions = Provision.__table__
+_opinions = Opinion.__table__
+_other_versions = _versions.alias("other_versions")
+_CURRENT_VERSION_NUMBER = (
+    select(func.max(_other_versions.c.number)).where(_other_versions.c.draft_id == _drafts.c.id)
+    .correlate(_drafts).scalar_subquery()
+)
+_TARGET_QUERY = (
+    select(_drafts.c.id, _drafts.c.published_at, _drafts.c.opens_at, _drafts.c.closes_at,
+           _drafts.c.feedback_published_at, _drafts.c.allows_anonymous_opinions, _drafts.c.moderation_mode,
+           _versions.c.id, _provisions.c.id, _provisions.c.kind)
+    .select_from(
+        _drafts
+        .outerjoin(_versions, and_(_versions.c.draft_id == _drafts.c.id,
+                                   _versions.c.number == _CURRENT_VERSION_NUMBER))
+        .outerjoin(_provisions, and_(_provisions.c.version_id == _versions.c.id,
+                                     _provisions.c.key == bindparam("provision_key")))
+    )
+    .where(_drafts.c.id == bindparam("draft_id"))
+)
+_BY_SUBMISSION_TOKEN = select(
+    _opinions.c.id, _opinions.c.receipt_code, _opinions.c.moderation_state, _opinions.c.draft_id,
+    _opinions.c.author_id,
+).where(_opinions.c.submission_token == bindparam("token"))
+
+
+def submission_target(draft_id: int, provision_key: str | None) -> SubmissionTarget | None:
+    """The draft (with its current version and the named clause of it) an opinion is
+    sent to, or None when there is no such draft. Reads through the session's
+    connection: flush first if the draft was changed in this session."""
+    key = provision_key or None
+    row = db.session.connection().execute(
+        _TARGET_QUERY, {"draft_id": draft_id, "provision_key": key}
+    ).first()
+    if row is None:
+        return None
+    return SubmissionTarget(*row[:8], provision_key=key, provision_id=row[8], provision_kind=row[9])
+
+
+def _insert_opinion_statement():
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id (the same text on SQLite and
+    PostgreSQL): a taken receipt code or submission token yields no row instead of an
+    error, so no savepoint is needed to keep the transaction usable (PostgreSQL aborts
+    it on an error). Written as text because SQLAlchemy does not cache the compiled
+    form of its dialect-specific ``insert().on_conflict_do_nothing()``, and compiling
+    an INSERT of every column on each submission cost more than the rest of it. Every
+    column is named, so column defaults are applied here (``_OPINION_DEFAULTS``)."""
+    names = [column.key for column in _opinions.c if column.key != "id"]
+    sql = (f"INSERT INTO {_opinions.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+           "ON CONFLICT DO NOTHING RETURNING id")
+    statement = text(sql).bindparams(*(bindparam(name, type_=_opinions.c[name].type) for name in names))
+    # Typed result columns: the result metadata is then cached with the compiled form.
+    return statement.columns(_opinions.c.id), names
+
+
+_INSERT_OPINION, _INSERT_OPINION_COLUMNS = _insert_opinion_statement()
+_OPINION_DEFAULTS = {
+    name: (_opinions.c[name].default.arg
+           if _opinions.c[name].default is not None and _opinions.c[name].default.is_scalar else None)
+    for name in _INSERT_OPINION_COLUMNS
+}
+# A default computed per row (a callable) cannot be taken from the table like the
+# scalar ones above: store_opinion must set such a column itself.
+if {column.key for column in _opinions.c if column.default is not None and not column.default.is_scalar} - {"created_at"}:
+    raise RuntimeError("store_opinion does not fill a new column's computed default")
+
+
+def store_opinion(
+    target: SubmissionTarget, data: OpinionInput, *, author, now: datetime,
     submission_token: str | None = None,
-) -> tuple[Opinion, bool]:
-    """Store an opinion. Returns (opinion, created).
+) -> StoredOpinion:
+    """Store an opinion on ``target`` (from ``submission_target`` for
+    ``data.provision_key``). ``author`` is a User, a ``TokenHolder`` or None.
 
     ``submission_token`` makes the call idempotent: the same token again returns the
     opinion stored the first time (created False) instead of a second row — a
     double-clicked form or a retried API call is stored once. The unique constraint
     decides, so two concurrent retries cannot both insert.
+
+    This is the submission hot path: one INSERT on the session's connection, with no
+    ORM object built. It sends ``signals.opinions_stored`` so that derived data
+    (the search outbox) is recorded in the same transaction.
     """
+    if (data.provision_key or None) != target.provision_key:
+        raise ValueError("the target was read for another clause")
+    session = db.session()
+    connection = session.connection()
     if submission_token is not None:
         submission_token = submission_token[:MAX_SUBMISSION_TOKEN_LENGTH]
-        existing = _by_submission_token(submission_token)
+        existing = _stored_by_token(connection, submission_token, target, author)
         if existing is not None:
-            return _replayed(existing, draft, author), False
-    check_accepting(draft, now)
+            return existing
+    check_accepting(target, now)
     signed_in = author is not None and getattr(author, "is_authenticated", False)
-    if not signed_in and not draft.allows_anonymous_opinions:
+    if not signed_in and not target.allows_anonymous_opinions:
         raise Forbidden(_("该草案需要登录后才能发表意见。"))
-    provision = commentable_provision(draft, data.provision_key)
+    if target.provision_key is not None and (
+        target.provision_id is None or target.provision_kind not in COMMENTABLE_KINDS
+    ):
+        raise NotFound(_("草案中没有这个条款：%(key)s", key=target.provision_key),
+                       fields={"provision": [_("条款不存在。")]})
+    if target.version_id is None:
+        raise NotFound(_("草案不存在，或尚未发布。"))  # no text: nothing to comment on
     cleaned, errors = _validate(data, author if signed_in else None)
     if errors:
         raise ValidationFailed(_("请修改标出的内容后再提交。"), fields=errors)
 
-    state = ModerationState.PENDING if draft.moderation_mode == ModerationMode.PRE.value else ModerationState.PUBLISHED
+    state = ModerationState.PENDING if target.moderation_mode == ModerationMode.PRE.value else ModerationState.PUBLISHED
+    values = dict(
+        _OPINION_DEFAULTS,
+        draft_id=target.draft_id, version_id=target.version_id, provision_id=target.provision_id,
+        provision_key=target.provision_key, stance=cleaned["stance"].value, body=cleaned["body"],
+        proposed_text=cleaned["proposed_text"], reason=cleaned["reason"], category=cleaned["category"].value,
+        region=cleaned["region"], submitter_name=cleaned["submitter_name"],
+        is_name_public=cleaned["is_name_public"], contact=cleaned["contact"],
+        author_id=author.id if signed_in else None,
+        delegation=author.delegation if signed_in and author.role == Role.DEPUTY.value else None,
+        liaison_point_id=author.liaison_point_id if signed_in and author.role == Role.OPERATOR.value else None,
+        moderation_state=state.value, submission_token=submission_token, created_at=now,
+    )
     for _attempt in range(5):
         receipt = new_receipt_code()
-        opinion = Opinion(
-            draft_id=draft.id, version_id=draft.current_version.id,
-            provision_id=provision.id if provision else None,
-            provision_key=provision.key if provision else None,
-            stance=cleaned["stance"].value, body=cleaned["body"], proposed_text=cleaned["proposed_text"],
-            reason=cleaned["reason"], category=cleaned["category"].value, region=cleaned["region"],
-            submitter_name=cleaned["submitter_name"], is_name_public=cleaned["is_name_public"],
-            contact=cleaned["contact"], author_id=author.id if signed_in else None,
-            submitter_key=f"u:{author.id}" if signed_in else f"anon:{receipt}",
-            delegation=author.delegation if signed_in and author.role == Role.DEPUTY.value else None,
-            liaison_point_id=author.liaison_point_id if signed_in and author.role == Role.OPERATOR.value else None,
-            moderation_state=state.value, receipt_code=receipt, submission_token=submission_token,
-            created_at=now,
-        )
+        values["receipt_code"] = receipt
+        values["submitter_key"] = f"u:{author.id}" if signed_in else f"anon:{receipt}"
         try:
-            # In a savepoint: a lost race leaves the session usable, and the object
-            # added inside it is expunged again on rollback.
-            with db.session.begin_nested():
-                db.session.add(opinion)
-                db.session.flush()
-            return opinion, True
+            opinion_id = connection.execute(_INSERT_OPINION, values).scalar()
         except IntegrityError:
-            if submission_token is not None:
-                existing = _by_submission_token(submission_token)
-                if existing is not None:
-                    return _replayed(existing, draft, author), False
-            # Otherwise a receipt code collided (60 random bits: practically never); retry.
+            # Not a unique conflict (those return no row): a foreign key, so the draft,
+            # its version or the clause was deleted after it was read.
+            raise NotFound(_("草案不存在，或尚未发布。")) from None
+        if opinion_id is not None:
+            opinions_stored.send(session, opinion_ids=[opinion_id])
+            return StoredOpinion(opinion_id, receipt, state.value, created=True)
+        if submission_token is not None:
+            existing = _stored_by_token(connection, submission_token, target, author)
+            if existing is not None:
+                return existing
+        # Otherwise a receipt code collided (60 random bits: practically never); retry.
     raise RuntimeError("could not allocate a unique receipt code")
 
 
-def _by_submission_token(token: str) -> Opinion | None:
-    return db.session.scalar(select(Opinion).where(Opinion.submission_token == token))
+def submit_opinion(
+    draft: Draft, data: OpinionInput, *, author: User | None, now: datetime,
+    submission_token: str | None = None,
+) -> tuple[Opinion, bool]:
+    """``store_opinion`` for a loaded draft, returning the ORM row: (opinion, created)."""
+    db.session.flush()  # the target is read through the connection
+    target = submission_target(draft.id, data.provision_key)
+    if target is None:
+        raise NotFound(_("草案不存在，或尚未发布。"))
+    stored = store_opinion(target, data, author=author, now=now, submission_token=submission_token)
+    return db.session.get(Opinion, stored.id), stored.created
 
 
-def _replayed(existing: Opinion, draft: Draft, author: User | None) -> Opinion:
-    author_id = author.id if author is not None and getattr(author, "is_authenticated", False) else None
-    if existing.draft_id != draft.id or existing.author_id != author_id:
+def _stored_by_token(connection, token: str, target: SubmissionTarget, author) -> StoredOpinion | None:
+    row = connection.execute(_BY_SUBMISSION_TOKEN, {"token": token}).first()
+    if row is None:
+        return None
+    opinion_id, receipt, state, draft_id, author_id = row
+    signed_in = author is not None and getattr(author, "is_authenticated", False)
+    if draft_id != target.draft_id or author_id != (author.id if signed_in else None):
         raise Conflict(_("这个提交标识已用于另一条意见。"), fields={"idempotency_key": [_("已被使用。")]})
-    return existing
+    return StoredOpinion(opinion_id, receipt, state, created=False)
 
 
 def _check_reason(reason: str) -> str:

@@ -117,6 +117,20 @@ def test_the_session_cookie_never_authenticates_the_api(client, login, make_user
     assert body["total"] == 0  # a staff token would list the unpublished draft; the cookie counts for nothing
 
 
+def test_the_api_neither_reads_nor_writes_the_session_cookie(client, login, make_user):
+    citizen = make_user("citizen")
+    login(citizen)
+    client.post("/language", data={"locale": "en", "next": "/"})
+    assert "Sign out" in client.get("/").get_data(as_text=True)  # the site follows the cookie
+    response = client.get("/api/v1/me")
+    # The API answers in the default language, whatever the browser chose on the site,
+    # and never sets or refreshes the cookie.
+    assert response.status_code == 401
+    assert "API 令牌" in response.get_json()["message"]
+    assert "Set-Cookie" not in response.headers
+    assert "Set-Cookie" not in client.get("/api/v1/drafts").headers
+
+
 @pytest.fixture
 def csrf_on(app_config):
     app_config["WTF_CSRF_ENABLED"] = True
