@@ -158,16 +158,33 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def worker_cpu_seconds(server: subprocess.Popen) -> float:
-    """User + system CPU time of the gunicorn workers so far (Linux /proc). Unlike
+def worker_cpu_each(server: subprocess.Popen) -> list[float]:
+    """User + system CPU time of each gunicorn worker so far (Linux /proc). Unlike
     requests per second it does not depend on what else the machine is doing."""
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    seconds = []
     for pid in children:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+        seconds.append((int(fields[11]) + int(fields[12])) / ticks)  # utime, stime
+    return seconds
+
+
+def worker_cpu_seconds(server: subprocess.Popen) -> float:
+    return sum(worker_cpu_each(server))
+
+
+def _measure(server: subprocess.Popen, run) -> dict:
+    """Run one load and note the workers' CPU per request and how the load fell on
+    them: gthread workers keep the keep-alive connections they accepted, so wrk's 8
+    connections may land 4/4 or 8/0, and a single worker is bound to one CPU."""
+    before = worker_cpu_each(server)
+    result = run()
+    spent = [after - start for after, start in zip(worker_cpu_each(server), before)]
+    result["cpu_ms"] = sum(spent) * 1000 / max(result["requests"], 1)
+    result["cpu_split"] = "/".join(f"{100 * part / max(sum(spent), 1e-9):.0f}%" for part in spent)
+    result["load"] = load_average()
+    return result
 
 
 def wait_until_idle(server: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -242,20 +259,14 @@ def run(kind: str, args) -> dict:
             run_wrk(f"{base}/healthz", argparse.Namespace(**{**vars(args), "duration": 3}))
             run_wrk(f"{base}/api/v1/drafts/{draft_id}", argparse.Namespace(**{**vars(args), "duration": 2}))
             wait_until_idle(server)
-            cpu = worker_cpu_seconds(server)
-            ceiling = run_wrk(f"{base}/healthz", args)
-            ceiling["cpu_ms"] = (worker_cpu_seconds(server) - cpu) * 1000 / max(ceiling["requests"], 1)
-            ceiling["load"] = load_average()
+            ceiling = _measure(server, lambda: run_wrk(f"{base}/healthz", args))
             script = Path(receipts_dir) / "post.lua"
             script.write_text(LUA_POST % {
                 "tokens": ",".join(f'"{secret}"' for secret in secrets),
                 "keys": ",".join(f'"{key or ""}"' for key in KEYS),
                 "receipts": receipts_dir, "path": f"/api/v1/drafts/{draft_id}/comments",
             })
-            cpu = worker_cpu_seconds(server)
-            submit = run_wrk(base, args, str(script))
-            submit["cpu_ms"] = (worker_cpu_seconds(server) - cpu) * 1000 / max(submit["requests"], 1)
-            submit["load"] = load_average()
+            submit = _measure(server, lambda: run_wrk(base, args, str(script)))
         finally:
             stop_server(server)
         check = verify(url, receipts_dir, args.connections)
@@ -290,7 +301,8 @@ def main() -> None:
               f"ratio {submit['rps'] / ceiling['rps']:.2f} (goal ≥ 0.25)")
         print(f"  worker CPU per request: healthz {ceiling['cpu_ms']:.2f} ms, submission {submit['cpu_ms']:.2f} ms "
               f"(ratio {ceiling['cpu_ms'] / submit['cpu_ms']:.2f}); load average {ceiling['load']:.1f} / "
-              f"{submit['load']:.1f} on {os.cpu_count()} CPUs")
+              f"{submit['load']:.1f} on {os.cpu_count()} CPUs; CPU split over the workers "
+              f"{ceiling['cpu_split']}, {submit['cpu_split']}")
         print(f"  answers {check['statuses']}, 2xx {check['answered_2xx']}, rows {check['rows']}, "
               f"distinct receipts {check['distinct_receipts']}, missing {check['missing']}, "
               f"rows without an answer {check['unanswered_rows']}: {'OK' if check['ok'] else 'MISMATCH'}"

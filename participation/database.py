@@ -14,12 +14,17 @@ requests. Two things make that true:
 from __future__ import annotations
 
 import contextvars
+import fcntl
+import os
+import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
@@ -142,8 +147,148 @@ def _configure_sqlite_connection(dbapi_connection, connection_record):
     cursor.close()
 
 
+class _WriterQueue:
+    """The writers of one SQLite database file, served in turn.
+
+    SQLite lets one connection write at a time; the others wait in its busy handler,
+    which polls by sleeping 1, 2, 5, 10 … up to 100 ms and so serves nobody in order:
+    under load some submissions waited a second behind others that came later. Writers
+    here queue instead, before ``BEGIN IMMEDIATE``, until right after their COMMIT or
+    ROLLBACK: the threads of a process on a lock, and one thread per process (the one
+    whose turn it is) on an advisory ``flock`` of ``<database>-writers.lock`` with the
+    other processes (gunicorn workers, commands). SQLite's lock stays what guarantees
+    correctness; the queue only spares writers its sleeps.
+
+    Waiting is bounded by the busy timeout: past it, the writer goes on to SQLite,
+    which decides as it would without the queue. A thread that already has the turn
+    and begins a second write transaction on another connection does not queue behind
+    itself either."""
+
+    def __init__(self, database: str) -> None:
+        self._lock_path = database + "-writers.lock"
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._file: int | None = None
+        self.holder: int | None = None  # thread ident
+
+    def take(self) -> bool:
+        if os.getpid() != self._pid:
+            # A forked worker: the parent's lock state and open file are not ours (an
+            # inherited descriptor would share the parent's flock).
+            self.__init__(self._lock_path[: -len("-writers.lock")])
+        if self.holder == threading.get_ident():
+            return False
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
+            return False
+        try:
+            if not self._lock_file(deadline):
+                self._lock.release()
+                return False
+        except BaseException:
+            self._lock.release()
+            raise
+        self.holder = threading.get_ident()
+        return True
+
+    def _lock_file(self, deadline: float) -> bool:
+        try:
+            if self._file is None:
+                self._file = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return False  # read-only directory: SQLite's own handler alone, as before
+        delay = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                # Another process writes; its transactions last about a millisecond.
+                time.sleep(delay)
+                delay = min(delay * 2, 0.002)
+
+    def give_back(self) -> None:
+        self.holder = None
+        try:
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+_writer_queues: dict[str, _WriterQueue] = {}
+_writer_queues_lock = threading.Lock()
+_HELD_TURN = "participation.sqlite_writer_turn"
+
+
+def _writer_queue(database: str) -> _WriterQueue:
+    with _writer_queues_lock:
+        queue = _writer_queues.get(database)
+        if queue is None:
+            queue = _writer_queues[database] = _WriterQueue(database)
+        return queue
+
+
+def _give_back_turn(info: dict) -> None:
+    queue = info.pop(_HELD_TURN, None)
+    if queue is not None:
+        queue.give_back()
+
+
 @event.listens_for(Engine, "begin")
 def _begin_sqlite_transaction(connection):
     if connection.dialect.name != "sqlite":
         return
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+    if not wants_write_lock():
+        connection.exec_driver_sql("BEGIN")
+        return
+    database = connection.engine.url.database or ""
+    queue = _writer_queue(database) if database not in ("", ":memory:") else None
+    if queue is not None and queue.take():
+        connection.info[_HELD_TURN] = queue
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _give_back_turn(connection.info)
+        raise
+
+
+def _end_sqlite_transaction(connection, statement: str) -> None:
+    """COMMIT or ROLLBACK here, before giving back the turn: SQLAlchemy's own call that
+    follows finds no transaction and does nothing (autocommit mode, see
+    ``_configure_sqlite_connection``). Giving the turn back first would let the next
+    thread reach SQLite while the lock is still held, and sleep in its busy handler."""
+    if _HELD_TURN not in connection.info:
+        return
+    try:
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection is not None and dbapi_connection.in_transaction:
+            dbapi_connection.execute(statement)
+    finally:
+        _give_back_turn(connection.info)
+
+
+@event.listens_for(Engine, "commit")
+def _commit_sqlite_transaction(connection):
+    _end_sqlite_transaction(connection, "COMMIT")
+
+
+@event.listens_for(Engine, "rollback")
+def _rollback_sqlite_transaction(connection):
+    _end_sqlite_transaction(connection, "ROLLBACK")
+
+
+@event.listens_for(Pool, "checkin")
+def _give_back_turn_on_checkin(dbapi_connection, connection_record):
+    # A safety net: a connection returned to the pool (its transaction reset by the
+    # pool) never keeps the turn.
+    if connection_record is not None:
+        _give_back_turn(connection_record.info)
+
+
+@event.listens_for(Pool, "invalidate")
+def _give_back_turn_on_invalidate(dbapi_connection, connection_record, exception):
+    if connection_record is not None:
+        _give_back_turn(connection_record.info)

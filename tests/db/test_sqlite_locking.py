@@ -134,3 +134,91 @@ def test_an_api_submission_reads_without_waiting_for_the_write_lock(app, sqlite_
         answered_while_locked = list(answers)
     thread.join()
     assert answered_while_locked == [404]
+
+
+def _writers_lock_is_free(database: str) -> bool:
+    """Whether another process could take the writers' queue file lock now."""
+    import fcntl
+    import os
+
+    descriptor = os.open(database + "-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)  # closing releases a lock taken here
+    return True
+
+
+@pytest.mark.parametrize("ending", ["commit", "rollback"])
+def test_a_write_transaction_holds_the_writers_queue_until_it_ends(app, sqlite_only, ending):
+    """Other processes queue on a file lock while a write transaction runs, and get it
+    back as soon as it commits or rolls back."""
+    database = db.engine.url.database
+    with db.engine.connect() as connection:
+        transaction = connection.begin()  # BEGIN IMMEDIATE
+        connection.execute(text("UPDATE users SET display_name = display_name"))
+        assert not _writers_lock_is_free(database)
+        getattr(transaction, ending)()
+        assert _writers_lock_is_free(database)
+        with connection.begin():
+            assert not _writers_lock_is_free(database)
+    assert _writers_lock_is_free(database)
+
+
+def test_reads_do_not_queue_with_the_writers(app, sqlite_only):
+    from participation.database import read_transaction
+
+    with read_transaction(), db.engine.connect() as connection, connection.begin():
+        connection.execute(text("SELECT count(*) FROM users")).scalar()
+        assert _writers_lock_is_free(db.engine.url.database)
+
+
+def test_threads_take_turns_and_all_write(app, sqlite_only):
+    """Threads of one process wait for their turn instead of polling SQLite's lock,
+    and every write lands."""
+    threads_count, per_thread = 6, 20
+    engine = db.engine
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads_count)
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                with engine.connect() as connection, connection.begin():
+                    connection.execute(text(
+                        "INSERT INTO users (email, password_hash, display_name, role, is_enabled, session_nonce, "
+                        "created_at) VALUES (:email, 'x', 'x', 'citizen', 1, 'n', '2026-01-01 00:00:00')"
+                    ), {"email": f"turns{n}-{i}@example.org"})
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _writers_lock_is_free(db.engine.url.database)
+    assert db.session.scalar(select(func.count()).select_from(User)) == threads_count * per_thread
+
+
+def test_a_second_write_connection_in_the_same_thread_does_not_wait_for_itself(app, sqlite_only):
+    """A thread that holds the turn and begins a write on another connection meets
+    SQLite's busy timeout, as without the queue, instead of waiting on itself."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    with db.engine.connect() as first, first.begin():
+        first.execute(text("UPDATE users SET display_name = display_name"))
+        with db.engine.connect() as second:
+            second.connection.dbapi_connection.execute("PRAGMA busy_timeout=100")
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="locked"):
+                second.begin()
+                second.execute(text("SELECT 1"))
+            assert time.monotonic() - started < 5
+    assert _writers_lock_is_free(db.engine.url.database)
