@@ -39,8 +39,6 @@ TOUCH_LOCK_TIMEOUT_MS = 2000
 REALM = "api"
 _UNRESOLVED = object()
 _ENVIRON_KEY = "participation.api_token"
-_TOKEN_ROW_KEY = "participation.api_token_row"
-_USER_ROW_KEY = "participation.api_user_row"
 
 
 def _challenge(error: str | None = None) -> dict:
@@ -160,28 +158,29 @@ def current_api_holder() -> TokenHolder | None:
     return _resolve()
 
 
-def current_api_token() -> ApiToken | None:
-    """The request's token as an ORM row (loaded on first use), or None."""
+def _row(model, id_of):
+    """The ORM row of ``model`` for the request's token holder, loaded on first use and
+    kept on the request; None for an anonymous request."""
     holder = _resolve()
     if holder is None:
         return None
-    token = request.environ.get(_TOKEN_ROW_KEY)
-    if token is None:
-        token = request.environ[_TOKEN_ROW_KEY] = db.session.get(ApiToken, holder.token_id)
-    return token
+    key = f"participation.api_row.{model.__name__}"
+    row = request.environ.get(key)
+    if row is None:
+        row = request.environ[key] = db.session.get(model, id_of(holder))
+    return row
+
+
+def current_api_token() -> ApiToken | None:
+    """The request's token as an ORM row (loaded on first use), or None."""
+    return _row(ApiToken, lambda holder: holder.token_id)
 
 
 def current_api_user() -> User | None:
     """The account of the request's bearer token as an ORM row (loaded on first use),
     or None for an anonymous request. ``participation.policies`` functions accept None
     as "anonymous"."""
-    holder = _resolve()
-    if holder is None:
-        return None
-    user = request.environ.get(_USER_ROW_KEY)
-    if user is None:
-        user = request.environ[_USER_ROW_KEY] = db.session.get(User, holder.id)
-    return user
+    return _row(User, lambda holder: holder.id)
 
 
 def token_rate_limit_key() -> str:
