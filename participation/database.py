@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
@@ -262,10 +263,21 @@ def _end_sqlite_transaction(connection, statement: str) -> None:
     thread reach SQLite while the lock is still held, and sleep in its busy handler."""
     if _HELD_TURN not in connection.info:
         return
+    dbapi_connection = connection.connection.dbapi_connection
     try:
-        dbapi_connection = connection.connection.dbapi_connection
         if dbapi_connection is not None and dbapi_connection.in_transaction:
             dbapi_connection.execute(statement)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        # A failed COMMIT leaves SQLite's transaction open, and SQLAlchemy, which did
+        # not issue it, would not roll it back: end it here, so the connection is clean.
+        if dbapi_connection.in_transaction:
+            try:
+                dbapi_connection.execute("ROLLBACK")
+            except connection.dialect.loaded_dbapi.Error:
+                pass  # the original error is the one to report
+        # Raised as SQLAlchemy would have raised it from its own COMMIT.
+        raise DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error,
+                                  dialect=connection.dialect) from exc
     finally:
         _give_back_turn(connection.info)
 

@@ -222,3 +222,20 @@ def test_a_second_write_connection_in_the_same_thread_does_not_wait_for_itself(a
                 second.execute(text("SELECT 1"))
             assert time.monotonic() - started < 5
     assert _writers_lock_is_free(db.engine.url.database)
+
+
+def test_a_failed_commit_gives_the_turn_back_and_raises_as_sqlalchemy_would(app, sqlite_only):
+    from sqlalchemy.exc import IntegrityError
+
+    with db.engine.connect() as connection:
+        transaction = connection.begin()
+        # A foreign key checked only at COMMIT: the COMMIT itself fails.
+        connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        connection.exec_driver_sql(
+            "INSERT INTO api_tokens (user_id, token_digest, prefix, name, created_at) "
+            "VALUES (999999, 'digest', 'lpp_', 'orphan', '2026-01-01 00:00:00')")
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            transaction.commit()
+        assert _writers_lock_is_free(db.engine.url.database)
+        connection.rollback()
+        assert connection.exec_driver_sql("SELECT count(*) FROM api_tokens").scalar() == 0
