@@ -205,11 +205,21 @@ def insert_opinions(draft, count: int, *, seed: int = 20260301, now, provision_i
             "created_at": start + timedelta(seconds=n * 17 + rng.randrange(17)),
         })
         if len(rows) >= batch:
-            db.session.execute(table.insert(), rows)
+            _insert_rows(table, rows)
             rows = []
     if rows:
-        db.session.execute(table.insert(), rows)
+        _insert_rows(table, rows)
     db.session.commit()
+
+
+def _insert_rows(table, rows: list[dict]) -> None:
+    """Multi-row INSERT statements, not an executemany: asking for the ids makes
+    SQLAlchemy send up to 1,000 rows a statement ("insertmanyvalues"). On PostgreSQL
+    the tally trigger runs once per statement, so an executemany (one statement a row)
+    took about 3 ms a row; this is how liaison batches insert too."""
+    from participation.extensions import db
+
+    db.session.execute(table.insert().returning(table.c.id), rows)
 
 
 def analyze(url: str) -> None:
