@@ -224,9 +224,14 @@ def _add(parent: ClauseTally, child: ClauseTally) -> None:
     parent.pending += child.pending
     parent.hidden += child.hidden
     parent.represented += child.represented
-    parent.by_stance.update(child.by_stance)
-    parent.by_category.update(child.by_category)
-    parent.by_liaison_point.update(child.by_liaison_point)
+    # Counter.update loops in Python: skip the empty ones (most clauses have no
+    # liaison-point opinions, many none at all).
+    if child.by_stance:
+        parent.by_stance.update(child.by_stance)
+    if child.by_category:
+        parent.by_category.update(child.by_category)
+    if child.by_liaison_point:
+        parent.by_liaison_point.update(child.by_liaison_point)
 
 
 # recompute_tally: tests turn this off to exercise the join on positions.
