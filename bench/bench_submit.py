@@ -182,9 +182,29 @@ def _measure(server: subprocess.Popen, run) -> dict:
     result = run()
     spent = [after - start for after, start in zip(worker_cpu_each(server), before)]
     result["cpu_ms"] = sum(spent) * 1000 / max(result["requests"], 1)
-    result["cpu_split"] = "/".join(f"{100 * part / max(sum(spent), 1e-9):.0f}%" for part in spent)
+    result["cpu_shares"] = [part / max(sum(spent), 1e-9) for part in spent]
+    result["cpu_split"] = "/".join(f"{100 * share:.0f}%" for share in result["cpu_shares"])
     result["load"] = load_average()
     return result
+
+
+CEILING_ATTEMPTS = 3
+
+
+def _balanced_ceiling(server: subprocess.Popen, run) -> dict:
+    """The ceiling, measured again (up to CEILING_ATTEMPTS times) while one worker did
+    more than 65 % of the work: with wrk's connections piled on one worker the ceiling
+    comes out at a third of what the stack does, which would flatter the ratio. Only
+    the ceiling is retried (it writes nothing); the submissions are measured once."""
+    attempts = []
+    for _attempt in range(CEILING_ATTEMPTS):
+        result = _measure(server, run)
+        attempts.append(result)
+        if max(result["cpu_shares"]) <= 0.65:
+            break
+    best = min(attempts, key=lambda result: max(result["cpu_shares"]))
+    best["attempts"] = len(attempts)
+    return best
 
 
 def wait_until_idle(server: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -259,7 +279,7 @@ def run(kind: str, args) -> dict:
             run_wrk(f"{base}/healthz", argparse.Namespace(**{**vars(args), "duration": 3}))
             run_wrk(f"{base}/api/v1/drafts/{draft_id}", argparse.Namespace(**{**vars(args), "duration": 2}))
             wait_until_idle(server)
-            ceiling = _measure(server, lambda: run_wrk(f"{base}/healthz", args))
+            ceiling = _balanced_ceiling(server, lambda: run_wrk(f"{base}/healthz", args))
             script = Path(receipts_dir) / "post.lua"
             script.write_text(LUA_POST % {
                 "tokens": ",".join(f'"{secret}"' for secret in secrets),
@@ -302,7 +322,7 @@ def main() -> None:
         print(f"  worker CPU per request: healthz {ceiling['cpu_ms']:.2f} ms, submission {submit['cpu_ms']:.2f} ms "
               f"(ratio {ceiling['cpu_ms'] / submit['cpu_ms']:.2f}); load average {ceiling['load']:.1f} / "
               f"{submit['load']:.1f} on {os.cpu_count()} CPUs; CPU split over the workers "
-              f"{ceiling['cpu_split']}, {submit['cpu_split']}")
+              f"{ceiling['cpu_split']} (attempt {ceiling['attempts']}), {submit['cpu_split']}")
         print(f"  answers {check['statuses']}, 2xx {check['answered_2xx']}, rows {check['rows']}, "
               f"distinct receipts {check['distinct_receipts']}, missing {check['missing']}, "
               f"rows without an answer {check['unanswered_rows']}: {'OK' if check['ok'] else 'MISMATCH'}"
