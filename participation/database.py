@@ -163,34 +163,34 @@ class _WriterQueue:
     Waiting is bounded by the busy timeout: past it, the writer goes on to SQLite,
     which decides as it would without the queue. A thread that already has the turn
     and begins a second write transaction on another connection does not queue behind
-    itself either."""
+    itself either. A forked process starts with no queues (``_forget_writer_queues``)."""
 
     def __init__(self, database: str) -> None:
         self._lock_path = database + "-writers.lock"
         self._lock = threading.Lock()
-        self._pid = os.getpid()
         self._file: int | None = None
         self.holder: int | None = None  # thread ident
 
     def take(self) -> bool:
-        if os.getpid() != self._pid:
-            # A forked worker: the parent's lock state and open file are not ours (an
-            # inherited descriptor would share the parent's flock).
-            self.__init__(self._lock_path[: -len("-writers.lock")])
         if self.holder == threading.get_ident():
             return False
         deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
         if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
             return False
+        locked = False
         try:
-            if not self._lock_file(deadline):
+            locked = self._lock_file(deadline)
+        finally:
+            if not locked:
                 self._lock.release()
-                return False
-        except BaseException:
-            self._lock.release()
-            raise
-        self.holder = threading.get_ident()
-        return True
+        if locked:
+            self.holder = threading.get_ident()
+        return locked
+
+    def close(self) -> None:
+        if self._file is not None:
+            os.close(self._file)
+            self._file = None
 
     def _lock_file(self, deadline: float) -> bool:
         try:
@@ -221,6 +221,20 @@ class _WriterQueue:
 
 _writer_queues: dict[str, _WriterQueue] = {}
 _writer_queues_lock = threading.Lock()
+
+
+def _forget_writer_queues() -> None:
+    """In a forked child (a gunicorn worker): the parent's queues are not ours. Its
+    locks may have been held by a thread that does not exist here, and an inherited
+    descriptor would share the parent's flock instead of queueing against it."""
+    global _writer_queues_lock
+    for queue in _writer_queues.values():
+        queue.close()
+    _writer_queues.clear()
+    _writer_queues_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_writer_queues)
 _HELD_TURN = "participation.sqlite_writer_turn"
 
 

@@ -239,3 +239,24 @@ def test_a_failed_commit_gives_the_turn_back_and_raises_as_sqlalchemy_would(app,
         assert _writers_lock_is_free(db.engine.url.database)
         connection.rollback()
         assert connection.exec_driver_sql("SELECT count(*) FROM api_tokens").scalar() == 0
+
+
+def test_a_forked_worker_queues_against_its_parent(app, sqlite_only):
+    """A gunicorn worker is forked from the process that loaded the app: it must queue
+    on the file lock against the parent, not share the parent's lock and descriptor."""
+    import os
+
+    database = db.engine.url.database
+    engine = db.engine
+    with engine.connect() as connection, connection.begin():  # the parent has the turn
+        connection.execute(text("UPDATE users SET display_name = display_name"))
+        pid = os.fork()
+        if pid == 0:  # the child: its queue starts empty, so the file lock is not its own
+            try:
+                from participation import database as plumbing
+
+                os._exit(0 if not plumbing._writer_queues and not _writers_lock_is_free(database) else 1)
+            except BaseException:  # noqa: BLE001 - any failure is a failed check
+                os._exit(2)
+        _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
