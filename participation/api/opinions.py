@@ -27,7 +27,7 @@ from participation.api import api, openapi, serializers
 from participation.api.auth import current_api_holder, current_api_user, token_rate_limit_key, token_required
 from participation.api.errors import ApiError, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, QueryArgs, idempotency_key, json_body
-from participation.database import end_read_phase, write_lock_late, write_transaction
+from participation.database import begin_write_phase, write_lock_late
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import db, limiter
 from participation.models import Draft, ModerationState, Provision, Stance
@@ -111,14 +111,12 @@ def create_comment(draft_id: int):
     if refusal is not None:
         raise refusal
     submission_token = f"api:{holder.id}:{key}" if key else None
-    # Everything above only read (SQLite: without the write lock); the INSERT runs in a
-    # transaction that holds it from its BEGIN.
-    end_read_phase(db.session())
+    # Everything above only read (SQLite: in autocommit, without the write lock); the
+    # INSERT runs once the transaction holds it.
+    begin_write_phase(db.session())
     try:
-        with write_transaction():
-            stored = service.store_opinion(target, data, author=holder, now=now,
-                                           submission_token=submission_token)
-            db.session.commit()
+        stored = service.store_opinion(target, data, author=holder, now=now, submission_token=submission_token)
+        db.session.commit()
     except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:
         exc.fields = {_API_FIELD_NAMES.get(name, name): messages for name, messages in exc.fields.items()}
         raise

@@ -103,12 +103,63 @@ def test_api_submissions_take_the_write_lock_only_to_write(app, sqlite_only, mak
 
 
 def test_a_read_phase_with_pending_changes_is_refused(app):
-    from participation.database import end_read_phase
+    from participation.database import begin_write_phase
 
     db.session.add(User(email="pending@example.org", password_hash="x", role="citizen", display_name="x"))
     with pytest.raises(RuntimeError):
-        end_read_phase(db.session())
+        begin_write_phase(db.session())
     db.session.rollback()
+
+
+def test_a_late_write_view_reads_outside_any_transaction_then_holds_the_write_lock(app, sqlite_only):
+    """A view marked ``write_lock_late`` (the comment API) reads in autocommit mode: no
+    BEGIN, so no snapshot or lock is held while it looks things up. ``begin_write_phase``
+    then turns the same session transaction into one holding SQLite's write lock."""
+    import sqlite3
+
+    from sqlalchemy.orm import Session
+
+    from participation.database import begin_write_phase
+
+    db.session.commit()
+    with app.test_request_context("/api/v1/drafts/1/comments", method="POST"), Session(db.engine) as session:
+        session.scalar(select(func.count()).select_from(User))
+        connection = session.connection()
+        raw = connection.connection.dbapi_connection
+        assert not raw.in_transaction
+        begin_write_phase(session)
+        assert session.connection() is connection and raw.in_transaction
+        other = sqlite3.connect(db.engine.url.database, timeout=0.05, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            session.add(User(email="late@example.org", password_hash="x", role="citizen", display_name="x",
+                             session_nonce="n" * 32))
+            session.commit()
+            assert not raw.in_transaction
+            other.execute("BEGIN IMMEDIATE")  # the lock was given back with the COMMIT
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "late@example.org")) == 1
+
+
+def test_reads_in_autocommit_end_with_their_transaction(app, sqlite_only):
+    """A read phase that ends without writing (a 404, a refusal) leaves nothing behind on
+    the pooled connection: the next transaction on it begins as its own request asks."""
+    from participation.database import _READS_IN_AUTOCOMMIT
+
+    with app.test_request_context("/api/v1/drafts/1/comments", method="POST"), db.engine.connect() as connection:
+        connection.execute(select(1))
+        assert connection.info[_READS_IN_AUTOCOMMIT]
+        connection.rollback()
+        assert _READS_IN_AUTOCOMMIT not in connection.info
+        connection.execute(select(1))
+        connection.commit()
+        assert _READS_IN_AUTOCOMMIT not in connection.info
+    with app.test_request_context("/healthz"), db.engine.connect() as connection:
+        connection.execute(select(1))
+        assert connection.connection.dbapi_connection.in_transaction  # a plain BEGIN
 
 
 def test_an_api_submission_reads_without_waiting_for_the_write_lock(app, sqlite_only, make_user):
