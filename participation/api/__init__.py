@@ -50,5 +50,26 @@ def configure_api_blueprint(bp: Blueprint) -> None:
 configure_api_blueprint(api)
 
 
+def token_limited_routes(name: str, limit) -> Blueprint:
+    """A blueprint nested in ``api`` for routes limited per token (``limit``, a
+    callable returning a limit string) on top of the API's per-address limit.
+
+    Flask-Limiter checks a blueprint's limits in the one pass it makes before every
+    request; a limit decorating the view is checked in a second pass, which cost about
+    a tenth of an opinion submission (bench/README.md). Routes on it share everything
+    else of ``api``: authentication, errors, headers, the URL prefix. Their endpoints
+    are named ``api.<name>.<view>``."""
+    from participation.api.auth import token_rate_limit_key
+
+    blueprint = Blueprint(name, __name__)
+    # Both limits declared here, the per-token one first, instead of inheriting the
+    # API's: Flask-Limiter reports the first of equal-period limits in the X-RateLimit
+    # headers, and it would take the inherited ones in no fixed order.
+    limiter.limit(limit, key_func=token_rate_limit_key)(blueprint)
+    limiter.limit(_rate_limit)(blueprint)
+    api.register_blueprint(blueprint)
+    return blueprint
+
+
 # Routes and their documentation; imported last because they use ``api``.
 from participation.api import accounts, drafts, opinions, openapi, batches  # noqa: E402,F401

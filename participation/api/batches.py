@@ -22,12 +22,12 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from participation import clock, policies, queries
-from participation.api import api, openapi
-from participation.api.auth import token_rate_limit_key, current_api_user, require, token_required
+from participation.api import api, openapi, token_limited_routes
+from participation.api.auth import current_api_user, require, token_required
 from participation.api.errors import ApiError, error_response, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, json_body
 from participation.errors import Conflict, NotFound, ValidationFailed
-from participation.extensions import db, limiter
+from participation.extensions import db
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint
 from participation.services import batches as service
 from participation.timeutil import utc_to_local
@@ -81,8 +81,10 @@ def _field_errors(fields: dict[str, list[str]]) -> list[service.RowError]:
     return [service.RowError(None, name, "", message) for name, messages in fields.items() for message in messages]
 
 
-@api.post("/liaison-points/<int:point_id>/batches")
-@limiter.limit(batch_rate_limit, key_func=token_rate_limit_key, override_defaults=False)
+batch_submissions = token_limited_routes("batch_submissions", batch_rate_limit)
+
+
+@batch_submissions.post("/liaison-points/<int:point_id>/batches")
 @token_required
 def create_batch(point_id: int):
     user = current_api_user()

@@ -23,13 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from participation import clock, policies, queries
-from participation.api import api, openapi, serializers
-from participation.api.auth import current_api_holder, current_api_user, token_rate_limit_key, token_required
+from participation.api import api, openapi, serializers, token_limited_routes
+from participation.api.auth import current_api_holder, current_api_user, token_required
 from participation.api.errors import ApiError, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, QueryArgs, idempotency_key, json_body
 from participation.database import begin_write_phase, write_lock_late
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from participation.extensions import db, limiter
+from participation.extensions import db
 from participation.models import Draft, ModerationState, Provision, Stance
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
@@ -87,9 +87,11 @@ def _visible_draft(draft_id: int, now: datetime) -> Draft:
 
 # --- POST /drafts/<id>/comments ----------------------------------------------------------
 
-@api.post("/drafts/<int:draft_id>/comments")
+submissions = token_limited_routes("submissions", submission_rate_limit)
+
+
+@submissions.post("/drafts/<int:draft_id>/comments")
 @write_lock_late
-@limiter.limit(submission_rate_limit, key_func=token_rate_limit_key, override_defaults=False)
 @token_required
 def create_comment(draft_id: int):
     # The hot path of the platform: it reads the token, the draft and the clause as
