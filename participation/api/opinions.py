@@ -113,12 +113,16 @@ def create_comment(draft_id: int):
     if refusal is not None:
         raise refusal
     submission_token = f"api:{holder.id}:{key}" if key else None
-    # Everything above only read (SQLite: in autocommit, without the write lock); the
-    # INSERT runs once the transaction holds it.
-    begin_write_phase(db.session())
     try:
-        stored = service.store_opinion(target, data, author=holder, now=now, submission_token=submission_token)
-        db.session.commit()
+        # Every check reads only (SQLite: in autocommit, without the write lock), so
+        # that the lock, which one submission at a time holds, is held for the INSERT
+        # and COMMIT alone.
+        prepared = service.prepare_opinion(target, data, author=holder, now=now, submission_token=submission_token)
+        stored = prepared.existing  # a retry: answered with the opinion stored then
+        if stored is None:
+            begin_write_phase(db.session())
+            stored = service.insert_opinion(prepared)
+            db.session.commit()
     except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:
         exc.fields = {_API_FIELD_NAMES.get(name, name): messages for name, messages in exc.fields.items()}
         raise

@@ -249,33 +249,41 @@ if {column.key for column in _opinions.c if column.default is not None and not c
     raise RuntimeError("store_opinion does not fill a new column's computed default")
 
 
-def store_opinion(
+@dataclass
+class PreparedOpinion:
+    """A submission that passed every check (``prepare_opinion``), ready for
+    ``insert_opinion``; or, with ``existing`` set, one whose submission token was seen
+    before, answered with the opinion stored then."""
+
+    target: SubmissionTarget
+    values: dict | None
+    signed_in: bool
+    author_id: int | None
+    existing: StoredOpinion | None = None
+
+
+def prepare_opinion(
     target: SubmissionTarget, data: OpinionInput, *, author, now: datetime,
     submission_token: str | None = None,
-) -> StoredOpinion:
-    """Store an opinion on ``target`` (from ``submission_target`` for
-    ``data.provision_key``). ``author`` is a User, a ``TokenHolder`` or None.
+) -> PreparedOpinion:
+    """Every check of a submission to ``target`` (from ``submission_target`` for
+    ``data.provision_key``) and the row to insert, without writing anything: on SQLite
+    the API does this before it takes the write lock, which it then holds for the
+    INSERT and COMMIT only. ``author`` is a User, a ``TokenHolder`` or None.
 
-    ``submission_token`` makes the call idempotent: the same token again returns the
-    opinion stored the first time (created False) instead of a second row — a
-    double-clicked form or a retried API call is stored once. The unique constraint
-    decides, so two concurrent retries cannot both insert.
-
-    This is the submission hot path: one INSERT on the session's connection, with no
-    ORM object built. It sends ``signals.opinions_stored`` so that derived data
-    (the search outbox) is recorded in the same transaction.
-    """
+    ``submission_token`` makes the submission idempotent: a token seen before gives
+    the opinion stored the first time (``existing``; even once the draft has closed),
+    and ``insert_opinion`` resolves the race of two concurrent retries."""
     if (data.provision_key or None) != target.provision_key:
         raise ValueError("the target was read for another clause")
-    session = db.session()
-    connection = session.connection()
+    signed_in = author is not None and getattr(author, "is_authenticated", False)
+    author_id = author.id if signed_in else None
     if submission_token is not None:
         submission_token = submission_token[:MAX_SUBMISSION_TOKEN_LENGTH]
-        existing = _stored_by_token(connection, submission_token, target, author)
+        existing = _stored_by_token(db.session.connection(), submission_token, target, author_id)
         if existing is not None:
-            return existing
+            return PreparedOpinion(target, None, signed_in, author_id, existing=existing)
     check_accepting(target, now)
-    signed_in = author is not None and getattr(author, "is_authenticated", False)
     if not signed_in and not target.allows_anonymous_opinions:
         raise Forbidden(_("该草案需要登录后才能发表意见。"))
     if target.provision_key is not None and (
@@ -297,15 +305,31 @@ def store_opinion(
         proposed_text=cleaned["proposed_text"], reason=cleaned["reason"], category=cleaned["category"].value,
         region=cleaned["region"], submitter_name=cleaned["submitter_name"],
         is_name_public=cleaned["is_name_public"], contact=cleaned["contact"],
-        author_id=author.id if signed_in else None,
+        author_id=author_id,
         delegation=author.delegation if signed_in and author.role == Role.DEPUTY.value else None,
         liaison_point_id=author.liaison_point_id if signed_in and author.role == Role.OPERATOR.value else None,
         moderation_state=state.value, submission_token=submission_token, created_at=now,
     )
+    _set_receipt(values, signed_in)
+    return PreparedOpinion(target, values, signed_in, author_id)
+
+
+def _set_receipt(values: dict, signed_in: bool) -> None:
+    receipt = values["receipt_code"] = new_receipt_code()
+    values["submitter_key"] = f"u:{values['author_id']}" if signed_in else f"anon:{receipt}"
+
+
+def insert_opinion(prepared: PreparedOpinion) -> StoredOpinion:
+    """Store a prepared opinion: one INSERT on the session's connection, with no ORM
+    object built (the submission hot path). Sends ``signals.opinions_stored`` so that
+    derived data (the search outbox) is recorded in the same transaction."""
+    if prepared.existing is not None:
+        return prepared.existing
+    session = db.session()
+    connection = session.connection()
+    values = prepared.values
+    token = values["submission_token"]
     for _attempt in range(5):
-        receipt = new_receipt_code()
-        values["receipt_code"] = receipt
-        values["submitter_key"] = f"u:{author.id}" if signed_in else f"anon:{receipt}"
         try:
             opinion_id = connection.execute(_INSERT_OPINION, values).scalar()
         except IntegrityError:
@@ -314,13 +338,28 @@ def store_opinion(
             raise NotFound(_("草案不存在，或尚未发布。")) from None
         if opinion_id is not None:
             opinions_stored.send(session, opinion_ids=[opinion_id])
-            return StoredOpinion(opinion_id, receipt, state.value, created=True)
-        if submission_token is not None:
-            existing = _stored_by_token(connection, submission_token, target, author)
+            return StoredOpinion(opinion_id, values["receipt_code"], values["moderation_state"], created=True)
+        if token is not None:
+            # A concurrent retry with the same token stored it first.
+            existing = _stored_by_token(connection, token, prepared.target, prepared.author_id)
             if existing is not None:
                 return existing
         # Otherwise a receipt code collided (60 random bits: practically never); retry.
+        _set_receipt(values, prepared.signed_in)
     raise RuntimeError("could not allocate a unique receipt code")
+
+
+def store_opinion(
+    target: SubmissionTarget, data: OpinionInput, *, author, now: datetime,
+    submission_token: str | None = None,
+) -> StoredOpinion:
+    """``prepare_opinion`` and ``insert_opinion`` in one call.
+
+    ``submission_token`` makes the call idempotent: the same token again returns the
+    opinion stored the first time (created False) instead of a second row — a
+    double-clicked form or a retried API call is stored once. The unique constraint
+    decides, so two concurrent retries cannot both insert."""
+    return insert_opinion(prepare_opinion(target, data, author=author, now=now, submission_token=submission_token))
 
 
 def submit_opinion(
@@ -336,13 +375,12 @@ def submit_opinion(
     return db.session.get(Opinion, stored.id), stored.created
 
 
-def _stored_by_token(connection, token: str, target: SubmissionTarget, author) -> StoredOpinion | None:
+def _stored_by_token(connection, token: str, target: SubmissionTarget, author_id: int | None) -> StoredOpinion | None:
     row = connection.execute(_BY_SUBMISSION_TOKEN, {"token": token}).first()
     if row is None:
         return None
-    opinion_id, receipt, state, draft_id, author_id = row
-    signed_in = author is not None and getattr(author, "is_authenticated", False)
-    if draft_id != target.draft_id or author_id != (author.id if signed_in else None):
+    opinion_id, receipt, state, draft_id, stored_author_id = row
+    if draft_id != target.draft_id or stored_author_id != author_id:
         raise Conflict(_("这个提交标识已用于另一条意见。"), fields={"idempotency_key": [_("已被使用。")]})
     return StoredOpinion(opinion_id, receipt, state, created=False)
 
