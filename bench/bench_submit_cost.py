@@ -9,7 +9,8 @@ CPU time (``time.process_time``) per request, best of five rounds:
   (a bearer token, a clause, the same JSON body as the load test);
 * with rate limiting on (as deployed) and off, which shows what Flask-Limiter costs;
 * ``--profile``: the share of each package in a submission's CPU (cProfile, CPU clock),
-  to see what is left to cut.
+  to see what is left to cut, and the number of Python function calls per submission
+  (the same on every run, where times vary by a fifth on a shared machine).
 
     .venv/bin/python bench/bench_submit_cost.py [--requests 3000] [--backend sqlite|postgresql] [--profile]
 """
@@ -90,7 +91,7 @@ class Client:
             best = min(best, (time.process_time() - started) * 1000 / requests)
         return best
 
-    def profile(self, requests: int) -> list[tuple[str, float]]:
+    def profile(self, requests: int) -> tuple[list[tuple[str, float]], float]:
         environs = [self.submission() for _ in range(requests)]
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
@@ -110,7 +111,10 @@ class Client:
                 group = "standard library"
             shares[group] += own
         total = sum(shares.values())
-        return [(group, 100 * seconds / total) for group, seconds in shares.most_common(12)]
+        # Unlike times, the number of Python function calls is the same on every run,
+        # however busy the machine: a steady measure of the work done per request.
+        calls = pstats.Stats(profiler).total_calls / requests
+        return [(group, 100 * seconds / total) for group, seconds in shares.most_common(12)], calls
 
 
 def measure(kind: str, args) -> None:
@@ -151,8 +155,10 @@ def measure(kind: str, args) -> None:
     print(f"  Flask-Limiter: {figures[True][0] - figures[False][0]:.3f} ms per healthz (exempt), "
           f"{figures[True][1] - figures[False][1]:.3f} ms per submission")
     if args.profile:
-        print("  a submission's CPU by package (cProfile; the profiler inflates Python code more than C):")
-        for group, share in profile:
+        shares, calls = profile
+        print(f"  a submission's CPU by package (cProfile; the profiler inflates Python code more than C;"
+              f" {calls:,.0f} Python function calls per submission):")
+        for group, share in shares:
             print(f"    {share:5.1f} %  {group}")
 
 
