@@ -16,6 +16,27 @@ def sqlite_only(app):
         pytest.skip("SQLite locking behaviour")
 
 
+def _run_in_threads(count: int, work) -> list[BaseException]:
+    """Run ``work(n)`` for n in range(count), each in its own thread, all released at
+    once; the exceptions they raised."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            work(n)
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app, sqlite_only):
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -28,29 +49,17 @@ def test_concurrent_read_then_write_requests_all_succeed(app, sqlite_only):
     # with SQLITE_BUSY under deferred transactions when another writer commits between.
     threads_count, per_thread = 6, 4
     statuses: list[int] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads_count)
 
     def worker(n: int) -> None:
         client = app.test_client()
-        try:
-            barrier.wait()
-            for i in range(per_thread):
-                response = client.post("/register", data={
-                    "email": f"t{n}-{i}@example.org", "password": "long enough pw", "confirm": "long enough pw",
-                })
-                statuses.append(response.status_code)
-                client.post("/logout")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for i in range(per_thread):
+            response = client.post("/register", data={
+                "email": f"t{n}-{i}@example.org", "password": "long enough pw", "confirm": "long enough pw",
+            })
+            statuses.append(response.status_code)
+            client.post("/logout")
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert _run_in_threads(threads_count, worker) == []
     assert statuses == [302] * (threads_count * per_thread)
     assert db.session.scalar(select(func.count()).select_from(User)) == threads_count * per_thread
 
@@ -231,27 +240,16 @@ def test_threads_take_turns_and_all_write(app, sqlite_only):
     and every write lands."""
     threads_count, per_thread = 6, 20
     engine = db.engine
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads_count)
 
     def worker(n: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(per_thread):
-                with engine.connect() as connection, connection.begin():
-                    connection.execute(text(
-                        "INSERT INTO users (email, password_hash, display_name, role, is_enabled, session_nonce, "
-                        "created_at) VALUES (:email, 'x', 'x', 'citizen', 1, 'n', '2026-01-01 00:00:00')"
-                    ), {"email": f"turns{n}-{i}@example.org"})
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for i in range(per_thread):
+            with engine.connect() as connection, connection.begin():
+                connection.execute(text(
+                    "INSERT INTO users (email, password_hash, display_name, role, is_enabled, session_nonce, "
+                    "created_at) VALUES (:email, 'x', 'x', 'citizen', 1, 'n', '2026-01-01 00:00:00')"
+                ), {"email": f"turns{n}-{i}@example.org"})
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert _run_in_threads(threads_count, worker) == []
     assert _writers_lock_is_free(db.engine.url.database)
     assert db.session.scalar(select(func.count()).select_from(User)) == threads_count * per_thread
 
