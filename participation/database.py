@@ -67,7 +67,7 @@ class UTCDateTime(TypeDecorator):
 
 
 # How a transaction begun now starts on SQLite.
-_BEGIN_IMMEDIATE, _BEGIN_DEFERRED, _READ_IN_AUTOCOMMIT = "immediate", "deferred", "autocommit"
+_BEGIN_IMMEDIATE, _BEGIN_DEFERRED, _NO_BEGIN = "immediate", "deferred", "none (reads in autocommit)"
 
 
 def _begin_mode() -> str:
@@ -78,7 +78,7 @@ def _begin_mode() -> str:
         if request.method in _SAFE_METHODS:
             return _BEGIN_DEFERRED
         view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-        return _READ_IN_AUTOCOMMIT if getattr(view, "takes_write_lock_late", False) else _BEGIN_IMMEDIATE
+        return _NO_BEGIN if getattr(view, "takes_write_lock_late", False) else _BEGIN_IMMEDIATE
     # CLI commands, background threads: they exist to write.
     return _BEGIN_IMMEDIATE
 
@@ -280,7 +280,7 @@ def _begin_sqlite_transaction(connection):
     if connection.dialect.name != "sqlite":
         return
     mode = _begin_mode()
-    if mode == _READ_IN_AUTOCOMMIT:
+    if mode == _NO_BEGIN:
         # No BEGIN: each read is its own snapshot until begin_write_phase().
         connection.info[_READS_IN_AUTOCOMMIT] = True
     elif mode == _BEGIN_DEFERRED:
