@@ -257,8 +257,7 @@ class PreparedOpinion:
 
     target: SubmissionTarget
     values: dict | None
-    signed_in: bool
-    author_id: int | None
+    author_id: int | None  # None: an anonymous submission
     existing: StoredOpinion | None = None
 
 
@@ -282,7 +281,7 @@ def prepare_opinion(
         submission_token = submission_token[:MAX_SUBMISSION_TOKEN_LENGTH]
         existing = _stored_by_token(db.session.connection(), submission_token, target, author_id)
         if existing is not None:
-            return PreparedOpinion(target, None, signed_in, author_id, existing=existing)
+            return PreparedOpinion(target, None, author_id, existing=existing)
     check_accepting(target, now)
     if not signed_in and not target.allows_anonymous_opinions:
         raise Forbidden(_("该草案需要登录后才能发表意见。"))
@@ -310,13 +309,14 @@ def prepare_opinion(
         liaison_point_id=author.liaison_point_id if signed_in and author.role == Role.OPERATOR.value else None,
         moderation_state=state.value, submission_token=submission_token, created_at=now,
     )
-    _set_receipt(values, signed_in)
-    return PreparedOpinion(target, values, signed_in, author_id)
+    _set_receipt(values)
+    return PreparedOpinion(target, values, author_id)
 
 
-def _set_receipt(values: dict, signed_in: bool) -> None:
+def _set_receipt(values: dict) -> None:
     receipt = values["receipt_code"] = new_receipt_code()
-    values["submitter_key"] = f"u:{values['author_id']}" if signed_in else f"anon:{receipt}"
+    author_id = values["author_id"]
+    values["submitter_key"] = f"u:{author_id}" if author_id is not None else f"anon:{receipt}"
 
 
 def insert_opinion(prepared: PreparedOpinion) -> StoredOpinion:
@@ -345,7 +345,7 @@ def insert_opinion(prepared: PreparedOpinion) -> StoredOpinion:
             if existing is not None:
                 return existing
         # Otherwise a receipt code collided (60 random bits: practically never); retry.
-        _set_receipt(values, prepared.signed_in)
+        _set_receipt(values)
     raise RuntimeError("could not allocate a unique receipt code")
 
 
