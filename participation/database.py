@@ -12,6 +12,9 @@ requests. Two things make that true:
   plain deferred BEGIN so pages never queue behind writers. A write view marked
   ``write_lock_late`` reads in autocommit mode and begins its write with
   ``begin_write_phase()``.
+
+On PostgreSQL such a view reads in autocommit too, and may write with one statement
+there (no BEGIN or COMMIT round trips).
 """
 from __future__ import annotations
 
@@ -100,17 +103,31 @@ def write_lock_late(view):
     return view
 
 
-def begin_write_phase(session) -> None:
-    """On SQLite, make the session's transaction a write transaction holding the write
-    lock from now on, for a view marked ``write_lock_late`` that has done its reading.
-    The objects the session loaded are kept as they are (the write uses them without
-    reading them again). On PostgreSQL, nothing: it locks rows as they are written.
+def begin_write_phase(session, *, single_statement: bool = False) -> None:
+    """For a view marked ``write_lock_late`` that has done its reading: make what the
+    session executes next its write.
+
+    * SQLite: the transaction becomes a write transaction holding the write lock from
+      now on (``BEGIN IMMEDIATE`` on the same connection). The objects the session
+      loaded are kept as they are (the write uses them without reading them again).
+    * PostgreSQL: the reads ran in autocommit. With ``single_statement`` the write stays
+      there: the caller's write is one statement, which is then its own transaction,
+      with no BEGIN and COMMIT round trips, and the row locks it takes (the tally's)
+      are released as it ends instead of being held across them. Otherwise autocommit
+      ends and the next statement begins one transaction for the rest.
 
     Nothing may be pending in the session: the reads were not in a transaction, and
     changes made then would not be written under the write lock."""
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("begin_write_phase() with unflushed changes: they would be written without the write lock")
-    if session.get_bind().dialect.name != "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        connection = session.connection()
+        if not single_statement and connection.info.pop(_READS_IN_AUTOCOMMIT, False) \
+                and connection.info.pop(_AUTOCOMMIT_SET_HERE, False):
+            connection.connection.dbapi_connection.autocommit = False
+        return
+    if dialect != "sqlite":
         return
     if session.in_transaction():
         connection = session.connection()
@@ -257,8 +274,11 @@ def _forget_writer_queues() -> None:
 
 os.register_at_fork(after_in_child=_forget_writer_queues)
 _HELD_TURN = "participation.sqlite_writer_turn"
-# Set on a connection whose transaction has begun without a BEGIN (reads in autocommit).
-_READS_IN_AUTOCOMMIT = "participation.sqlite_reads_in_autocommit"
+# Set on a connection whose transaction has begun without a BEGIN (reads in autocommit;
+# on PostgreSQL, the driver connection in autocommit mode).
+_READS_IN_AUTOCOMMIT = "participation.reads_in_autocommit"
+# Kept with a pooled PostgreSQL connection whose autocommit this module turned on.
+_AUTOCOMMIT_SET_HERE = "participation.postgresql_autocommit_set_here"
 
 
 def _writer_queue(database: str) -> _WriterQueue:
@@ -276,8 +296,12 @@ def _give_back_turn(info: dict) -> None:
 
 
 @event.listens_for(Engine, "begin")
-def _begin_sqlite_transaction(connection):
-    if connection.dialect.name != "sqlite":
+def _begin_transaction(connection):
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        _begin_postgresql_transaction(connection)
+        return
+    if dialect != "sqlite":
         return
     mode = _begin_mode()
     if mode == _NO_BEGIN:
@@ -287,6 +311,25 @@ def _begin_sqlite_transaction(connection):
         connection.exec_driver_sql("BEGIN")
     else:
         _begin_immediate(connection)
+
+
+def _begin_postgresql_transaction(connection) -> None:
+    """A ``write_lock_late`` view's reads run in autocommit, each its own snapshot as
+    every statement of a READ COMMITTED transaction is anyway: psycopg sends no BEGIN
+    before them (a round trip of its own), and a single-statement write needs no COMMIT
+    either (``begin_write_phase``). The next transaction on the connection sets
+    autocommit off again, so a pooled connection left in autocommit by such a view
+    never makes another caller's statements commit one by one. A connection that was in
+    autocommit already (SQLAlchemy's ``isolation_level="AUTOCOMMIT"``) is left alone."""
+    info = connection.info
+    dbapi_connection = connection.connection.dbapi_connection
+    if _begin_mode() == _NO_BEGIN:
+        if not dbapi_connection.autocommit:
+            dbapi_connection.autocommit = True
+            info[_AUTOCOMMIT_SET_HERE] = True
+        info[_READS_IN_AUTOCOMMIT] = True
+    elif info.pop(_AUTOCOMMIT_SET_HERE, False):
+        dbapi_connection.autocommit = False
 
 
 def _begin_immediate(connection) -> None:

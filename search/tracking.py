@@ -9,7 +9,9 @@ session instead. What they catch:
 * bulk ``INSERT`` statements into opinions run through a session (recorded as "every
   opinion after the highest id seen before the insert");
 * opinions stored by the submission service with a Core INSERT on the session's
-  connection, which it announces with ``participation.signals.opinions_stored``.
+  connection: it asks ``participation.signals.opinion_companion_rows`` for the rows to
+  write with each, and gets the outbox row (on PostgreSQL written by the opinion's own
+  INSERT statement).
 
 Not caught: SQL sent around the ORM session (raw connections, ``text()`` updates), and
 database-side cascades, which is why deleting a draft or a version is recorded for the
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from participation.database import utcnow
 from participation.models import Draft, DraftVersion, Opinion, Provision
-from participation.signals import opinions_stored
+from participation.signals import OpinionCompanionRow, opinion_companion_rows
 from search.models import (
     ENTITY_ALL,
     ENTITY_BATCH,
@@ -177,9 +179,19 @@ def _matching(session: Session, column, where, entity: str) -> list[tuple[str, i
     return [(entity, value) for value in session.execute(query).scalars() if value is not None]
 
 
-def _opinions_stored(session: Session, opinion_ids) -> None:
-    if _tracking_enabled():
-        _record(session, [(ENTITY_OPINION, opinion_id) for opinion_id in opinion_ids])
+#: The outbox row of an opinion the submission service stores (``new``: its row).
+_OPINION_OUTBOX_ROW = OpinionCompanionRow(
+    _outbox.name, ("entity", "entity_id", "created_at"), (f"'{ENTITY_OPINION}'", "new.id", "new.created_at"),
+)
+
+
+def _outbox_row_for_opinion(session: Session) -> OpinionCompanionRow | None:
+    if not _tracking_enabled():
+        return None
+    # The commit then wakes the indexer (a conflicting INSERT that wrote nothing only
+    # wakes it for nothing).
+    session.info[_WROTE_KEY] = True
+    return _OPINION_OUTBOX_ROW
 
 
 def _after_commit(session: Session) -> None:
@@ -207,5 +219,5 @@ def install() -> None:
     event.listen(Session, "do_orm_execute", _do_orm_execute)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_soft_rollback", _after_rollback)
-    opinions_stored.connect(_opinions_stored)
+    opinion_companion_rows.connect(_outbox_row_for_opinion)
     _installed = True

@@ -120,7 +120,9 @@ def create_comment(draft_id: int):
         prepared = service.prepare_opinion(target, data, author=holder, now=now, submission_token=submission_token)
         stored = prepared.existing  # a retry: answered with the opinion stored then
         if stored is None:
-            begin_write_phase(db.session())
+            # On PostgreSQL the INSERT is one statement (the search outbox row with it),
+            # run in autocommit.
+            begin_write_phase(db.session(), single_statement=True)
             stored = service.insert_opinion(prepared)
             db.session.commit()
     except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:

@@ -18,7 +18,7 @@ from participation.models import (
 )
 from participation.models.drafts import status_at as draft_status_at
 from participation.models.provisions import COMMENTABLE_KINDS
-from participation.signals import opinions_stored
+from participation.signals import OpinionCompanionRow, opinion_companion_rows
 from participation.receipts import new_receipt_code, normalize_receipt_code  # noqa: F401  (part of this service)
 from participation.text import clean_text
 
@@ -221,23 +221,49 @@ def submission_target(draft_id: int, provision_key: str | None) -> SubmissionTar
     return SubmissionTarget(*row[:8], provision_key=key, provision_id=row[8], provision_kind=row[9])
 
 
-def _insert_opinion_statement():
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id (the same text on SQLite and
-    PostgreSQL): a taken receipt code or submission token yields no row instead of an
-    error, so no savepoint is needed to keep the transaction usable (PostgreSQL aborts
-    it on an error). Written as text because SQLAlchemy does not cache the compiled
-    form of its dialect-specific ``insert().on_conflict_do_nothing()``, and compiling
-    an INSERT of every column on each submission cost more than the rest of it. Every
-    column is named, so column defaults are applied here (``_OPINION_DEFAULTS``)."""
-    names = [column.key for column in _opinions.c if column.key != "id"]
-    sql = (f"INSERT INTO {_opinions.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
-           "ON CONFLICT DO NOTHING RETURNING id")
+_INSERT_OPINION_COLUMNS = [column.key for column in _opinions.c if column.key != "id"]
+_insert_statements: dict[tuple, tuple] = {}
+
+
+def _insert_opinion_statements(dialect: str, companions: tuple[OpinionCompanionRow, ...]):
+    """(the INSERT of an opinion, the statements to run after it with ``opinion_id``),
+    built once per dialect and set of companion rows.
+
+    The INSERT is ``… ON CONFLICT DO NOTHING RETURNING id``: a taken receipt code or
+    submission token yields no row instead of an error, so no savepoint is needed to
+    keep the transaction usable (PostgreSQL aborts it on an error). On PostgreSQL the
+    companion rows are written by the same statement (``WITH new AS (INSERT …) INSERT
+    … SELECT … FROM new``): the API stores an opinion with one statement, in autocommit,
+    with no BEGIN and COMMIT round trips. SQLite has no INSERT in a WITH clause; there
+    each companion row is its own statement, run next.
+
+    Written as text because SQLAlchemy does not cache the compiled form of its
+    dialect-specific ``insert().on_conflict_do_nothing()``, and compiling an INSERT of
+    every column on each submission cost more than the rest of it. Every column is
+    named, so column defaults are applied here (``_OPINION_DEFAULTS``)."""
+    key = (dialect, companions)
+    built = _insert_statements.get(key)
+    if built is not None:
+        return built
+    names = _INSERT_OPINION_COLUMNS
+    insert = (f"INSERT INTO {_opinions.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+              "ON CONFLICT DO NOTHING")
+    after = []
+    if dialect == "postgresql" and companions:
+        parts = [f"new AS ({insert} RETURNING *)"]
+        parts += [f"companion_{number} AS (INSERT INTO {row.table} ({', '.join(row.columns)}) "
+                  f"SELECT {', '.join(row.expressions)} FROM new)" for number, row in enumerate(companions)]
+        sql = f"WITH {', '.join(parts)} SELECT id FROM new"
+    else:
+        sql = f"{insert} RETURNING id"
+        after = [text(f"INSERT INTO {row.table} ({', '.join(row.columns)}) SELECT {', '.join(row.expressions)} "
+                      f"FROM {_opinions.name} AS new WHERE new.id = :opinion_id") for row in companions]
     statement = text(sql).bindparams(*(bindparam(name, type_=_opinions.c[name].type) for name in names))
     # Typed result columns: the result metadata is then cached with the compiled form.
-    return statement.columns(_opinions.c.id), names
+    built = _insert_statements[key] = (statement.columns(_opinions.c.id), tuple(after))
+    return built
 
 
-_INSERT_OPINION, _INSERT_OPINION_COLUMNS = _insert_opinion_statement()
 _OPINION_DEFAULTS = {
     name: (_opinions.c[name].default.arg
            if _opinions.c[name].default is not None and _opinions.c[name].default.is_scalar else None)
@@ -321,23 +347,28 @@ def _set_receipt(values: dict) -> None:
 
 def insert_opinion(prepared: PreparedOpinion) -> StoredOpinion:
     """Store a prepared opinion: one INSERT on the session's connection, with no ORM
-    object built (the submission hot path). Sends ``signals.opinions_stored`` so that
-    derived data (the search outbox) is recorded in the same transaction."""
+    object built (the submission hot path). Derived data (the search outbox) asked for
+    through ``signals.opinion_companion_rows`` is written with it: by the same statement
+    on PostgreSQL, so that a caller in autocommit (``begin_write_phase(…,
+    single_statement=True)``) stores the opinion and its companions atomically."""
     if prepared.existing is not None:
         return prepared.existing
     session = db.session()
     connection = session.connection()
     values = prepared.values
     token = values["submission_token"]
+    companions = tuple(row for _receiver, row in opinion_companion_rows.send(session) if row is not None)
+    statement, after = _insert_opinion_statements(connection.dialect.name, companions)
     for _attempt in range(5):
         try:
-            opinion_id = connection.execute(_INSERT_OPINION, values).scalar()
+            opinion_id = connection.execute(statement, values).scalar()
         except IntegrityError:
             # Not a unique conflict (those return no row): a foreign key, so the draft,
             # its version or the clause was deleted after it was read.
             raise NotFound(_("草案不存在，或尚未发布。")) from None
         if opinion_id is not None:
-            opinions_stored.send(session, opinion_ids=[opinion_id])
+            for companion in after:
+                connection.execute(companion, {"opinion_id": opinion_id})
             return StoredOpinion(opinion_id, values["receipt_code"], values["moderation_state"], created=True)
         if token is not None:
             # A concurrent retry with the same token stored it first.
