@@ -144,4 +144,12 @@ def register_error_handlers(bp: Blueprint) -> None:
     # ApiError can be raised by helpers used outside a view of the blueprint (for
     # example while resolving a token); it is API-only, so handling it app-wide is safe.
     bp.app_errorhandler(ApiError)(_handle_api_error)
-    bp.after_app_request(_add_allow_header)
+    # App-wide, so once per application however many API blueprints there are
+    # (after_app_request would add it again for each).
+    bp.record_once(_register_allow_header_once)
+
+
+def _register_allow_header_once(state) -> None:
+    handlers = state.app.after_request_funcs.setdefault(None, [])
+    if _add_allow_header not in handlers:
+        handlers.append(_add_allow_header)

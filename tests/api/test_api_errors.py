@@ -29,6 +29,16 @@ def test_unsupported_method_is_json_405_with_allow(client, method):
         assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
 
 
+def test_the_allow_header_is_restored_by_one_hook_for_every_api_blueprint(app, client):
+    from participation.api.errors import _add_allow_header
+
+    # The search API has its own blueprint: the app-wide hook is still added once.
+    assert "search_api" in app.blueprints
+    assert app.after_request_funcs[None].count(_add_allow_header) == 1
+    response = client.post("/api/v1/search")
+    assert response.status_code == 405 and "GET" in response.headers["Allow"]
+
+
 def test_validation_error_lists_fields(api_get):
     body = _error(api_get("/drafts?per_page=500"), 422, "validation_failed")
     assert set(body["fields"]) == {"per_page"}
