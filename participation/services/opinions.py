@@ -2,6 +2,7 @@
 data on request."""
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -250,7 +251,10 @@ def _insert_opinion_statements(dialect: str, companions: tuple[OpinionCompanionR
               "ON CONFLICT DO NOTHING")
     after = []
     if dialect == "postgresql" and companions:
-        parts = [f"new AS ({insert} RETURNING *)"]
+        # Only the columns the companions name: the opinion's texts need not be copied.
+        named = {name for row in companions for expression in row.expressions
+                 for name in re.findall(r"\bnew\.(\w+)", expression)}
+        parts = [f"new AS ({insert} RETURNING {', '.join(sorted(named | {'id'}))})"]
         parts += [f"companion_{number} AS (INSERT INTO {row.table} ({', '.join(row.columns)}) "
                   f"SELECT {', '.join(row.expressions)} FROM new)" for number, row in enumerate(companions)]
         sql = f"WITH {', '.join(parts)} SELECT id FROM new"

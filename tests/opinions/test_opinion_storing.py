@@ -82,8 +82,8 @@ def test_an_opinion_and_its_outbox_row_are_one_statement_on_postgresql(app, open
 def test_an_opinion_whose_companion_row_fails_is_not_stored(app, open_draft, make_user):
     user = make_user("citizen")
     db.session.commit()
-    broken = OpinionCompanionRow("search_outbox", ("entity", "entity_id", "created_at"),
-                                 ("'opinion'", "new.id", "new.no_such_column"))
+    broken = OpinionCompanionRow("search_outbox", ("entity", "no_such_column", "created_at"),
+                                 ("'opinion'", "new.id", "new.created_at"))
 
     def ask_for_broken_row(session):
         return broken
