@@ -18,10 +18,10 @@ class OpinionCompanionRow(NamedTuple):
     """A row written with each opinion the submission service stores:
     ``INSERT INTO <table> (<columns>) SELECT <expressions> FROM new``, where ``new`` is
     the stored opinion's row, its columns named as ``new.<column>`` (``new.id``,
-    ``new.created_at`` …). On PostgreSQL it is part
-    of the opinion's own INSERT statement, so that the two are written by one statement;
-    on SQLite it is the next statement, in the same transaction. Expressions are SQL
-    written by the receiver, never user input."""
+    ``new.created_at`` …). On PostgreSQL it is part of the opinion's own INSERT
+    statement, so that the two are written by one statement; on SQLite it is the next
+    statement, in the same transaction. Expressions are SQL written by the receiver,
+    never user input."""
 
     table: str
     columns: tuple[str, ...]

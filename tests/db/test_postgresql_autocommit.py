@@ -3,6 +3,8 @@ and may write with a single statement there: no BEGIN or COMMIT round trips, and
 tally's row locks held for that statement only. Nothing else may inherit autocommit."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, delete, func, select
@@ -40,6 +42,15 @@ def _users_named(email: str) -> int:
         return other.scalar(select(func.count()).select_from(User).where(User.email == email))
 
 
+@contextmanager
+def _after_late_write_reads(app, engine):
+    """A session as the comment API has it once it has read: (session, its connection)."""
+    path, method = LATE_WRITE
+    with app.test_request_context(path, method=method), Session(engine) as session:
+        session.scalar(select(func.count()).select_from(User))
+        yield session, session.connection()
+
+
 def _insert_user(session: Session, email: str) -> None:
     # A Core INSERT (column defaults applied): one statement, nothing flushed later.
     session.execute(User.__table__.insert().values(email=email, password_hash="x", session_nonce="n" * 32))
@@ -47,10 +58,7 @@ def _insert_user(session: Session, email: str) -> None:
 
 def test_late_write_reads_run_in_autocommit_and_a_single_statement_commits_itself(app, postgresql_only):
     db.session.commit()
-    path, method = LATE_WRITE
-    with app.test_request_context(path, method=method), Session(db.engine) as session:
-        session.scalar(select(func.count()).select_from(User))
-        connection = session.connection()
+    with _after_late_write_reads(app, db.engine) as (session, connection):
         assert connection.connection.dbapi_connection.autocommit
         assert _status(connection) is TransactionStatus.IDLE  # no BEGIN was sent
         begin_write_phase(session, single_statement=True)
@@ -64,10 +72,7 @@ def test_late_write_reads_run_in_autocommit_and_a_single_statement_commits_itsel
 
 def test_a_late_write_of_several_statements_is_one_transaction(app, postgresql_only):
     db.session.commit()
-    path, method = LATE_WRITE
-    with app.test_request_context(path, method=method), Session(db.engine) as session:
-        session.scalar(select(func.count()).select_from(User))
-        connection = session.connection()
+    with _after_late_write_reads(app, db.engine) as (session, connection):
         begin_write_phase(session)
         assert not connection.connection.dbapi_connection.autocommit
         _insert_user(session, "first@example.org")
@@ -79,9 +84,7 @@ def test_a_late_write_of_several_statements_is_one_transaction(app, postgresql_o
 
 
 def test_the_next_transaction_on_the_connection_is_not_in_autocommit(app, postgresql_only, one_connection_engine):
-    path, method = LATE_WRITE
-    with app.test_request_context(path, method=method), Session(one_connection_engine) as session:
-        session.scalar(select(1))
+    with _after_late_write_reads(app, one_connection_engine) as (session, _connection):
         begin_write_phase(session, single_statement=True)
         session.commit()
     with app.test_request_context("/healthz"), Session(one_connection_engine) as session:
