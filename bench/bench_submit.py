@@ -14,7 +14,8 @@ For each backend (the embedded SQLite, then PostgreSQL in a scratch database):
    none stored twice).
 
 Prints requests per second for both, the ratio (goal: submissions ≥ 1/4 of the
-ceiling), latencies, and the check. Rate limits are raised for the run through the
+ceiling), latencies, CPU per request of the workers (and of the PostgreSQL server), the
+share of the machine's CPU left idle during each load, and the check. Rate limits are raised for the run through the
 environment (API_RATE_LIMIT, OPINION_API_RATE_LIMIT); the search indexer runs as an
 external worker (SEARCH_INDEXER=external), as it would in production, so submissions
 still write their outbox rows but no indexing competes for the two CPUs.
@@ -174,13 +175,43 @@ def worker_cpu_seconds(server: subprocess.Popen) -> float:
     return sum(worker_cpu_each(server))
 
 
+def machine_cpu_ticks() -> tuple[int, int]:
+    """(idle, total) clock ticks of every CPU so far, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[3], sum(fields[:8])  # idle; user … softirq, steal
+
+
+def database_server_cpu_seconds() -> float:
+    """User + system CPU time of every PostgreSQL server process on this machine so far
+    (the benchmark's database is the only busy one)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        if "(postgres)" in stat:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _measure(server: subprocess.Popen, run) -> dict:
     """Run one load and note the workers' CPU per request and how the load fell on
     them: gthread workers keep the keep-alive connections they accepted, so wrk's 8
-    connections may land 4/4 or 8/0, and a single worker is bound to one CPU."""
-    before = worker_cpu_each(server)
+    connections may land 4/4 or 8/0, and a single worker is bound to one CPU. Also the
+    share of the machine's CPU left idle (time the load could not use: waiting for a
+    lock, a round trip, the GIL) and the database server's CPU per request."""
+    before, idle_before, database_before = worker_cpu_each(server), machine_cpu_ticks(), database_server_cpu_seconds()
     result = run()
     spent = [after - start for after, start in zip(worker_cpu_each(server), before)]
+    idle_after = machine_cpu_ticks()
+    result["idle"] = (idle_after[0] - idle_before[0]) / max(idle_after[1] - idle_before[1], 1)
+    result["database_cpu_ms"] = ((database_server_cpu_seconds() - database_before) * 1000
+                                 / max(result["requests"], 1))
     result["cpu_ms"] = sum(spent) * 1000 / max(result["requests"], 1)
     result["cpu_shares"] = [part / max(sum(spent), 1e-9) for part in spent]
     result["cpu_split"] = "/".join(f"{100 * share:.0f}%" for share in result["cpu_shares"])
@@ -323,6 +354,9 @@ def main() -> None:
               f"(ratio {ceiling['cpu_ms'] / submit['cpu_ms']:.2f}); load average {ceiling['load']:.1f} / "
               f"{submit['load']:.1f} on {os.cpu_count()} CPUs; CPU split over the workers "
               f"{ceiling['cpu_split']} (attempt {ceiling['attempts']}), {submit['cpu_split']}")
+        print(f"  machine CPU idle: {100 * ceiling['idle']:.0f} % during healthz, {100 * submit['idle']:.0f} % during "
+              f"submissions" + (f"; database server CPU per submission {submit['database_cpu_ms']:.2f} ms"
+                                if result["backend"] == "postgresql" else ""))
         print(f"  answers {check['statuses']}, 2xx {check['answered_2xx']}, rows {check['rows']}, "
               f"distinct receipts {check['distinct_receipts']}, missing {check['missing']}, "
               f"rows without an answer {check['unanswered_rows']}: {'OK' if check['ok'] else 'MISMATCH'}"
