@@ -13,17 +13,11 @@ Conventions for every endpoint (later areas follow them):
 * documentation: every route is registered in ``participation.api.openapi`` next to
   its view (a test fails for an undocumented route).
 """
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
-from participation.extensions import limiter
+from participation.api import ratelimit
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-
-DEFAULT_RATE_LIMIT = "600 per minute"
-
-
-def _rate_limit() -> str:
-    return current_app.config.get("API_RATE_LIMIT") or DEFAULT_RATE_LIMIT
 
 
 def _no_shared_caching(response):
@@ -41,10 +35,12 @@ def configure_api_blueprint(bp: Blueprint) -> None:
     from participation.api.auth import authenticate_request
     from participation.api.errors import register_error_handlers
 
+    # Rate limits first: Flask-Limiter's, which these replace, ran before any
+    # blueprint's hook (participation.api.ratelimit says why they are checked there).
+    ratelimit.limit_per_address(bp)
     bp.before_request(authenticate_request)
     register_error_handlers(bp)
     bp.after_request(_no_shared_caching)
-    limiter.limit(_rate_limit)(bp)
 
 
 configure_api_blueprint(api)
@@ -54,19 +50,12 @@ def token_limited_routes(name: str, limit) -> Blueprint:
     """A blueprint nested in ``api`` for routes limited per token (``limit``, a
     callable returning a limit string) on top of the API's per-address limit.
 
-    Flask-Limiter checks a blueprint's limits in the one pass it makes before every
-    request; a limit decorating the view is checked in a second pass, which cost about
-    a tenth of an opinion submission (bench/README.md). Routes on it share everything
-    else of ``api``: authentication, errors, headers, the URL prefix. Their endpoints
-    are named ``api.<name>.<view>``."""
+    Routes on it share everything else of ``api``: authentication, errors, headers,
+    the URL prefix. Their endpoints are named ``api.<name>.<view>``."""
     from participation.api.auth import token_rate_limit_key
 
     blueprint = Blueprint(name, __name__)
-    # Both limits declared here, the per-token one first, instead of inheriting the
-    # API's: Flask-Limiter reports the first of equal-period limits in the X-RateLimit
-    # headers, and it would take the inherited ones in no fixed order.
-    limiter.limit(limit, key_func=token_rate_limit_key)(blueprint)
-    limiter.limit(_rate_limit)(blueprint)
+    ratelimit.limit_per_token(api, blueprint, limit, token_rate_limit_key)
     api.register_blueprint(blueprint)
     return blueprint
 
