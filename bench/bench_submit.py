@@ -20,7 +20,7 @@ environment (API_RATE_LIMIT, OPINION_API_RATE_LIMIT); the search indexer runs as
 external worker (SEARCH_INDEXER=external), as it would in production, so submissions
 still write their outbox rows but no indexing competes for the two CPUs.
 
-    .venv/bin/python bench/bench_submit.py [--duration 15] [--connections 8]
+    .venv/bin/python bench/bench_submit.py [--duration 15] [--rounds 1] [--connections 8]
         [--worker-class gthread|sync] [--threads 4] [--backends sqlite,postgresql]
 """
 from __future__ import annotations
@@ -31,6 +31,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,7 +61,7 @@ function setup(thread)
 end
 
 function init(args)
-  out = io.open(string.format("%(receipts)s/receipts-%%d.txt", thread_id), "w")
+  out = io.open(string.format("%(receipts)s-receipts-%%d.txt", thread_id), "w")
 end
 
 function request()
@@ -175,10 +176,11 @@ def worker_cpu_seconds(server: subprocess.Popen) -> float:
     return sum(worker_cpu_each(server))
 
 
-def machine_cpu_ticks() -> tuple[int, int]:
-    """(idle, total) clock ticks of every CPU so far, from /proc/stat."""
+def machine_cpu_ticks() -> tuple[int, int, int]:
+    """(idle, steal, total) clock ticks of every CPU so far, from /proc/stat. Steal is
+    time a virtual machine's CPUs wanted to run but the host ran something else."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return fields[3], sum(fields[:8])  # idle; user … softirq, steal
+    return fields[3], fields[7], sum(fields[:8])  # idle; steal; user … softirq, steal
 
 
 def database_server_cpu_seconds() -> float:
@@ -209,7 +211,9 @@ def _measure(server: subprocess.Popen, run) -> dict:
     result = run()
     spent = [after - start for after, start in zip(worker_cpu_each(server), before)]
     idle_after = machine_cpu_ticks()
-    result["idle"] = (idle_after[0] - idle_before[0]) / max(idle_after[1] - idle_before[1], 1)
+    elapsed_ticks = max(idle_after[2] - idle_before[2], 1)
+    result["idle"] = (idle_after[0] - idle_before[0]) / elapsed_ticks
+    result["steal"] = (idle_after[1] - idle_before[1]) / elapsed_ticks
     result["database_cpu_ms"] = ((database_server_cpu_seconds() - database_before) * 1000
                                  / max(result["requests"], 1))
     result["cpu_ms"] = sum(spent) * 1000 / max(result["requests"], 1)
@@ -275,7 +279,7 @@ def verify(url: str, receipts_dir: str, connections: int) -> dict:
 
     statuses: dict[str, int] = {}
     receipts: list[str] = []
-    for path in Path(receipts_dir).glob("receipts-*.txt"):
+    for path in Path(receipts_dir).glob("round*-receipts-*.txt"):
         for line in path.read_text().splitlines():
             status, receipt = line.split(" ", 1)
             statuses[status] = statuses.get(status, 0) + 1
@@ -298,11 +302,15 @@ def verify(url: str, receipts_dir: str, connections: int) -> dict:
 
 
 def run(kind: str, args) -> dict:
+    """Seed, serve, then ``args.rounds`` rounds of the ceiling followed by the
+    submissions: on a shared machine what else runs changes from minute to minute, and
+    alternating short loads lets each ratio compare two loads taken side by side."""
     with scratch_database(kind, args.pg_url) as (url, instance):
         draft_id, secrets = seed(url, instance)
         port = free_port()
         server = start_server(url, instance, port, args)
         receipts_dir = tempfile.mkdtemp(prefix="lpp-receipts-")
+        rounds = []
         try:
             base = f"http://127.0.0.1:{port}"
             # Warm-up (not measured): every worker thread serves requests and opens its
@@ -310,24 +318,29 @@ def run(kind: str, args) -> dict:
             run_wrk(f"{base}/healthz", argparse.Namespace(**{**vars(args), "duration": 3}))
             run_wrk(f"{base}/api/v1/drafts/{draft_id}", argparse.Namespace(**{**vars(args), "duration": 2}))
             wait_until_idle(server)
-            ceiling = _balanced_ceiling(server, lambda: run_wrk(f"{base}/healthz", args))
-            script = Path(receipts_dir) / "post.lua"
-            script.write_text(LUA_POST % {
-                "tokens": ",".join(f'"{secret}"' for secret in secrets),
-                "keys": ",".join(f'"{key or ""}"' for key in KEYS),
-                "receipts": receipts_dir, "path": f"/api/v1/drafts/{draft_id}/comments",
-            })
-            submit = _measure(server, lambda: run_wrk(base, args, str(script)))
+            for number in range(args.rounds):
+                ceiling = _balanced_ceiling(server, lambda: run_wrk(f"{base}/healthz", args))
+                script = Path(receipts_dir) / f"post-{number}.lua"
+                script.write_text(LUA_POST % {
+                    "tokens": ",".join(f'"{secret}"' for secret in secrets),
+                    "keys": ",".join(f'"{key or ""}"' for key in KEYS),
+                    "receipts": f"{receipts_dir}/round{number}", "path": f"/api/v1/drafts/{draft_id}/comments",
+                })
+                submit = _measure(server, lambda: run_wrk(base, args, str(script)))
+                rounds.append({"ceiling": ceiling, "submit": submit, "ratio": submit["rps"] / ceiling["rps"]})
         finally:
             stop_server(server)
-        check = verify(url, receipts_dir, args.connections)
+        # At most one request per connection is in flight when a round's load stops.
+        check = verify(url, receipts_dir, args.connections * args.rounds)
         shutil.rmtree(receipts_dir, ignore_errors=True)
-    return {"backend": kind, "ceiling": ceiling, "submit": submit, "check": check}
+    return {"backend": kind, "rounds": rounds, "check": check}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="ceiling and submissions alternated this many times; the median ratio is printed")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=4)
@@ -343,24 +356,33 @@ def main() -> None:
           f" wrk 2 threads {args.connections} connections, {args.duration} s per endpoint")
     for kind in args.backends.split(","):
         result = run(kind.strip(), args)
-        ceiling, submit, check = result["ceiling"], result["submit"], result["check"]
-        if args.show_wrk:
-            print(ceiling["raw"], submit["raw"])
-        print(f"{kind}: GET /healthz {ceiling['rps']:.0f}/s (p50 {ceiling['latency']['50']}, "
-              f"p99 {ceiling['latency']['99']}); POST comments {submit['rps']:.0f}/s "
-              f"(p50 {submit['latency']['50']}, p99 {submit['latency']['99']}); "
-              f"ratio {submit['rps'] / ceiling['rps']:.2f} (goal ≥ 0.25)")
-        print(f"  worker CPU per request: healthz {ceiling['cpu_ms']:.2f} ms, submission {submit['cpu_ms']:.2f} ms "
-              f"(ratio {ceiling['cpu_ms'] / submit['cpu_ms']:.2f}); load average {ceiling['load']:.1f} / "
-              f"{submit['load']:.1f} on {os.cpu_count()} CPUs; CPU split over the workers "
-              f"{ceiling['cpu_split']} (attempt {ceiling['attempts']}), {submit['cpu_split']}")
-        print(f"  machine CPU idle: {100 * ceiling['idle']:.0f} % during healthz, {100 * submit['idle']:.0f} % during "
-              f"submissions" + (f"; database server CPU per submission {submit['database_cpu_ms']:.2f} ms"
-                                if result["backend"] == "postgresql" else ""))
+        check = result["check"]
+        for number, measured in enumerate(result["rounds"], 1):
+            ceiling, submit = measured["ceiling"], measured["submit"]
+            if args.show_wrk:
+                print(ceiling["raw"], submit["raw"])
+            label = f"{kind}" if args.rounds == 1 else f"{kind} round {number}"
+            print(f"{label}: GET /healthz {ceiling['rps']:.0f}/s (p50 {ceiling['latency']['50']}, "
+                  f"p99 {ceiling['latency']['99']}); POST comments {submit['rps']:.0f}/s "
+                  f"(p50 {submit['latency']['50']}, p99 {submit['latency']['99']}); "
+                  f"ratio {measured['ratio']:.2f} (goal ≥ 0.25)")
+            print(f"  worker CPU per request: healthz {ceiling['cpu_ms']:.2f} ms, submission {submit['cpu_ms']:.2f} ms "
+                  f"(ratio {ceiling['cpu_ms'] / submit['cpu_ms']:.2f}); load average {ceiling['load']:.1f} / "
+                  f"{submit['load']:.1f} on {os.cpu_count()} CPUs; CPU split over the workers "
+                  f"{ceiling['cpu_split']} (attempt {ceiling['attempts']}), {submit['cpu_split']}")
+            print(f"  machine CPU idle: {100 * ceiling['idle']:.0f} % during healthz, {100 * submit['idle']:.0f} % "
+                  f"during submissions; stolen by the host {100 * ceiling['steal']:.0f} % / "
+                  f"{100 * submit['steal']:.0f} %"
+                  + (f"; database server CPU per submission {submit['database_cpu_ms']:.2f} ms"
+                     if result["backend"] == "postgresql" else "")
+                  + (f"; socket errors {submit['socket_errors']}" if submit["socket_errors"] else ""))
+        if args.rounds > 1:
+            ratios = sorted(measured["ratio"] for measured in result["rounds"])
+            print(f"{kind}: median ratio {statistics.median(ratios):.2f} over {len(ratios)} rounds "
+                  f"({', '.join(f'{ratio:.2f}' for ratio in ratios)}; goal ≥ 0.25)")
         print(f"  answers {check['statuses']}, 2xx {check['answered_2xx']}, rows {check['rows']}, "
               f"distinct receipts {check['distinct_receipts']}, missing {check['missing']}, "
-              f"rows without an answer {check['unanswered_rows']}: {'OK' if check['ok'] else 'MISMATCH'}"
-              f"{'; socket errors ' + submit['socket_errors'] if submit['socket_errors'] else ''}")
+              f"rows without an answer {check['unanswered_rows']}: {'OK' if check['ok'] else 'MISMATCH'}")
 
 
 if __name__ == "__main__":
