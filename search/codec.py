@@ -15,8 +15,8 @@ and merging, and changes the postings only:
 * the query code (``search.query``) reads a posting list straight into a Python integer
   used as a bitset (``postings_bits``), so AND, OR and NOT over a million documents,
   and counting the result, are single C operations;
-* Whoosh's own readers (``searcher.search``, deleting by term, merging segments) get an
-  ordinary ``ListMatcher`` over the same data.
+* Whoosh's own readers (``searcher.search``, deleting by term, merging segments) get a
+  ``PostingsMatcher`` (a ``ListMatcher``) over the same data.
 
 ``SegmentBuilder`` writes a whole segment from documents without Whoosh's per-posting
 path (a rebuild's worker processes use it); ``StringColumn``, ``Int64Column`` and
@@ -211,6 +211,27 @@ def _decode_ids(flags: int, body) -> list[int]:
     return _from_le("I", body).tolist()
 
 
+class PostingsMatcher(ListMatcher):
+    """Whoosh's ``ListMatcher`` over a posting list of this codec, whose postings carry
+    no value: ``value()`` is ``b""``.
+
+    A ``ListMatcher`` built without values answers ``value()`` with the *text* ``""``.
+    Searching never asks for it, but merging segments does: ``SegmentReader.iter_postings``
+    hands ``m.value()`` to the writer's ``PostingPool.add``, which asserts bytes. Every
+    automatic merge (Whoosh merges small segments on most commits after the first few)
+    failed with ``AssertionError: vbytes=''`` and left the index unwritable for good."""
+
+    def value(self):
+        return b""
+
+    def all_items(self):
+        return ((docnum, b"") for docnum in self._ids)
+
+    def copy(self):
+        return self.__class__(self._ids, self._weights, None, self._format, self._scorer, self._i,
+                              self._all_weights, term=self._term, terminfo=self._terminfo)
+
+
 class SearchPostingsWriter(base.PostingsWriter):
     """Whoosh's posting-writer interface over ``encode_postings``: collects one term's
     postings, writes the blob when the term is finished."""
@@ -296,7 +317,7 @@ class SearchCodec(W3Codec):
         flags, _df, body, counts = decode_postings(dbfile.get(offset, length))
         ids = _decode_ids(flags, body)
         weights = array("f", [float(counts.get(d, 1)) for d in ids]) if counts else array("f", [1.0]) * len(ids)
-        return ListMatcher(ids, weights, None, format_, scorer=scorer, term=term, terminfo=terminfo)
+        return PostingsMatcher(ids, weights, None, format_, scorer=scorer, term=term, terminfo=terminfo)
 
 
 def codec() -> SearchCodec:
