@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from participation import clock
+from participation import security_log
 from participation.errors import Throttled, ValidationFailed
 from participation.extensions import db, limiter
 from participation.forms.auth import LoginForm, RegisterForm
@@ -70,6 +71,7 @@ def login():
             return render_template("auth/login.html", form=form), 429
         if user is None:
             db.session.commit()  # the failed attempt counts towards the throttle
+            security_log.sign_in_failed()
             flash(_("邮箱或密码不正确。"), "error")
             return render_template("auth/login.html", form=form), 200
         sign_in(user, remember=bool(form.remember.data))

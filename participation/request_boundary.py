@@ -1,0 +1,130 @@
+"""The request boundary: text that no database column can store is refused once, before
+any view, form, limiter key or user loader sees it.
+
+PostgreSQL refuses U+0000 in ``text``/``varchar`` ("text fields cannot contain NUL"
+characters) and nothing can store a lone surrogate (U+D800–U+DFFF has no UTF-8
+encoding; JSON's ``"\\ud800"`` escape produces one). Left to the views, such a value
+turns into an HTTP 500 wherever it reaches a query — a clause key in a path, a filter
+parameter, a login e-mail — and into a different answer on SQLite. Checking every view
+and service for it is a promise nobody keeps; this hook checks the whole request once:
+
+* the path (and so every path variable),
+* every query parameter (names and values),
+* every form field of a form-encoded or multipart body (names and values) and every
+  uploaded file's field name and file name,
+* every string of a JSON body (object keys and values, at any depth),
+* every header value (User-Agent is stored with the login session).
+
+The request is **refused**, never silently cleaned: a NUL or a lone surrogate is never
+typed by a person (browsers cannot produce them in a text field; they come from broken
+clients or from probing), so refusing loses nothing a user meant, while stripping would
+change what a query matches, what a signature or receipt code means, or what a comment
+says, without telling anyone. One rule everywhere is also easier to rely on than a list
+of places where stripping was judged harmless. (Other control characters are storable
+and are cleaned where text is stored, by ``participation.text.clean_text``.)
+
+The answer is 400 with the error page for the web pages and 422 in the API's error shape
+(``participation.api.errors``) naming the fields at fault, for paths under /api/. Each
+refusal is written to the security log.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from flask import Flask, make_response, render_template, request
+from flask_babel import gettext as _
+
+# NUL and the surrogate code points: the characters a database cannot store in text.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+#: Bodies parsed as forms by Werkzeug (``request.form`` / ``request.files``).
+_FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: Depth beyond which a JSON body is not walked further (the views refuse such bodies).
+_MAX_JSON_DEPTH = 64
+
+
+def is_unstorable(value) -> bool:
+    return isinstance(value, str) and UNSTORABLE.search(value) is not None
+
+
+def shown_name(name: str) -> str:
+    """A field name safe to put in an answer or a log line: unstorable characters are
+    written as ``\\u0000``-style escapes (a key of a JSON body may itself hold one)."""
+    return UNSTORABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", str(name))
+
+
+def unstorable_fields() -> list[str]:
+    """The names of the parts of the current request that hold unstorable text, in the
+    order found, each once (empty when the request is clean)."""
+    found: list[str] = []
+    for name in _scan():
+        name = shown_name(name)
+        if name not in found:
+            found.append(name)
+    return found
+
+
+def _scan() -> Iterator[str]:
+    # Path variables are named when the route matched; otherwise the path as a whole.
+    if is_unstorable(request.path):
+        named = [name for name, value in (request.view_args or {}).items() if is_unstorable(value)]
+        yield from named or ["path"]
+    for key, value in request.args.items(multi=True):
+        if is_unstorable(key) or is_unstorable(value):
+            yield key
+    for name, value in request.headers.items():
+        if "\x00" in value:
+            yield name
+    if request.mimetype in _FORM_MIMETYPES:
+        for key, value in request.form.items(multi=True):
+            if is_unstorable(key) or is_unstorable(value):
+                yield key
+        for key, storage in request.files.items(multi=True):
+            if is_unstorable(key) or is_unstorable(storage.filename or ""):
+                yield key
+    elif request.is_json:
+        # A body that does not parse is left to the view (it answers malformed JSON);
+        # the parsed value is cached, so the view does not parse it again.
+        yield from _json_fields(request.get_json(silent=True), "", 0)
+
+
+def _json_fields(value, where: str, depth: int) -> Iterator[str]:
+    if depth > _MAX_JSON_DEPTH:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            if is_unstorable(key):
+                yield inner
+            else:
+                yield from _json_fields(item, inner, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_fields(item, f"{where}[{index}]", depth + 1)
+    elif is_unstorable(value):
+        yield where or "body"
+
+
+def refuse_unstorable_text():
+    """``before_request`` hook (the first one): refuse a request holding unstorable text."""
+    fields = unstorable_fields()
+    if not fields:
+        return None
+    from participation import security_log
+
+    security_log.record("request_refused", reason="unstorable_characters", fields=fields)
+    message = _("请求中含有无法保存的字符（如空字符 U+0000），请删除后重试。")
+    if request.path.startswith("/api/"):
+        from participation.api.errors import error_response
+
+        field_message = _("含有无法保存的字符（如空字符 U+0000）。")
+        return error_response(422, "validation_failed", message, fields={name: [field_message] for name in fields})
+    detail = _("有问题的部分：%(fields)s", fields="、".join(fields))
+    return make_response(render_template("errors/error.html", status=400, message=message, detail=detail), 400)
+
+
+def init_app(app: Flask) -> None:
+    # First of all before_request hooks: CSRF checks, rate-limit keys and the user
+    # loader then only ever see storable text.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unstorable_text)
