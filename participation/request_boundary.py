@@ -30,9 +30,9 @@ refusal is written to the security log.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, Response, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 
 # NUL and the surrogate code points: the characters a database cannot store in text.
@@ -66,7 +66,7 @@ def unstorable_fields() -> list[str]:
 
 
 def _scan() -> Iterator[str]:
-    # Path variables are named when the route matched; otherwise the path as a whole.
+    # Path variables are named (the route matched); otherwise the path as a whole.
     if is_unstorable(request.path):
         named = [name for name, value in (request.view_args or {}).items() if is_unstorable(value)]
         yield from named or ["path"]
@@ -107,7 +107,12 @@ def _json_fields(value, where: str, depth: int) -> Iterator[str]:
 
 
 def refuse_unstorable_text():
-    """``before_request`` hook (the first one): refuse a request holding unstorable text."""
+    """``before_request`` hook (the first one): refuse a request holding unstorable text.
+
+    A request that routes nowhere is left to its 404/405: no view will read it, and the
+    API documents its 422 bodies per operation."""
+    if request.routing_exception is not None:
+        return None
     fields = unstorable_fields()
     if not fields:
         return None
@@ -119,9 +124,28 @@ def refuse_unstorable_text():
         from participation.api.errors import error_response
 
         field_message = _("含有无法保存的字符（如空字符 U+0000）。")
-        return error_response(422, "validation_failed", message, fields={name: [field_message] for name in fields})
+        by_field = {name: [field_message] for name in fields}
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        shape = getattr(view, _REFUSAL_SHAPE, None)
+        if shape is not None:
+            return shape(message, by_field)
+        return error_response(422, "validation_failed", message, fields=by_field)
     detail = _("有问题的部分：%(fields)s", fields="、".join(fields))
     return make_response(render_template("errors/error.html", status=400, message=message, detail=detail), 400)
+
+
+_REFUSAL_SHAPE = "request_boundary_refusal"
+
+
+def refusal_shape(build: Callable[[str, dict[str, list[str]]], Response]):
+    """Decorate an API view (below its route decorator) whose documented 422 body is not
+    the standard one: ``build(message, fields)`` makes the refusal's answer instead."""
+
+    def decorate(view):
+        setattr(view, _REFUSAL_SHAPE, build)
+        return view
+
+    return decorate
 
 
 def init_app(app: Flask) -> None:

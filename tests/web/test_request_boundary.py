@@ -279,11 +279,11 @@ def test_nul_anywhere_in_any_request_is_refused_and_never_a_server_error(app, lo
     failures: list[str] = []
     sent = {"clean": 0, "nul": 0}
 
-    def check(response, what, *, carries_nul):
+    def check(response, what, *, carries_nul, routes=True):
         status = response.status_code
         if status >= 500:
             failures.append(f"{what} -> {status}")
-        elif carries_nul and status not in (400, 422):
+        elif carries_nul and status not in ((400, 422) if routes else (404,)):
             failures.append(f"{what} -> {status}, expected a refusal")
         sent["nul" if carries_nul else "clean"] += 1
 
@@ -302,7 +302,10 @@ def test_nul_anywhere_in_any_request_is_refused_and_never_a_server_error(app, lo
 
                 for variable in rule.arguments:
                     bad_url = _build(app, rule, world["values"], nul_in=variable)
-                    check(client.open(bad_url, method=method, **extra), f"{who} {method} {bad_url!r}", carries_nul=True)
+                    # "1%00" is no integer: such a path routes nowhere, and 404 is the answer.
+                    routes = type(rule._converters[variable]).__name__ != "IntegerConverter"
+                    check(client.open(bad_url, method=method, **extra), f"{who} {method} {bad_url!r}",
+                          carries_nul=True, routes=routes)
                 for name in names:
                     check(client.open(url, method=method, query_string={name: NUL}, **extra),
                           f"{who} {method} {url}?{name}=NUL", carries_nul=True)
