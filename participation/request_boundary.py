@@ -1,45 +1,48 @@
 """The request boundary: text that no database column can store is refused once, before
-any view, form, limiter key or user loader sees it.
+any view, form, limiter key or user loader uses it.
 
 PostgreSQL refuses U+0000 in ``text``/``varchar`` ("text fields cannot contain NUL"
 characters) and nothing can store a lone surrogate (U+D800–U+DFFF has no UTF-8
 encoding; JSON's ``"\\ud800"`` escape produces one). Left to the views, such a value
 turns into an HTTP 500 wherever it reaches a query — a clause key in a path, a filter
 parameter, a login e-mail — and into a different answer on SQLite. Checking every view
-and service for it is a promise nobody keeps; this hook checks the whole request once:
+and service for it is a promise nobody keeps; this module checks each part of a request
+once, where it enters the application:
 
-* the path (and so every path variable),
-* every query parameter (names and values),
-* every form field of a form-encoded or multipart body (names and values) and every
-  uploaded file's field name and file name,
-* every string of a JSON body (object keys and values, at any depth),
-* every header value (User-Agent is stored with the login session).
+* before any other ``before_request`` hook: the path (so every path variable), every
+  query parameter (names and values) and every header value (User-Agent is stored with
+  the login session);
+* when the body is parsed, by whoever parses it first (``BoundaryRequest``): every form
+  field (names and values), every uploaded file's field name and file name, every string
+  of a JSON body (object keys and values, at any depth). Parsing is not done ahead of the
+  view on purpose: views lower ``request.max_content_length`` for their route before they
+  read the body (the opinion form, the API's submissions), and an early parse would read
+  a body past their limit.
 
 The request is **refused**, never silently cleaned: a NUL or a lone surrogate is never
 typed by a person (browsers cannot produce them in a text field; they come from broken
 clients or from probing), so refusing loses nothing a user meant, while stripping would
-change what a query matches, what a signature or receipt code means, or what a comment
-says, without telling anyone. One rule everywhere is also easier to rely on than a list
-of places where stripping was judged harmless. (Other control characters are storable
-and are cleaned where text is stored, by ``participation.text.clean_text``.)
+change what a query matches, what a key or a receipt code means, or what a comment says,
+without telling anyone. One rule everywhere is also easier to rely on than a list of
+places where stripping was judged harmless. (Other control characters are storable and
+are removed where free text is stored, by ``participation.text.clean_text``.)
 
-The answer is 400 with the error page for the web pages and 422 in the API's error shape
-(``participation.api.errors``) naming the fields at fault, for paths under /api/. Each
-refusal is written to the security log.
+The answer is 400 with the error page for the web pages, and 422 in the API's error shape
+(``participation.api.errors``) naming the fields at fault for paths under /api/. A request
+that routes nowhere keeps its 404/405. Each refusal is written to the security log.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
 
-from flask import Flask, Response, current_app, make_response, render_template, request
+from flask import Flask, Request, Response, current_app, make_response, render_template, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 
 # NUL and the surrogate code points: the characters a database cannot store in text.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-#: Bodies parsed as forms by Werkzeug (``request.form`` / ``request.files``).
-_FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 #: Depth beyond which a JSON body is not walked further (the views refuse such bodies).
 _MAX_JSON_DEPTH = 64
 
@@ -54,18 +57,16 @@ def shown_name(name: str) -> str:
     return UNSTORABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", str(name))
 
 
-def unstorable_fields() -> list[str]:
-    """The names of the parts of the current request that hold unstorable text, in the
-    order found, each once (empty when the request is clean)."""
+def _distinct(names) -> list[str]:
     found: list[str] = []
-    for name in _scan():
+    for name in names:
         name = shown_name(name)
         if name not in found:
             found.append(name)
     return found
 
 
-def _scan() -> Iterator[str]:
+def _head_fields() -> Iterator[str]:
     # Path variables are named (the route matched); otherwise the path as a whole.
     if is_unstorable(request.path):
         named = [name for name, value in (request.view_args or {}).items() if is_unstorable(value)]
@@ -76,20 +77,18 @@ def _scan() -> Iterator[str]:
     for name, value in request.headers.items():
         if "\x00" in value:
             yield name
-    if request.mimetype in _FORM_MIMETYPES:
-        for key, value in request.form.items(multi=True):
-            if is_unstorable(key) or is_unstorable(value):
-                yield key
-        for key, storage in request.files.items(multi=True):
-            if is_unstorable(key) or is_unstorable(storage.filename or ""):
-                yield key
-    elif request.is_json:
-        # A body that does not parse is left to the view (it answers malformed JSON);
-        # the parsed value is cached, so the view does not parse it again.
-        yield from _json_fields(request.get_json(silent=True), "", 0)
 
 
-def _json_fields(value, where: str, depth: int) -> Iterator[str]:
+def _form_fields(form, files) -> Iterator[str]:
+    for key, value in form.items(multi=True):
+        if is_unstorable(key) or is_unstorable(value):
+            yield key
+    for key, storage in files.items(multi=True):
+        if is_unstorable(key) or is_unstorable(storage.filename or ""):
+            yield key
+
+
+def _json_fields(value, where: str = "", depth: int = 0) -> Iterator[str]:
     if depth > _MAX_JSON_DEPTH:
         return
     if isinstance(value, dict):
@@ -106,16 +105,46 @@ def _json_fields(value, where: str, depth: int) -> Iterator[str]:
         yield where or "body"
 
 
-def refuse_unstorable_text():
-    """``before_request`` hook (the first one): refuse a request holding unstorable text.
+class UnstorableText(BadRequest):
+    """Raised where a body is parsed; answered by ``refusal`` (400 page or API 422)."""
 
-    A request that routes nowhere is left to its 404/405: no view will read it, and the
-    API documents its 422 bodies per operation."""
+    def __init__(self, fields: list[str]):
+        super().__init__()
+        self.fields = fields
+
+
+class BoundaryRequest(Request):
+    """The app's request: a form or JSON body is checked when it is parsed, and every
+    read of a refused body raises again (a caller that swallowed the first refusal
+    still never gets the text)."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        fields = _distinct(_form_fields(self.form, self.files))
+        if fields:
+            raise UnstorableText(fields)
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        data = super().get_json(force=force, silent=silent, cache=cache)
+        # A body that does not parse (None) is the view's to answer: malformed JSON.
+        fields = _distinct(_json_fields(data)) if data is not None else []
+        if fields:
+            raise UnstorableText(fields)
+        return data
+
+
+def refuse_unstorable_head():
+    """``before_request`` hook (the first one): refuse a request whose path, query
+    string or headers hold unstorable text. A request that routes nowhere is left to
+    its 404/405: no view will read it."""
     if request.routing_exception is not None:
         return None
-    fields = unstorable_fields()
-    if not fields:
-        return None
+    fields = _distinct(_head_fields())
+    return refusal(fields) if fields else None
+
+
+def refusal(fields: list[str]) -> Response:
+    """The answer to a request holding unstorable text in ``fields``; logged."""
     from participation import security_log
 
     security_log.record("request_refused", reason="unstorable_characters", fields=fields)
@@ -149,6 +178,10 @@ def refusal_shape(build: Callable[[str, dict[str, list[str]]], Response]):
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = BoundaryRequest
     # First of all before_request hooks: CSRF checks, rate-limit keys and the user
     # loader then only ever see storable text.
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unstorable_text)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unstorable_head)
+    # Registered for the code (400), so it is found before the API blueprints' handlers
+    # for HTTPException in general.
+    app.register_error_handler(UnstorableText, lambda exc: refusal(exc.fields))

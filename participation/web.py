@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from participation import clock, request_boundary, security_log
 from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
+from participation.text import show_bidi_controls
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -147,6 +148,10 @@ def _register_template_helpers(app: Flask) -> None:
         if value is None:
             return ""
         return format_datetime(value, format)
+
+    # Free text typed by others (opinions, names, file names) shows its bidirectional
+    # controls as visible markers instead of letting them reorder what staff read.
+    app.add_template_filter(show_bidi_controls, "show_bidi")
 
     @app.context_processor
     def inject_globals():
