@@ -159,7 +159,7 @@ def refusal(fields: list[str]) -> Response:
         if shape is not None:
             return shape(message, by_field)
         return error_response(422, "validation_failed", message, fields=by_field)
-    detail = _("有问题的部分：%(fields)s", fields="、".join(fields))
+    detail = _("有问题的部分：%(fields)s", fields=", ".join(fields))
     return make_response(render_template("errors/error.html", status=400, message=message, detail=detail), 400)
 
 
