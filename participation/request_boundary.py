@@ -43,8 +43,6 @@ from werkzeug.exceptions import BadRequest
 # NUL and the surrogate code points: the characters a database cannot store in text.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-#: Depth beyond which a JSON body is not walked further (the views refuse such bodies).
-_MAX_JSON_DEPTH = 64
 
 
 def is_unstorable(value) -> bool:
@@ -88,21 +86,25 @@ def _form_fields(form, files) -> Iterator[str]:
             yield key
 
 
-def _json_fields(value, where: str = "", depth: int = 0) -> Iterator[str]:
-    if depth > _MAX_JSON_DEPTH:
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{where}.{key}" if where else str(key)
-            if is_unstorable(key):
-                yield inner
-            else:
-                yield from _json_fields(item, inner, depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _json_fields(item, f"{where}[{index}]", depth + 1)
-    elif is_unstorable(value):
-        yield where or "body"
+_BAD_KEY = object()
+
+
+def _json_fields(value) -> Iterator[str]:
+    """The names (``a.b[0].c``) of a JSON value's unstorable strings and keys, in document
+    order. Iterative: a deeply nested body must not exhaust the stack here."""
+    stack = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            for key, inner in reversed(item.items()):
+                name = f"{where}.{key}" if where else str(key)
+                stack.append((_BAD_KEY if is_unstorable(key) else inner, name))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{where}[{index}]") for index, inner in reversed(list(enumerate(item))))
+        elif item is _BAD_KEY:
+            yield where
+        elif is_unstorable(item):
+            yield where or "body"
 
 
 class UnstorableText(BadRequest):
@@ -125,7 +127,14 @@ class BoundaryRequest(Request):
             raise UnstorableText(fields)
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
-        data = super().get_json(force=force, silent=silent, cache=cache)
+        try:
+            data = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError as exc:
+            # json.loads gives up on deep nesting with RecursionError, not ValueError, and
+            # Werkzeug would let it through as a 500: it is malformed JSON like any other.
+            if silent:
+                return None
+            return self.on_json_loading_failed(ValueError(str(exc)))
         # A body that does not parse (None) is the view's to answer: malformed JSON.
         fields = _distinct(_json_fields(data)) if data is not None else []
         if fields:

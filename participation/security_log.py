@@ -122,9 +122,9 @@ def csrf_failed(description: str) -> dict:
 def _csrf_reason(description: str) -> str:
     # Flask-WTF's fixed English descriptions, as short codes.
     text = (description or "").lower()
-    for needle, code in (("missing", "csrf_token_missing"), ("expired", "csrf_token_expired"),
-                         ("do not match", "csrf_token_mismatch"), ("invalid", "csrf_token_invalid"),
-                         ("referrer", "csrf_referrer_refused")):
+    for needle, code in (("referrer", "csrf_referrer_refused"), ("session token", "csrf_session_missing"),
+                         ("missing", "csrf_token_missing"), ("expired", "csrf_token_expired"),
+                         ("do not match", "csrf_token_mismatch"), ("invalid", "csrf_token_invalid")):
         if needle in text:
             return code
     return "csrf_failed"

@@ -379,6 +379,19 @@ def test_json_bodies_are_walked_keys_and_lone_surrogates_included(client, make_u
     assert set(response.get_json()["fields"]) == {"body", "submitter.na\\u0000me"}
 
 
+def test_deeply_nested_json_is_malformed_not_a_server_error(client, make_user, make_draft):
+    draft = make_draft(published=True)
+    _token, secret = accounts.issue_api_token(make_user("citizen"))
+    db.session.commit()
+    for depth, status in ((5_000, 400), (300, 422)):
+        raw = '{"a":' * depth + '"\\u0000"' + "}" * depth
+        response = client.post(f"/api/v1/drafts/{draft.id}/comments", data=raw, content_type="application/json",
+                               headers={"Authorization": f"Bearer {secret}"})
+        assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert client.post(f"/api/v1/drafts/{draft.id}/comments", data="[" * 20_000, content_type="application/json",
+                       headers={"Authorization": f"Bearer {secret}"}).get_json()["error"] == "malformed_json"
+
+
 def test_uploaded_file_names_and_headers_are_checked(client, make_user, login):
     login(make_user("staff"))
     response = client.post("/staff/drafts/import", data={"title": "标题", "file": (io.BytesIO(b"x"), "a\x00.txt")},
