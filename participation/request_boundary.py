@@ -44,7 +44,6 @@ from werkzeug.exceptions import BadRequest
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-
 def is_unstorable(value) -> bool:
     return isinstance(value, str) and UNSTORABLE.search(value) is not None
 
