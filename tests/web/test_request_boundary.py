@@ -413,3 +413,12 @@ def test_the_refusal_is_in_the_security_log(client, caplog):
     assert [(e["event"], e["reason"], e["fields"]) for e in events] == [
         ("request_refused", "unstorable_characters", ["status"])]
     assert events[0]["route"] == "/drafts" and events[0]["method"] == "GET"
+
+
+def test_encoded_surrogates_in_urls_and_forms_decode_to_replacement_characters(client):
+    # Werkzeug decodes URLs and form bodies with errors="replace": a UTF-8-encoded surrogate
+    # (ED A0 80) arrives as U+FFFD, which is storable, so no refusal and no 500.
+    assert client.get("/drafts?status=%ED%A0%80").status_code == 200
+    response = client.post("/login", data=b"email=%ED%A0%80%40example.org&password=x",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code < 500
