@@ -7,7 +7,9 @@ name and the WTForms forms it builds — then sends NUL in each path variable, i
 parameter read, in each field of each form (the other fields filled plausibly, so the
 field at fault is the one that reaches the database) and in each string of the API's JSON
 request bodies (from the OpenAPI document), and a lone surrogate in the JSON. No answer
-may be a 5xx; every request carrying NUL is refused with 400 (pages) or 422 (API).
+may be a 5xx. NUL in a path or query is refused with 400 (pages) or 422 (API), or gets
+404 when the path routes nowhere; NUL in a body gets a 4xx: the refusal when the view
+reads the body, or the view's own 401/403/404 when it answers before reading it.
 
 Run it on PostgreSQL (TEST_DATABASE_URL), where NUL is a 500 without the boundary.
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from urllib.parse import quote
 
 import pytest
 from flask_wtf import FlaskForm
