@@ -161,13 +161,16 @@ def _log_refused_status(response):
 
 
 def _breached_limit() -> str | None:
+    """The rate limit this 429 exceeded, when a limiter refused it (a view's own 429,
+    such as a sign-in throttle, names none)."""
     try:
-        api_limit = request.environ.get("participation.api_rate_limit")  # participation.api.ratelimit
-        if api_limit is not None:
-            return str(api_limit[0])
         from participation.extensions import limiter
 
+        api_limit = request.environ.get("participation.api_rate_limit")  # participation.api.ratelimit
+        if api_limit is not None:
+            item, identifiers = api_limit
+            return None if limiter.limiter.test(item, *identifiers) else str(item)
         current = limiter.current_limit
-        return str(current.limit) if current is not None else None
-    except Exception:  # noqa: BLE001
+        return str(current.limit) if current is not None and current.breached else None
+    except Exception:  # noqa: BLE001 - a log line must never turn a refusal into a 500
         return None
