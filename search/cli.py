@@ -73,7 +73,8 @@ def drain_command(wait):
     if result.busy:
         raise click.ClickException("另一个进程正在写索引，请稍后再试。")
     if result.error:
-        raise click.ClickException(f"未能写入索引：{result.error}（待索引的变更都保留着）")
+        later = f"；{result.retry_in:.0f} 秒后再尝试重建" if result.retry_in else ""
+        raise click.ClickException(f"未能写入索引：{result.error}（待索引的变更都保留着{later}）")
     click.echo(f"已处理 {result.processed} 项变更" + ("（先重建了索引）" if result.rebuilt else "") + "。")
 
 

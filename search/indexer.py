@@ -14,12 +14,21 @@ Draining
     it to the index (replace by document id, delete what is gone), commit the index,
     then delete exactly those rows. A crash between the index commit and the delete
     replays the batch, which changes nothing; a crash before the commit leaves the rows
-    (and Whoosh's half-written files, ignored and cleaned up later).
+    (and Whoosh's half-written files, which the next cycle removes: ``check_files``).
 
 Recovering
-    A missing or damaged index, or one built with another schema or analyzer, is
-    rebuilt by the next drain. A locked or unwritable index leaves the outbox as it is;
-    the next cycle tries again.
+    Every cycle first checks the live generation's files against its table of contents
+    (``search.engine.check_files``). A missing or damaged index, or one built with
+    another schema or analyzer, is rebuilt at once. A cycle that fails otherwise (a
+    failing merge, an unwritable file) leaves the outbox as it is and is recorded in
+    status.json (``state=error``, ``error``, ``failures`` in a row, ``since``,
+    ``stuck_on``: the first outbox id of the failing batch); after
+    ``SEARCH_HEAL_AFTER_FAILURES`` in a row the index is rebuilt aside from the database
+    and swapped in, then the outbox drained. A rebuild that fails is retried after a
+    backoff (``backoff_delay``: doubling, capped). A locked index (another writer) is
+    not a failure. ``health`` turns the same status, the backlog and the permissions
+    into the ``search`` part of ``/readyz`` and the exit code of ``flask search
+    status``.
 
 Rebuilding
     A new generation is built beside the live one from the database (in parallel worker
