@@ -606,12 +606,23 @@ def test_unknown_or_malformed_receipt_is_404(api_get):
 
 # --- health -------------------------------------------------------------------------------------
 
-def test_healthz_and_readyz(client):
-    for path in ("/healthz", "/readyz"):
-        response = client.get(path)
-        assert response.status_code == 200
-        assert response.get_json() == {"status": "ok"}
-        assert response.headers["Cache-Control"] == "no-store"
+def test_healthz_and_readyz(app, client):
+    import search
+
+    # A fresh instance has no search index until its indexer's first cycle builds it
+    # (readyz says so: tests/search/test_search_healing.py); build it, as that cycle would.
+    assert search.drain(app).ok
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "checks": {
+        "database": {"state": "ok"},
+        "search": {"state": "ok", "backlog": 0, "oldest_age_seconds": None},
+    }}
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(app, client, monkeypatch):
@@ -622,5 +633,6 @@ def test_readyz_is_503_when_the_database_is_unreachable(app, client, monkeypatch
 
     monkeypatch.setattr(db.session, "execute", broken)
     response = client.get("/readyz")
-    assert response.status_code == 503 and response.get_json() == {"status": "unavailable"}
+    assert response.status_code == 503 and response.get_json() == {
+        "status": "unavailable", "checks": {"database": {"state": "unavailable"}}}
     assert client.get("/healthz").status_code == 200
