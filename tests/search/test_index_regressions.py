@@ -52,3 +52,20 @@ def test_a_segment_without_a_column_searches_with_its_default_values(ix):
             assert found.facets["article"] == {"art.1": 1}
     assert len(ix._segments()) == 1
 
+
+def test_exclusions_apply_when_only_filters_choose_the_documents(ix):
+    """``-word`` with a filter and no other word (``draft=1&q=-噪声``): the documents
+    of the filter without the word. The exclusions were only applied with a positive
+    term, so every document of the filter came back."""
+    created = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    with Writer(ix) as writer:
+        writer.add(_document(1, "夜间施工噪声扰民", created=created))
+        writer.add(_document(2, "小区停车位不足", created=created))
+        writer.add(_document(3, "噪声", draft="2", created=created))
+    with ix.searcher() as searcher:
+        for query in ("-噪声", 'NOT "噪声"', "-噪声 -扰民"):
+            found = search(searcher, parse_query(query), Filters(drafts=(1,)), facet_fields=("draft",))
+            assert (found.total, [hit.doc_id for hit in found.hits]) == (1, ["opinion:2"]), query
+            assert found.facets["draft"] == {"1": 1}
+        # Without a restricting filter there is still nothing to search.
+        assert search(searcher, parse_query("-噪声"), Filters()).total == 0
