@@ -240,9 +240,15 @@ def _apply(writer: Writer, changes: Changes, connection=None) -> None:
     for document in changes.upserts:
         writer.upsert(document)
     if changes.opinions_after is not None and connection is not None:
+        # Whoosh's update_document replaces documents of committed segments only, not
+        # one this writer added: an opinion both inserted in bulk and changed later in
+        # the same batch is written once, from the upserts above.
+        written = {document["doc_id"] for document in changes.upserts}
+        written.update(changes.deletes)
         low, high, _count = documents.opinion_id_bounds(connection)
         for document in documents.iter_opinion_documents(connection, changes.opinions_after + 1, high):
-            writer.upsert(document)
+            if document["doc_id"] not in written:
+                writer.upsert(document)
 
 
 # --- draining ---------------------------------------------------------------------------
