@@ -37,8 +37,10 @@ def server_env(*, database_url: str, instance: str | os.PathLike, secret_key: st
 class Gunicorn:
     """``with Gunicorn(env, log_path) as server:`` serves the app until the block ends."""
 
-    def __init__(self, env: dict, log_path: Path, *, workers: int = 2, threads: int = 4, start_timeout: float = 60):
+    def __init__(self, env: dict, log_path: Path, *, workers: int = 2, threads: int = 4, start_timeout: float = 60,
+                 extra_args: tuple[str, ...] = ()):
         self.env = env
+        self.extra_args = extra_args
         self.log_path = log_path
         self.workers = workers
         self.threads = threads
@@ -55,7 +57,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
              "--threads", str(self.threads), "--timeout", "60", "--graceful-timeout", "10",
-             "--no-control-socket", "app:app"],
+             "--no-control-socket", *self.extra_args, "app:app"],
             cwd=REPO_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         try:
             self.wait_until_listening()
