@@ -17,12 +17,30 @@ import os
 
 def nworkers_changed(server, new_value, old_value):
     os.environ["WEB_PROCESSES"] = str(new_value)
-    from participation.config import config_from_env, instance_path_from_env
     from participation.ratelimit_storage import per_process_warning
 
-    warning = per_process_warning(config_from_env(instance_path_from_env()), int(new_value))
+    warning = per_process_warning(_workers_config(server), int(new_value))
     if warning:
         server.log.warning(warning)
+
+
+def _workers_config(server) -> dict:
+    """The app's settings as its workers will read them from the environment. gunicorn
+    applies its own ``env`` setting (``-e NAME=VALUE``) only after this hook, at start-up
+    and on reload: lay it over the environment meanwhile."""
+    from participation.config import config_from_env, instance_path_from_env
+
+    overrides = dict(getattr(getattr(server, "cfg", None), "env", None) or {})
+    previous = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    try:
+        return config_from_env(instance_path_from_env())
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def post_worker_init(worker):

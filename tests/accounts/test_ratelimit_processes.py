@@ -50,8 +50,9 @@ def test_the_process_count_comes_from_the_environment(monkeypatch, tmp_path):
 
 
 class _Server:
-    def __init__(self):
+    def __init__(self, env=None):
         self.log = logging.getLogger("test.gunicorn")
+        self.cfg = type("Config", (), {"env": env or {}})()
 
 
 def test_the_gunicorn_hook_exports_the_worker_count_and_warns(monkeypatch, caplog):
@@ -70,6 +71,14 @@ def test_the_gunicorn_hook_exports_the_worker_count_and_warns(monkeypatch, caplo
         hooks["nworkers_changed"](_Server(), 2, 3)
     assert os.environ["WEB_PROCESSES"] == "2"
     assert caplog.text == ""
+
+    # Set with gunicorn's -e (applied to the environment after this hook): heeded, then
+    # left to gunicorn.
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "local://")
+    with caplog.at_level(logging.WARNING, logger="test.gunicorn"):
+        hooks["nworkers_changed"](_Server({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}), 2, None)
+    assert caplog.text == ""
+    assert os.environ["RATELIMIT_STORAGE_URI"] == "local://"
 
 
 # --- through gunicorn -------------------------------------------------------------------
