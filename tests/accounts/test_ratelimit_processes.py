@@ -102,7 +102,7 @@ def _serving_pids(log: str) -> set[str]:
 
 
 @pytest.mark.slow
-def test_a_limit_is_exact_across_workers_with_redis(app, database_url, tmp_path):
+def test_a_limit_is_exact_across_workers_with_redis(database_url, tmp_path):
     import redis
 
     url = redis_url(14)
@@ -131,7 +131,7 @@ def test_a_limit_is_exact_across_workers_with_redis(app, database_url, tmp_path)
 
 
 @pytest.mark.slow
-def test_gunicorn_warns_at_start_up_about_per_process_counters(app, database_url, tmp_path):
+def test_gunicorn_warns_at_start_up_about_per_process_counters(database_url, tmp_path):
     env = server_env(database_url=database_url, instance=tmp_path / "instance", secret_key="rate-limit-test",
                      SEARCH_ENABLED="0", RATELIMIT_STORAGE_URI="local://")
     with Gunicorn(env, tmp_path / "gunicorn.log", workers=2) as server:
