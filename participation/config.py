@@ -34,6 +34,9 @@ def config_from_env(instance_path: Path) -> dict:
         # Upload size limit for every request body (drafts, later batches).
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "local://"),
+        # How many processes serve this app (gunicorn.conf.py exports its worker count):
+        # per-process rate-limit storage then counts each limit that many times over.
+        "WEB_PROCESSES": max(int(os.environ.get("WEB_PROCESSES") or 1), 1),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429 answers
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),

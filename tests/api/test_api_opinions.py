@@ -620,6 +620,7 @@ def test_healthz_and_readyz(app, client):
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "checks": {
         "database": {"state": "ok"},
+        "rate_limits": {"state": "ok"},
         "search": {"state": "ok", "backlog": 0, "oldest_age_seconds": None},
     }}
     assert response.headers["Cache-Control"] == "no-store"

@@ -449,7 +449,8 @@ def test_search_disabled_registers_no_check(app_config):
     app = create_app({**app_config, "SEARCH_ENABLED": False})
     try:
         body = app.test_client().get("/readyz").get_json()
-        assert body == {"status": "ok", "checks": {"database": {"state": "ok"}}}
+        assert "search" not in body["checks"]
+        assert body == {"status": "ok", "checks": {"database": {"state": "ok"}, "rate_limits": {"state": "ok"}}}
     finally:
         with app.app_context():
             db.engine.dispose()
