@@ -1,7 +1,7 @@
 """Administration of accounts and of 基层立法联系点 (staff and administrators)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -164,6 +164,9 @@ def user_detail(user_id: int):
         can_issue_token=show_tokens and target.is_enabled,
         revocable={t.id for t in (tokens.items if tokens else []) if policies.can_revoke_token(actor, t)},
         is_self=actor.id == target.id,
+        can_unlock=policies.can_unlock_sign_in(actor, target),
+        throttle=accounts.sign_in_throttle_state(
+            target, now=clock.now(), limits=accounts.LoginLimits.from_config(current_app.config)),
     )
 
 
@@ -240,6 +243,17 @@ def disable_user(user_id: int):
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
 def enable_user(user_id: int):
     return _set_enabled(user_id, True)
+
+
+@bp.route("/users/<int:user_id>/unlock-sign-in", methods=["POST"])
+def unlock_sign_in(user_id: int):
+    """Clear the account's sign-in throttle (recorded with who did it)."""
+    target = _load(User, user_id)
+    require(policies.can_unlock_sign_in(current_user, target))
+    cleared = accounts.unlock_sign_in(target, unlocked_by=_actor(), now=clock.now())
+    db.session.commit()
+    flash(_("已解除 %(email)s 的登录限制（清除了 %(n)d 次失败记录）。", email=target.email, n=cleared), "success")
+    return redirect(url_for("admin.user_detail", user_id=target.id))
 
 
 @bp.route("/users/<int:user_id>/tokens", methods=["POST"])
