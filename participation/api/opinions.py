@@ -117,7 +117,9 @@ def create_comment(draft_id: int):
         # Every check reads only (SQLite: in autocommit, without the write lock), so
         # that the lock, which one submission at a time holds, is held for the INSERT
         # and COMMIT alone.
-        prepared = service.prepare_opinion(target, data, author=holder, now=now, submission_token=submission_token)
+        prepared = service.prepare_opinion(
+            target, data, author=holder, now=now, submission_token=submission_token,
+            fingerprint=service.request_fingerprint(draft_id, data) if submission_token else None)
         stored = prepared.existing  # a retry: answered with the opinion stored then
         if stored is None:
             # On PostgreSQL the INSERT is one statement (the search outbox row with it),
@@ -125,7 +127,7 @@ def create_comment(draft_id: int):
             begin_write_phase(db.session(), single_statement=True)
             stored = service.insert_opinion(prepared)
             db.session.commit()
-    except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:
+    except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:  # IdempotencyKeyConflict included
         exc.fields = {_API_FIELD_NAMES.get(name, name): messages for name, messages in exc.fields.items()}
         raise
     body = {"id": stored.id, "receipt": stored.receipt_code, "status": RECEIPT_STATUS[stored.moderation_state]}
@@ -464,7 +466,9 @@ openapi.add_operation("/drafts/{draft_id}/comments", "post", openapi.operation(
         "未发布的草案对非工作人员返回 404。\n\n"
         "人大代表、联系点信息员的提出人类别由账户决定。请求体中不认识的字段一律 422。请求体超过 256 KiB 返回 413。\n\n"
         "幂等：请求头 `Idempotency-Key`（1–100 个可见 ASCII 字符）相同的重试（同一账户）只保存一条意见，"
-        "重试返回 200 和第一次保存的意见；同一个键用于别的草案返回 409。\n\n"
+        "重试返回 200 和第一次保存的意见。同一个键用于内容不同的请求（别的草案、条款或任何字段不同）返回 422，"
+        "error 为 `idempotency_key_conflict`，fields 中为 `Idempotency-Key`：键与请求一一对应，"
+        "新的意见请换一个键。\n\n"
         "每个令牌另有提交频率限制（默认每分钟 60 次，OPINION_API_RATE_LIMIT）。"
     ),
     tag="opinions", operation_id="createComment", security=openapi.TOKEN_REQUIRED,

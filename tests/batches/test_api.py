@@ -87,9 +87,23 @@ def test_idempotency_key(client, token, operator, point, draft):
     assert first.status_code == 201
     assert _json(client, point, headers, body).status_code == 200
     other = _json(client, point, headers, {**body, "rows": [{"body": "另一条"}]})
-    assert other.status_code == 409 and "Idempotency-Key" in other.get_json()["message"]
+    assert other.status_code == 422 and "Idempotency-Key" in other.get_json()["message"]
+    assert other.get_json()["error"] == "idempotency_key_conflict"
+    assert set(other.get_json()["fields"]) == {"Idempotency-Key"}
+    assert other.get_json()["errors"][0]["column"] == "Idempotency-Key"
     bad = _json(client, point, {**headers, "Idempotency-Key": "有中文"}, body)
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["column"] == "Idempotency-Key"
+
+
+def test_idempotency_key_with_another_file_is_422(client, token, operator, point, draft, xlsx):
+    headers = {**token(operator), "Idempotency-Key": "forum-file-1"}
+    first = _multipart(client, point, headers, xlsx([row("第三条", "意见一")]), draft=draft.id)
+    assert first.status_code == 201
+    again = _multipart(client, point, headers, xlsx([row("第三条", "意见一")]), draft=draft.id)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    other = _multipart(client, point, headers, xlsx([row("第三条", "意见二")]), draft=draft.id)
+    assert other.status_code == 422 and other.get_json()["error"] == "idempotency_key_conflict"
+    assert _count(Batch) == 1
 
 
 def test_every_row_error_is_reported_and_nothing_stored(client, token, operator, point, draft, xlsx):
