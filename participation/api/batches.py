@@ -26,11 +26,12 @@ from participation.api import api, openapi, token_limited_routes
 from participation.api.auth import current_api_user, require, token_required
 from participation.api.errors import ApiError, error_response, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, json_body
-from participation.errors import Conflict, NotFound, ValidationFailed
+from participation.errors import Conflict, ValidationFailed
 from participation.extensions import db
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint
 from participation.services import batches as service
 from participation.timeutil import utc_to_local
+from participation.views import load_visible
 
 MAX_ID = 2**31 - 1
 DEFAULT_BATCH_RATE_LIMIT = "30 per minute"
@@ -90,10 +91,12 @@ batch_submissions = token_limited_routes("batch_submissions", batch_rate_limit)
 def create_batch(point_id: int):
     user = current_api_user()
     now = clock.now()
-    point = db.session.get(LiaisonPoint, point_id) if 0 < point_id <= MAX_ID else None
-    if point is None:
-        raise NotFound(_("联系点不存在。"))
-    if not point.is_active and policies.can_view_batches(user, point):
+    # By role first (403 for every id alike), then 404 for a point the account may not
+    # see (another point's operator), exactly as for a point that does not exist.
+    require(policies.can_open_batches(user))
+    point = load_visible(LiaisonPoint, point_id, lambda point: policies.can_view_batches(user, point),
+                         message=_("联系点不存在。"))
+    if not point.is_active:
         raise Conflict(_("该联系点已停用，不能再报送意见。"))
     require(policies.can_submit_batch(user, point))
 

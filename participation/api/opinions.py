@@ -35,6 +35,7 @@ from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
 from participation.tally import compute_tally
 from participation.text import is_storable_text
+from participation.views import load_visible
 
 # Larger ids cannot exist (32-bit primary keys on PostgreSQL).
 MAX_ID = 2**31 - 1
@@ -75,14 +76,12 @@ def submission_rate_limit() -> str:
 
 
 def _visible_draft(draft_id: int, now: datetime) -> Draft:
-    # The draft with its versions in one query (the hot path of a submission).
-    draft = db.session.scalar(
-        select(Draft).where(Draft.id == draft_id).options(joinedload(Draft.versions))
-    ) if 0 < draft_id <= MAX_ID else None
-    # Unpublished drafts are "not found" to those who may not see them, as in /drafts.
-    if draft is None or not policies.can_view_draft(current_api_user(), draft, now):
-        raise NotFound(_("草案不存在，或尚未发布。"))
-    return draft
+    # The draft with its versions in one query. Unpublished drafts are "not found" to
+    # those who may not see them, as in /drafts.
+    return load_visible(
+        lambda draft_id: db.session.scalar(select(Draft).where(Draft.id == draft_id).options(joinedload(Draft.versions))),
+        draft_id, lambda draft: policies.can_view_draft(current_api_user(), draft, now),
+        message=_("草案不存在，或尚未发布。"))
 
 
 # --- POST /drafts/<id>/comments ----------------------------------------------------------
@@ -242,8 +241,9 @@ def list_clause_opinions(draft_id: int, key: str):
     now = clock.now()
     draft = _visible_draft(draft_id, now)
     provision = _clause(draft, key)
+    # Like the page: a listing the caller may not read is "not found", not forbidden.
     if not policies.can_list_published_opinions(current_api_user(), draft, now):
-        raise Forbidden(_("该草案的意见不公开。"))
+        raise NotFound(_("该草案的意见不公开。"))
     version_id = provision.version_id
     provision_ids = queries.subtree_ids(provision)
     page = queries.published_opinions_page(draft.id, version_id, provision_ids=provision_ids,
@@ -498,7 +498,7 @@ openapi.add_operation("/drafts/{draft_id}/tally", "get", openapi.operation(
 openapi.add_operation("/drafts/{draft_id}/provisions/{key}/opinions", "get", openapi.operation(
     "条款下已公开的意见",
     description="一个条款（条包括其款、项、目）下已公开的意见，新的在前，按 cursor 分页（每页至多 50 条）。"
-                "只有草案设置为公开意见时才可查看（工作人员除外），否则返回 403。从不返回联系方式；"
+                "只有草案设置为公开意见时才可查看（工作人员除外），否则返回 404。从不返回联系方式；"
                 "姓名只在提出人选择公开时返回。文字按原文返回，显示时请转义。",
     tag="opinions", operation_id="listClauseOpinions", security=openapi.TOKEN_OPTIONAL,
     parameters=[
@@ -510,7 +510,7 @@ openapi.add_operation("/drafts/{draft_id}/provisions/{key}/opinions", "get", ope
                                 "上一页返回的 next_cursor（原样传回）。"),
     ],
     responses={200: openapi.response("一页意见。", openapi.ref("ClauseOpinionPage"))},
-    errors=(403, 404, 422),
+    errors=(404, 422),
 ))
 openapi.add_operation("/receipts/{code}", "get", openapi.operation(
     "回执查询",

@@ -1,7 +1,7 @@
 """Administration of accounts and of 基层立法联系点 (staff and administrators)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -20,7 +20,7 @@ from participation.forms.accounts import (
 )
 from participation.models import ApiToken, LiaisonPoint, Role, User
 from participation.services import accounts, liaison
-from participation.views import apply_field_errors, require
+from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,7 +28,6 @@ ACCOUNTS_PER_PAGE = 30
 POINTS_PER_PAGE = 30
 OPERATORS_PER_PAGE = 30
 TOKENS_PER_PAGE = 20
-MAX_ID = 2**31 - 1  # PostgreSQL integer; a larger id in a URL would fail the query
 
 
 @bp.before_request
@@ -46,10 +45,9 @@ def _page() -> int:
 
 
 def _load(model, object_id: int):
-    obj = db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
-    if obj is None:
-        abort(404)
-    return obj
+    # Every account, token and point is visible to whoever passes staff_area (role-level,
+    # 403 before any id is looked at); what they may do to it is checked per route (403).
+    return load_visible(model, object_id)
 
 
 def _fail(form, exc: ServiceError) -> None:

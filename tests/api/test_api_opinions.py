@@ -588,7 +588,7 @@ def test_clause_listing_visibility(api_get, open_draft, make_draft, citizen, cit
     path = f"/drafts/{open_draft.id}/provisions/art.1/opinions"
     for token in (None, citizen_token):
         response = api_get(path, token)
-        assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
+        assert response.status_code == 404 and response.get_json()["error"] == "not_found"
     assert api_get(path, staff_token).get_json()["total"] == 1
     unpublished = make_draft()
     assert api_get(f"/drafts/{unpublished.id}/provisions/art.1/opinions").status_code == 404

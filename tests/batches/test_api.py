@@ -167,9 +167,15 @@ def test_payload_too_large_is_refused_before_the_body_is_read(app, client, token
 def test_access(client, token, operator, staff, make_user, make_point, point, draft):
     body = {"draft": draft.id, "activity": ACTIVITY, "rows": [{"body": "意见"}]}
     assert _json(client, point, {}, body).status_code == 401
-    assert _json(client, point, token(make_user("citizen")), body).status_code == 403
+    citizen = token(make_user("citizen"))
+    assert _json(client, point, citizen, body).status_code == 403
+    # By role, the same answer for a point that does not exist.
+    assert client.post("/api/v1/liaison-points/99999/batches", json=body, headers=citizen).status_code == 403
     other_operator = make_user("operator", liaison_point=make_point("别的联系点"))
-    assert _json(client, point, token(other_operator), body).status_code == 403
+    response = _json(client, point, token(other_operator), body)
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+    assert client.post("/api/v1/liaison-points/99999/batches", json=body,
+                       headers=token(other_operator)).get_json() == response.get_json()
     assert client.post("/api/v1/liaison-points/99999/batches", json=body, headers=token(staff)).status_code == 404
     response = _json(client, point, token(staff), body)
     assert response.status_code == 201 and response.get_json()["entered_by_staff"] is True
