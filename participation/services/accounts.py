@@ -250,14 +250,16 @@ def set_password(user: User, password: str) -> None:
 
 
 def change_password(user: User, *, current_password: str, new_password: str, ip: str, now: datetime,
-                    limits: LoginLimits) -> None:
+                    limits: LoginLimits, device_token: str | None = None) -> None:
     """The user's own password change. The current password is required, and wrong
-    guesses count as failed sign-ins, so a borrowed session cannot be used to find the
-    password by trial."""
+    guesses count as failed sign-ins (under the same throttle, ``device_token`` as for
+    ``authenticate``), so a borrowed session cannot be used to find the password by
+    trial."""
     key = account_key(user.email)
-    _check_throttle(key, ip, now, limits)
+    device_key = _device_key(device_token)
+    trusted = _check_throttle(key, ip, now, limits, device_key=device_key)
     if not check_password_hash(user.password_hash, current_password or ""):
-        _record_failure(key, ip, now, user_id=user.id, device_key=None)
+        _record_failure(key, ip, now, user_id=user.id, device_key=device_key if trusted else None)
         raise _field_error("current_password", _("当前密码不正确。"))
     if current_password == new_password:
         raise _field_error("password", _("新密码不能与当前密码相同。"))

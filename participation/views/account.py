@@ -13,7 +13,7 @@ from participation.forms.auth import ChangePasswordForm
 from participation.models import ApiToken
 from participation.services import accounts
 from participation.services import sessions as login_sessions
-from participation.views.auth import current_login_session_secret, sign_in
+from participation.views.auth import current_login_session_secret, device_token_for, sign_in
 from participation.views import apply_field_errors, client_ip, load_visible, require
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -67,6 +67,7 @@ def change_password():
         accounts.change_password(
             user, current_password=form.current_password.data, new_password=form.password.data,
             ip=client_ip(), now=clock.now(), limits=accounts.LoginLimits.from_config(current_app.config),
+            device_token=device_token_for(user.email),
         )
     except Throttled as exc:
         db.session.commit()  # the throttle's clean-up of old attempts

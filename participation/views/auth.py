@@ -82,7 +82,8 @@ def _device_entries() -> list[list[str]]:
             if isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)]
 
 
-def _device_token(email: str) -> str | None:
+def device_token_for(email: str) -> str | None:
+    """The token of this browser's device cookie for ``email``, if it has one."""
     key = accounts.account_key(email)
     return next((token for entry_key, token in _device_entries() if entry_key == key), None)
 
@@ -116,7 +117,7 @@ def login():
             result = accounts.authenticate(
                 email=form.email.data, password=form.password.data, ip=client_ip(), now=clock.now(),
                 limits=accounts.LoginLimits.from_config(current_app.config),
-                device_token=_device_token(form.email.data),
+                device_token=device_token_for(form.email.data),
             )
         except accounts.SignInThrottled as exc:
             # Refused before the password was checked.

@@ -200,3 +200,18 @@ def test_unlock_from_the_command_line(app, runner, zh, make_user, frozen_now):
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == FREE  # kept for the notice
     result = runner.invoke(args=["users", "unlock", "nobody@example.org"])
     assert result.exit_code != 0 and "没有邮箱为 nobody@example.org 的账户" in result.output
+
+
+def test_a_signed_in_owner_with_a_device_cookie_can_change_the_password_under_attack(
+        app, make_user, new_client, frozen_now):
+    from tests.accounts.conftest import STRONG_PASSWORD
+
+    owner = make_user("citizen")
+    browser = new_client(REMOTE_ADDR="192.0.2.60")
+    assert sign_in(browser, owner.email, DEMO_PASSWORD).status_code == 302
+    # The account's allowance used up within a minute: untrusted attempts now wait.
+    strangers_fail(new_client, frozen_now, owner.email, FREE, step=timedelta(seconds=1))
+    assert sign_in(new_client(REMOTE_ADDR="203.0.113.61"), owner.email, DEMO_PASSWORD).status_code == 429
+    response = browser.post("/account/password", data={
+        "current_password": DEMO_PASSWORD, "password": STRONG_PASSWORD, "confirm": STRONG_PASSWORD})
+    assert response.status_code == 302, text(response)[:500]
