@@ -36,6 +36,8 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output -k _l -k lazy_gettext -o translations/messages.pot .
 	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching
 
+# gunicorn also reads ./gunicorn.conf.py from here (hooks: load the search analyser in each
+# worker before it serves; export the worker count, warn about per-process rate limits).
 run: install
 	$(BIN)/flask --app app db upgrade
 	PUBLIC_URL=http://$(HOST):$(PORT)/ $(BIN)/flask --app app demo load

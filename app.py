@@ -55,6 +55,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_web(app)
 
+    from participation.ratelimit_storage import register_readiness_check
+
+    register_readiness_check(app)
+
     import search
 
     search.init_app(app)

@@ -122,7 +122,11 @@ def excel_like_xlsx(rows: list[list], *, sheet_title: str = "意见建议汇总�
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in parts.items():
-            archive.writestr(name, content.encode("utf-8"))
+            # A fixed timestamp: the same rows give the same bytes (and digest) whenever
+            # they are made, as tests of "the same file again" assume.
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content.encode("utf-8"))
     return buffer.getvalue()
 
 

@@ -34,6 +34,9 @@ def config_from_env(instance_path: Path) -> dict:
         # Upload size limit for every request body (drafts, later batches).
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "local://"),
+        # How many processes serve this app (gunicorn.conf.py exports its worker count):
+        # per-process rate-limit storage then counts each limit that many times over.
+        "WEB_PROCESSES": max(int(os.environ.get("WEB_PROCESSES") or 1), 1),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on 429 answers
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
@@ -41,8 +44,17 @@ def config_from_env(instance_path: Path) -> dict:
         # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted
         # (0: use the socket address). Throttling per address depends on it.
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", 0)),
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
+        # The sign-in throttle (services/accounts.py, "sign-in throttling"): hard limits
+        # per address and per account from one address; on the account as a whole only
+        # growing delays, so that strangers cannot lock its owner out.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT_IP", 5)),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 30)),
+        "LOGIN_MAX_FAILURES_PER_DEVICE": int(os.environ.get("LOGIN_MAX_FAILURES_PER_DEVICE", 5)),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 20)),
+        "LOGIN_ACCOUNT_WINDOW_SECONDS": int(os.environ.get("LOGIN_ACCOUNT_WINDOW_SECONDS", 24 * 3600)),
+        "LOGIN_ACCOUNT_DELAY_SECONDS": int(os.environ.get("LOGIN_ACCOUNT_DELAY_SECONDS", 2)),
+        "LOGIN_ACCOUNT_MAX_DELAY_SECONDS": int(os.environ.get("LOGIN_ACCOUNT_MAX_DELAY_SECONDS", 300)),
+        "LOGIN_DEVICE_COOKIE_DAYS": int(os.environ.get("LOGIN_DEVICE_COOKIE_DAYS", 180)),
         "LOGIN_SESSION_HOURS": int(os.environ.get("LOGIN_SESSION_HOURS", 12)),
         "LOGIN_REMEMBER_DAYS": int(os.environ.get("LOGIN_REMEMBER_DAYS", 30)),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)),

@@ -17,6 +17,14 @@ class ValidationFailed(ServiceError):
     status_code = 422
 
 
+class IdempotencyKeyConflict(ValidationFailed):
+    """An ``Idempotency-Key`` used before for a different request (another body, file
+    or target): 422 with the error code ``idempotency_key_conflict``, as payment APIs
+    answer, rather than silently replaying the first request's result."""
+
+    code = "idempotency_key_conflict"
+
+
 class Conflict(ServiceError):
     status_code = 409
 

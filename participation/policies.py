@@ -66,6 +66,11 @@ def can_disable_account(user, target: User) -> bool:
     return can_manage_account(user, target) and user.id != target.id
 
 
+def can_unlock_sign_in(user, target: User) -> bool:
+    """Clear an account's sign-in throttle: whoever manages the account."""
+    return can_manage_account(user, target)
+
+
 def can_issue_token(user, target: User) -> bool:
     if _role(user) is None:
         return False

@@ -20,18 +20,24 @@ Configuration (environment variable of the same name, or ``create_app`` override
                               ``flask search worker`` writes; the default under
                               TESTING, where tests call ``drain()``), ``off``
 ``SEARCH_STALE_SECONDS``      age of the oldest waiting change after which pages say
-                              results may be incomplete (default 10)
+                              results may be incomplete and ``/readyz`` says search is
+                              degraded (default 10)
+``SEARCH_HEAL_AFTER_FAILURES`` failed indexer cycles in a row after which the index is
+                              rebuilt from the database (default 3)
+``SEARCH_HEAL_BACKOFF_SECONDS`` wait before retrying a failed rebuild, doubled each time
+                              (default 5) up to ``SEARCH_HEAL_BACKOFF_MAX_SECONDS`` (300)
 ``SEARCH_POLL_SECONDS``       indexer poll interval (default 0.5)
 ``SEARCH_TIME_BUDGET_SECONDS`` longest a search may visit matches (default 1.0)
 ``SEARCH_REBUILD_PROCS``      processes for ``flask search rebuild`` (default: CPU count)
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from pathlib import Path
 
-from search.indexer import MODES, drain, ensure_thread, rebuild, stop_thread  # noqa: F401
+from search.indexer import MODES, drain, ensure_thread, health, rebuild, stop_thread  # noqa: F401
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -53,6 +59,9 @@ def _configure(app) -> None:
     config.setdefault("SEARCH_POLL_SECONDS", float(os.environ.get("SEARCH_POLL_SECONDS", 0.5)))
     config.setdefault("SEARCH_TIME_BUDGET_SECONDS", float(os.environ.get("SEARCH_TIME_BUDGET_SECONDS", 1.0)))
     config.setdefault("SEARCH_REBUILD_PROCS", int(os.environ.get("SEARCH_REBUILD_PROCS", 0)))
+    config.setdefault("SEARCH_HEAL_AFTER_FAILURES", int(os.environ.get("SEARCH_HEAL_AFTER_FAILURES", 3)))
+    config.setdefault("SEARCH_HEAL_BACKOFF_SECONDS", float(os.environ.get("SEARCH_HEAL_BACKOFF_SECONDS", 5)))
+    config.setdefault("SEARCH_HEAL_BACKOFF_MAX_SECONDS", float(os.environ.get("SEARCH_HEAL_BACKOFF_MAX_SECONDS", 300)))
     if config["SEARCH_INDEXER"] not in MODES:
         raise RuntimeError(f"SEARCH_INDEXER={config['SEARCH_INDEXER']!r}: expected one of {', '.join(MODES)}")
     config["SEARCH_INDEX_PATH"] = str(Path(config["SEARCH_INDEX_PATH"]).resolve())
@@ -60,8 +69,9 @@ def _configure(app) -> None:
 
 def init_app(app) -> None:
     """Register the outbox model, the change listeners, the search page, the API
-    endpoint and the ``flask search`` commands; start the indexer thread on the first
-    request when ``SEARCH_INDEXER=thread``."""
+    endpoint, the ``flask search`` commands and the ``search`` readiness check of
+    ``/readyz``; start the indexer thread on the first request when
+    ``SEARCH_INDEXER=thread``."""
     from participation.extensions import csrf
     from search import analysis, models, tracking  # noqa: F401  (models: the outbox table)
     from search.api import bp as api_bp
@@ -79,6 +89,8 @@ def init_app(app) -> None:
 
     if not app.config["SEARCH_ENABLED"]:
         return
+    # participation.health runs the checks registered here (it never imports search).
+    app.extensions.setdefault("readiness_checks", {})["search"] = functools.partial(health, app)
     started_in: dict[str, int | None] = {"pid": None}
     lock = threading.Lock()
 

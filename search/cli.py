@@ -73,15 +73,16 @@ def drain_command(wait):
     if result.busy:
         raise click.ClickException("另一个进程正在写索引，请稍后再试。")
     if result.error:
-        raise click.ClickException(f"未能写入索引：{result.error}（待索引的变更都保留着）")
+        later = f"；{result.retry_in:.0f} 秒后再尝试重建" if result.retry_in else ""
+        raise click.ClickException(f"未能写入索引：{result.error}（待索引的变更都保留着{later}）")
     click.echo(f"已处理 {result.processed} 项变更" + ("（先重建了索引）" if result.rebuilt else "") + "。")
 
 
 @search_cli.command("status")
 def status_command():
-    """索引状态：当前版本、文档数、待处理的变更。"""
+    """索引状态：当前版本、文档数、待处理的变更、健康状况（降级时退出码为 1）。"""
     from search.engine import IndexUnavailable, document_count
-    from search.indexer import Settings, backlog
+    from search.indexer import Settings, backlog, health
     from search.schema import schema_id
 
     settings = Settings.from_app(current_app)
@@ -101,3 +102,11 @@ def status_command():
     status = store.read_status()
     if status:
         click.echo("最近一次：" + "，".join(f"{key}={value}" for key, value in status.items()))
+    # The same verdict as /readyz's "search" check.
+    check = health(current_app._get_current_object())
+    if check["state"] == "ok":
+        click.echo("健康状况：正常")
+        return
+    click.echo(f"健康状况：降级（search：{'、'.join(check.get('reasons') or [check.get('reason', '?')])}）"
+               f"——{check.get('detail', '')}")
+    click.get_current_context().exit(1)

@@ -563,9 +563,20 @@ def lengths_array(reader, fieldname: str) -> bytes:
 
 
 def column(reader, fieldname: str):
-    """This codec's reader of a column (StringColumn, Int64Column, TextColumn)."""
-    fieldobj = reader.schema[fieldname]
-    return reader._perdoc.column_reader(fieldname, fieldobj.column_type)
+    """This codec's reader of a column (StringColumn, Int64Column, TextColumn); every
+    document has the column's default value in a segment without the column's file.
+
+    Whoosh's writer makes a column's file only when a document of the segment has a
+    value for it (an ``article`` or ``created`` left out), and its own
+    ``SegmentReader.column_reader`` falls back to default values; reading the file
+    regardless failed with FileNotFoundError (a search's facet counts or ordering)."""
+    column_type = reader.schema[fieldname].column_type
+    perdoc = reader._perdoc
+    if not perdoc.has_column(fieldname):
+        doccount = reader.doc_count_all()
+        data = column_type.serialize([column_type.default_value()] * doccount)
+        return column_type.reader(BufferFile(data), 0, len(data), doccount)
+    return perdoc.column_reader(fieldname, column_type)
 
 
 # --- writing a whole segment -------------------------------------------------------------

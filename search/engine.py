@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import threading
@@ -49,6 +50,11 @@ class IndexUnavailable(Exception):
 
 class WriterBusy(Exception):
     """Another writer holds Whoosh's lock on the index."""
+
+
+#: A table of contents Whoosh was writing when its process died: Whoosh writes
+#: ``_MAIN_<gen>.toc.<time>`` and renames it, and never removes one left behind.
+_TOC_TEMP = re.compile(r"^_(?P<index>.+)_[0-9]+\.toc\..+$")
 
 
 def _utc_stamp() -> str:
@@ -177,6 +183,124 @@ class IndexStore:
             return {}
 
 
+# --- checking ---------------------------------------------------------------------------
+
+@dataclass
+class FileCheck:
+    """What ``check_files`` found: ``problems`` make the index unusable (rebuild it);
+    ``leftovers`` are files no table of contents names (an interrupted commit's)."""
+
+    problems: list
+    leftovers: list
+
+
+def check_files(opened: OpenIndex) -> FileCheck:
+    """Check the live generation's files against its table of contents, cheaply.
+
+    Whoosh commits by writing the new segments' files, then a new table of contents
+    (a temporary file renamed into place), then deleting the files no longer named.
+    Killed in the middle, it leaves either the old TOC with new segment files beside
+    it, or the new TOC with the merged-away segments still there; both are usable
+    indexes with leftovers. A crash of the machine (Whoosh does not fsync) or a damaged
+    disk can leave what no crash of a process does: a TOC naming a segment file that
+    is missing, empty or cut short. Every segment here is a compound file whose
+    directory is written last, at its end, so a truncated file shows when its
+    directory is read, and a sub-file reaching past the directory is caught by the
+    bounds check.
+
+    Cost: one directory listing, one ``stat`` and one small read per segment (the
+    compound directory, which opening a searcher reads anyway). Cheap enough for every
+    drain cycle, which is why there is no separate "deep" check: what this cannot see
+    (bytes damaged in place, with the sizes intact; Whoosh keeps no checksums) would
+    need every posting read, and shows instead as a failing drain, which the indexer
+    counts and heals by rebuilding (``search.indexer``)."""
+    from whoosh.filedb.compound import CompoundStorage
+
+    ix = opened.index
+    storage = ix.storage
+    indexname = ix.indexname
+    problems: list[str] = []
+    try:
+        names = set(storage.list())
+        toc = ix._read_toc()
+    except Exception as exc:
+        return FileCheck([f"cannot read the table of contents: {type(exc).__name__}: {exc}"], [])
+    segments = list(toc.segments)
+    for segment in segments:
+        segid = segment.segment_id()
+        if not segment.is_compound():
+            own = [name for name in names if name.startswith(segid + ".")]
+            try:
+                empty = any(storage.file_length(name) == 0 for name in own)
+            except OSError:
+                empty = True
+            if not own:
+                problems.append(f"segment {segid}: no files")
+            elif empty:
+                problems.append(f"segment {segid}: an empty or vanished file")
+            continue
+        name = segment.make_filename(segment.COMPOUND_EXT)
+        if name not in names:
+            problems.append(f"segment {segid}: file missing")
+            continue
+        try:
+            compound = CompoundStorage(storage.open_file(name), use_mmap=False)
+        except Exception as exc:
+            problems.append(f"segment {segid}: unreadable ({type(exc).__name__}: {exc})")
+            continue
+        try:
+            directory = compound._dir
+            end = compound._diroffset
+            if not directory:
+                problems.append(f"segment {segid}: empty compound file")
+            for part, entry in directory.items():
+                if entry["offset"] < 0 or entry["offset"] + entry["length"] > end:
+                    problems.append(f"segment {segid}: {part} cut short")
+                    break
+        finally:
+            compound.close()
+    current = {segment.segment_id() for segment in segments}
+    toc_pattern = whoosh_index.TOC._pattern(indexname)
+    segment_pattern = whoosh_index.TOC._segment_pattern(indexname)
+    leftovers = []
+    for name in sorted(names):
+        toc_match = toc_pattern.match(name)
+        segment_match = segment_pattern.match(name)
+        if toc_match:
+            if int(toc_match.group(1)) != toc.generation:
+                leftovers.append(name)
+        elif segment_match:
+            if segment_match.group(1) not in current:
+                leftovers.append(name)
+        elif _TOC_TEMP.match(name) and name.startswith(f"_{indexname}_"):
+            leftovers.append(name)
+    return FileCheck(problems, leftovers)
+
+
+def remove_leftovers(opened: OpenIndex, names: list) -> list:
+    """Delete files of an interrupted commit (see ``check_files``). Only while no
+    Whoosh writer is open on the index: a writer's new segment is not in the table of
+    contents until it commits. Returns the names removed."""
+    storage = opened.index.storage
+    lock = storage.lock(opened.index.indexname + "_WRITELOCK")
+    try:
+        if not lock.acquire(blocking=False):
+            return []
+    except OSError:
+        return []  # an unwritable directory: nothing could be deleted anyway
+    removed = []
+    try:
+        for name in names:
+            try:
+                storage.delete_file(name)
+                removed.append(name)
+            except OSError:
+                pass  # tried again at the next cycle; Whoosh's next commit removes most too
+    finally:
+        lock.release()
+    return removed
+
+
 # --- writing --------------------------------------------------------------------------
 
 def _epoch(value) -> int | None:
@@ -244,13 +368,36 @@ class Writer:
         self.changes += 1
 
     def commit(self) -> None:
-        self._writer.commit()
+        try:
+            self._writer.commit()
+        except BaseException:
+            # Whoosh releases its write lock only at the end of a commit that worked:
+            # after a failed one (a failing merge) this process kept the lock, and its
+            # every later cycle found the index "busy" instead of failing again.
+            self._abandon()
+            raise
 
     def cancel(self) -> None:
         try:
             self._writer.cancel()
         except Exception:
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Release what a failed commit or cancel left held; the files it wrote are not
+        in the table of contents (``check_files`` reports them as leftovers)."""
+        writer = self._writer
+        try:
+            writer._tempstorage.destroy()
+        except Exception:
             pass
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            try:
+                lock.release()
+            except Exception:
+                pass
+        writer.is_closed = True
 
     def __enter__(self):
         return self

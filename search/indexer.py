@@ -14,12 +14,21 @@ Draining
     it to the index (replace by document id, delete what is gone), commit the index,
     then delete exactly those rows. A crash between the index commit and the delete
     replays the batch, which changes nothing; a crash before the commit leaves the rows
-    (and Whoosh's half-written files, ignored and cleaned up later).
+    (and Whoosh's half-written files, which the next cycle removes: ``check_files``).
 
 Recovering
-    A missing or damaged index, or one built with another schema or analyzer, is
-    rebuilt by the next drain. A locked or unwritable index leaves the outbox as it is;
-    the next cycle tries again.
+    Every cycle first checks the live generation's files against its table of contents
+    (``search.engine.check_files``). A missing or damaged index, or one built with
+    another schema or analyzer, is rebuilt at once. A cycle that fails otherwise (a
+    failing merge, an unwritable file) leaves the outbox as it is and is recorded in
+    status.json (``state=error``, ``error``, ``failures`` in a row, ``since``,
+    ``stuck_on``: the first outbox id of the failing batch); after
+    ``SEARCH_HEAL_AFTER_FAILURES`` in a row the index is rebuilt aside from the database
+    and swapped in, then the outbox drained. A rebuild that fails is retried after a
+    backoff (``backoff_delay``: doubling, capped). A locked index (another writer) is
+    not a failure. ``health`` turns the same status, the backlog and the permissions
+    into the ``search`` part of ``/readyz`` and the exit code of ``flask search
+    status``.
 
 Rebuilding
     A new generation is built beside the live one from the database (in parallel worker
@@ -33,10 +42,12 @@ import logging
 import multiprocessing
 import os
 import queue as queue_module
+import re
 import shutil
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -44,7 +55,16 @@ from sqlalchemy import delete, func, select
 from participation.database import read_transaction
 
 from search import analysis, documents
-from search.engine import IndexStore, IndexUnavailable, SegmentBuilder, Writer, WriterBusy, commit_segments
+from search.engine import (
+    IndexStore,
+    IndexUnavailable,
+    SegmentBuilder,
+    Writer,
+    WriterBusy,
+    check_files,
+    commit_segments,
+    remove_leftovers,
+)
 from search.locks import FileLock
 from search.models import (
     ENTITY_ALL,
@@ -75,6 +95,10 @@ class Settings:
     poll_seconds: float
     standby_seconds: float
     rebuild_procs: int
+    heal_after: int = 3
+    heal_backoff: float = 5.0
+    heal_backoff_max: float = 300.0
+    stale_seconds: float = 10.0
 
     @classmethod
     def from_app(cls, app) -> "Settings":
@@ -87,6 +111,10 @@ class Settings:
             poll_seconds=float(config.get("SEARCH_POLL_SECONDS", 0.5)),
             standby_seconds=float(config.get("SEARCH_STANDBY_SECONDS", 5.0)),
             rebuild_procs=int(config.get("SEARCH_REBUILD_PROCS", 0)) or (os.cpu_count() or 1),
+            heal_after=max(int(config.get("SEARCH_HEAL_AFTER_FAILURES", 3)), 1),
+            heal_backoff=max(float(config.get("SEARCH_HEAL_BACKOFF_SECONDS", 5.0)), 0.0),
+            heal_backoff_max=max(float(config.get("SEARCH_HEAL_BACKOFF_MAX_SECONDS", 300.0)), 0.0),
+            stale_seconds=float(config.get("SEARCH_STALE_SECONDS", 10)),
         )
 
     @property
@@ -212,9 +240,15 @@ def _apply(writer: Writer, changes: Changes, connection=None) -> None:
     for document in changes.upserts:
         writer.upsert(document)
     if changes.opinions_after is not None and connection is not None:
+        # Whoosh's update_document replaces documents of committed segments only, not
+        # one this writer added: an opinion both inserted in bulk and changed later in
+        # the same batch is written once, from the upserts above.
+        written = {document["doc_id"] for document in changes.upserts}
+        written.update(changes.deletes)
         low, high, _count = documents.opinion_id_bounds(connection)
         for document in documents.iter_opinion_documents(connection, changes.opinions_after + 1, high):
-            writer.upsert(document)
+            if document["doc_id"] not in written:
+                writer.upsert(document)
 
 
 # --- draining ---------------------------------------------------------------------------
@@ -225,10 +259,102 @@ class DrainResult:
     busy: bool = False
     rebuilt: bool = False
     error: str | None = None
+    #: The live index cannot be used (``missing``, ``corrupt``, ``stale``): rebuild it.
+    unavailable: str | None = None
+    #: The first outbox id of the batch that failed.
+    stuck_on: int | None = None
+    #: Consecutive failed cycles so far (0 when this one worked).
+    failures: int = 0
+    #: A rebuild is due in this many seconds (the backoff), none is tried before.
+    retry_in: float | None = None
+    detail: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.busy and self.error is None
+
+
+def _now() -> float:
+    """The clock of the healing schedule (wall-clock seconds: the schedule is kept in
+    status.json and read by other processes). Tests replace it instead of sleeping."""
+    return time.time()
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Seconds between the failure of rebuild attempt ``attempt - 1`` and attempt
+    ``attempt`` (1, 2, … within one incident): the first at once, then ``base``,
+    ``2·base``, ``4·base`` … never more than ``cap``."""
+    if attempt <= 1:
+        return 0.0
+    return min(cap, base * 2 ** min(attempt - 2, 32))
+
+
+@dataclass
+class Failures:
+    """The indexer's current incident: consecutive failed cycles and failed rebuilds.
+
+    Kept in status.json (every writer holds the writer lock, so there is one at a
+    time) rather than in memory, so the count goes on when the failing process is
+    restarted by its supervisor or another process takes over, and ``/readyz`` and
+    ``flask search status`` read it from any process. Any cycle that works ends the
+    incident (status ``idle``, no failure fields)."""
+
+    count: int = 0
+    since: str | None = None
+    stuck_on: int | None = None
+    error: str | None = None
+    rebuilds: int = 0            # failed rebuild attempts of this incident
+    retry_at: float | None = None  # no rebuild attempt before (epoch seconds)
+
+    @classmethod
+    def from_status(cls, status: dict) -> "Failures":
+        def number(key, kind):
+            value = status.get(key)
+            try:
+                return kind(value) if value is not None else None
+            except (TypeError, ValueError):
+                return None
+
+        return cls(count=number("failures", int) or 0, since=status.get("since") if status.get("failures") else None,
+                   stuck_on=number("stuck_on", int), error=status.get("error") if status.get("failures") else None,
+                   rebuilds=number("rebuilds_failed", int) or 0, retry_at=number("retry_at", float))
+
+    def failed(self, error: str, stuck_on: int | None, now: float, settings: Settings) -> None:
+        if not self.count:
+            self.since = _iso(now)
+        self.count += 1
+        self.error = error
+        if stuck_on is not None:
+            self.stuck_on = stuck_on
+        if self.count >= settings.heal_after and self.retry_at is None and self.rebuilds:
+            # A rebuild earlier in this incident worked, the trouble came back: the
+            # next one keeps to the schedule instead of starting it over.
+            self.retry_at = now + backoff_delay(self.rebuilds + 1, settings.heal_backoff, settings.heal_backoff_max)
+
+    def rebuild_failed(self, error: str, now: float, settings: Settings, *, counted: bool = False) -> None:
+        """``counted``: this cycle's failure is already counted (its drain failed)."""
+        if counted:
+            self.error = error
+        else:
+            self.failed(error, None, now, settings)
+        self.rebuilds += 1
+        self.retry_at = now + backoff_delay(self.rebuilds + 1, settings.heal_backoff, settings.heal_backoff_max)
+
+    def fields(self, now: float | None = None) -> dict:
+        """For status.json (empty when there is no incident)."""
+        if not self.count and not self.rebuilds:
+            return {}
+        values = {"failures": self.count, "since": self.since, "stuck_on": self.stuck_on, "error": self.error,
+                  "rebuilds_failed": self.rebuilds}
+        if self.retry_at is not None:
+            now = _now() if now is None else now
+            values["retry_at"] = self.retry_at
+            values["retry_in"] = round(max(self.retry_at - now, 0.0), 3)
+        return values
 
 
 def drain(app, *, max_batches: int | None = None, rebuild_if_needed: bool = True,
@@ -236,7 +362,17 @@ def drain(app, *, max_batches: int | None = None, rebuild_if_needed: bool = True
     """Apply waiting outbox rows to the index; rebuild first when the index is
     missing, damaged or out of date. Never raises for the fault cases: returns what
     happened (``busy`` when another writer holds a lock, ``error`` otherwise), and the
-    outbox keeps every row that was not applied."""
+    outbox keeps every row that was not applied.
+
+    Healing (the same for the indexer thread, ``flask search worker`` and ``flask
+    search drain``, which all come here): a failed cycle is recorded in status.json
+    (``state=error``, the error, ``failures`` in a row, ``since``, the outbox id it is
+    ``stuck_on``). After ``SEARCH_HEAL_AFTER_FAILURES`` of them the index is rebuilt
+    aside from the database and swapped in, then the outbox is drained; a damaged index
+    (``check_files``) is rebuilt at once. A rebuild that fails is tried again after
+    ``SEARCH_HEAL_BACKOFF_SECONDS``, then twice as long each time, up to
+    ``SEARCH_HEAL_BACKOFF_MAX_SECONDS``; until then cycles return at once with
+    ``retry_in``."""
     settings = Settings.from_app(app)
     lock = settings.writer_lock
     try:
@@ -247,29 +383,73 @@ def drain(app, *, max_batches: int | None = None, rebuild_if_needed: bool = True
         return DrainResult(error=f"lock: {exc}")
     try:
         with app.app_context():
-            return _drain_locked(app, settings, max_batches=max_batches, rebuild_if_needed=rebuild_if_needed)
+            return _cycle(app, settings, max_batches=max_batches, rebuild_if_needed=rebuild_if_needed)
     finally:
         lock.release()
 
 
-def _drain_locked(app, settings: Settings, *, max_batches: int | None, rebuild_if_needed: bool) -> DrainResult:
+def _cycle(app, settings: Settings, *, max_batches: int | None, rebuild_if_needed: bool) -> DrainResult:
+    """One drain under the writer lock, with the failure bookkeeping and the healing."""
+    store = settings.store
+    status = store.read_status()
+    failures = Failures.from_status(status)
+    if rebuild_if_needed and failures.count >= settings.heal_after:
+        return _heal(app, settings, failures)
+    result = _drain_locked(app, settings, max_batches=max_batches)
+    if result.busy:
+        store.write_status(state="busy", detail=result.detail or "", **failures.fields())
+        result.failures = failures.count
+        return result
+    if result.unavailable and rebuild_if_needed:
+        logger.warning("search index %s (%s): rebuilding from the database", result.unavailable, result.error)
+        return _heal(app, settings, failures)
+    if result.error:
+        failures.failed(result.error, result.stuck_on, _now(), settings)
+        result.failures = failures.count
+        if rebuild_if_needed and failures.count >= settings.heal_after:
+            logger.error("search indexer failed %d times in a row (outbox row %s: %s): rebuilding the index from "
+                         "the database", failures.count, failures.stuck_on, failures.error)
+            return _heal(app, settings, failures, counted=True)
+        store.write_status(state="error", **failures.fields())
+        return result
+    if result.processed or status.get("state") not in ("idle", None) or failures.count or failures.rebuilds:
+        store.write_status(state="idle", processed=result.processed)
+    return result
+
+
+def _heal(app, settings: Settings, failures: Failures, *, counted: bool = False) -> DrainResult:
+    """Rebuild aside, swap in and drain, on the backoff schedule of ``failures``."""
+    store = settings.store
+    now = _now()
+    if failures.retry_at is not None and now < failures.retry_at:
+        return DrainResult(error=failures.error or "waiting to rebuild", failures=failures.count,
+                           stuck_on=failures.stuck_on, retry_in=failures.retry_at - now)
+    try:
+        rebuilt = _rebuild_locked(app, settings, procs=1, failures=failures)
+    except Exception as exc:  # the outbox keeps everything; try again on the schedule
+        logger.exception("search index rebuild failed")
+        failures.rebuild_failed(f"rebuild failed: {type(exc).__name__}: {exc}", now, settings, counted=counted)
+        store.write_status(state="error", **failures.fields(now))
+        logger.warning("search index: next rebuild attempt in %.1f s", failures.retry_at - now)
+        return DrainResult(error=failures.error, failures=failures.count, stuck_on=failures.stuck_on,
+                           retry_in=failures.retry_at - now)
+    caught = rebuilt.catch_up
+    return DrainResult(processed=rebuilt.caught_up, rebuilt=True, busy=bool(caught and caught.busy),
+                       error=caught.error if caught else None, stuck_on=caught.stuck_on if caught else None)
+
+
+def _drain_locked(app, settings: Settings, *, max_batches: int | None) -> DrainResult:
+    """Apply outbox batches to the live index. Writes no status: returns what went
+    wrong (``unavailable`` when the index itself cannot be used) for the caller."""
     store = settings.store
     try:
         opened = store.open()
-        _check_readable(opened)
+        _check_index(opened)
         if opened.is_stale:
             raise IndexUnavailable("stale", f"built with {opened.meta.get('schema')!r}")
     except IndexUnavailable as exc:
-        if not rebuild_if_needed:
-            return DrainResult(error=exc.reason)
-        logger.warning("search index %s (%s): rebuilding from the database", exc.reason, exc.detail)
-        try:
-            result = _rebuild_locked(app, settings, procs=1)
-        except Exception as rebuild_error:  # the outbox keeps everything; try again later
-            logger.exception("search index rebuild failed")
-            store.write_status(state="error", error=f"rebuild failed: {rebuild_error}")
-            return DrainResult(error=f"rebuild: {rebuild_error}")
-        return DrainResult(processed=result.caught_up, rebuilt=True)
+        return DrainResult(error=f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason,
+                           unavailable=exc.reason)
     result = DrainResult()
     engine = _engine()
     batches = 0
@@ -279,12 +459,14 @@ def _drain_locked(app, settings: Settings, *, max_batches: int | None, rebuild_i
                 batch = _read_batch(connection, settings.batch_size)
                 if not batch:
                     break
+                result.stuck_on = batch[0][0]
                 changes = _load_changes(connection, batch)
                 if changes.everything:
                     connection.rollback()
                     rebuilt = _rebuild_locked(app, settings, procs=1)
                     result.processed += rebuilt.caught_up + len(batch)
                     result.rebuilt = True
+                    result.stuck_on = None
                     return result
                 writer = Writer(opened.index)
                 try:
@@ -298,25 +480,37 @@ def _drain_locked(app, settings: Settings, *, max_batches: int | None, rebuild_i
             with engine.begin() as connection:
                 connection.execute(delete(_outbox).where(_outbox.c.id.in_([row[0] for row in batch])))
             result.processed += len(batch)
+            result.stuck_on = None
             batches += 1
     except WriterBusy as exc:
         logger.info("search index is locked by another writer: %s", exc)
-        store.write_status(state="busy", error=str(exc))
         result.busy = True
+        result.detail = str(exc)
         return result
     except OSError as exc:
         logger.warning("search index cannot be written: %s", exc)
-        store.write_status(state="error", error=f"{type(exc).__name__}: {exc}")
-        result.error = f"unwritable: {exc}"
-        return result
-    except Exception as exc:  # a damaged segment, say: the next cycle's check decides
-        logger.exception("search indexer could not apply a batch")
-        store.write_status(state="error", error=f"{type(exc).__name__}: {exc}")
         result.error = f"{type(exc).__name__}: {exc}"
         return result
-    if result.processed:
-        store.write_status(state="idle", processed=result.processed)
+    except Exception as exc:  # a damaged segment, a failing merge: counted, then healed
+        logger.exception("search indexer could not apply a batch")
+        result.error = f"{type(exc).__name__}: {exc}"
+        return result
     return result
+
+
+def _check_index(opened) -> None:
+    """Raise IndexUnavailable("corrupt") for an index that cannot be trusted; remove
+    what an interrupted commit left behind. Runs every cycle (``check_files`` says why
+    that is cheap enough)."""
+    found = check_files(opened)
+    if found.problems:
+        raise IndexUnavailable("corrupt", "; ".join(found.problems[:3]))
+    if found.leftovers:
+        removed = remove_leftovers(opened, found.leftovers)
+        if removed:
+            logger.warning("search index: removed %d files left by an interrupted commit: %s",
+                           len(removed), ", ".join(removed[:5]))
+    _check_readable(opened)
 
 
 def _check_readable(opened) -> None:
@@ -327,6 +521,118 @@ def _check_readable(opened) -> None:
             searcher.doc_count()
     except Exception as exc:
         raise IndexUnavailable("corrupt", f"{type(exc).__name__}: {exc}") from exc
+
+
+# --- health -----------------------------------------------------------------------------
+
+#: The backlog is counted up to this many rows (the check must stay cheap).
+HEALTH_BACKLOG_LIMIT = 10_000
+
+#: What may not leave the process in an answer to anyone who asks: file paths and URLs
+#: (a DSN) inside error messages.
+_PRIVATE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+|(?<![\w.])(?:/[^\s'\",;)\]]+)+")
+
+
+def _public(text, limit: int = 300) -> str:
+    return _PRIVATE.sub("…", str(text))[:limit]
+
+
+def _backlog_head(limit: int = HEALTH_BACKLOG_LIMIT) -> Backlog:
+    """``backlog()`` in one query over at most ``limit`` rows (by the primary key)."""
+    from participation.database import utcnow
+
+    head = select(_outbox.c.created_at).order_by(_outbox.c.id).limit(limit).subquery()
+    with read_transaction(), _engine().connect() as connection:
+        count, oldest = connection.execute(select(func.count(), func.min(head.c.created_at))).one()
+    age = max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else None
+    return Backlog(count or 0, age)
+
+
+def _unwritable(settings: Settings) -> str | None:
+    """Why the indexer could not write (``os.access``: no I/O), or None."""
+    base = settings.index_path
+    existing = base
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return "the index directory is not writable"
+    try:
+        live = IndexStore(base).current_name()
+    except IndexUnavailable:
+        live = None
+    if live is not None and (base / live).is_dir():
+        if not os.access(base / live, os.W_OK | os.X_OK):
+            return "the live index is not writable"
+    lock = settings.instance_path / WRITER_LOCK_FILE
+    if lock.exists():
+        if not os.access(lock, os.W_OK):
+            return "the writer lock file is not writable"
+    elif not os.access(settings.instance_path, os.W_OK | os.X_OK):
+        return "the writer lock file cannot be created"
+    return None
+
+
+def health(app) -> dict:
+    """The search part of ``GET /readyz`` and the verdict of ``flask search status``
+    (one rule for both). ``{"state": "ok"}`` or ``{"state": "degraded", "reason": …,
+    "reasons": [...], "detail": …}``, with ``backlog`` (waiting changes, counted up to
+    HEALTH_BACKLOG_LIMIT) and ``oldest_age_seconds``. Degraded, in this order of
+    ``reason``: ``unwritable`` (the index directory, the live generation or the writer
+    lock file), ``missing`` (no live index, or a damaged pointer to it), ``error`` (the
+    indexer's last cycle failed: the details of the incident), ``stale`` (the oldest
+    waiting change is older than SEARCH_STALE_SECONDS).
+
+    Polled often, so cheap: status.json, one LIMITed query, ``os.access``. Never
+    raises (a check that cannot run says so as degraded), and says nothing about the
+    installation: no paths, no URLs."""
+    try:
+        return _health(app)
+    except Exception as exc:
+        logger.warning("search health check failed", exc_info=True)
+        return {"state": "degraded", "reason": "check_failed", "detail": type(exc).__name__}
+
+
+def _health(app) -> dict:
+    settings = Settings.from_app(app)
+    store = settings.store
+    check: dict = {"state": "ok"}
+    reasons: list[tuple[str, str]] = []
+    unwritable = _unwritable(settings)
+    if unwritable:
+        reasons.append(("unwritable", unwritable))
+    try:
+        live = store.current_name()
+    except IndexUnavailable:
+        reasons.append(("missing", "the pointer to the live index is damaged"))
+    else:
+        if live is None or not (store.base / live).is_dir():
+            reasons.append(("missing", "no index has been built yet"))
+    status = store.read_status()
+    failures = Failures.from_status(status)
+    if status.get("state") == "error" or failures.count:
+        reasons.append(("error", _public(status.get("error") or "the indexer failed")))
+        check["failures"] = failures.count
+        for key in ("since", "stuck_on", "rebuilds_failed"):
+            if status.get(key) is not None:
+                check[key] = status[key]
+        if failures.retry_at is not None:
+            check["retry_in"] = round(max(failures.retry_at - _now(), 0.0), 1)
+    try:
+        waiting = _backlog_head()
+    except Exception as exc:
+        logger.warning("search health check: cannot read the outbox", exc_info=True)
+        reasons.append(("unknown", f"cannot read the outbox: {type(exc).__name__}"))
+    else:
+        check["backlog"] = waiting.count
+        check["oldest_age_seconds"] = round(waiting.oldest_age, 1) if waiting.oldest_age is not None else None
+        if waiting.oldest_age is not None and waiting.oldest_age > settings.stale_seconds:
+            reasons.append(("stale", f"the oldest waiting change is {waiting.oldest_age:.0f} s old "
+                                     f"(SEARCH_STALE_SECONDS={settings.stale_seconds:g})"))
+    if reasons:
+        check["state"] = "degraded"
+        check["reason"], check["detail"] = reasons[0]
+        check["reasons"] = [reason for reason, _detail in reasons]
+    return check
 
 
 # --- rebuilding -----------------------------------------------------------------------------
@@ -341,6 +647,9 @@ class RebuildResult:
     #: CPU seconds spent by this process and the worker processes (the rate the
     #: machine would reach with its cores to itself, on a busy machine).
     cpu_seconds: float = 0.0
+    #: The drain of the changes committed during the build (its error, if any, is
+    #: recorded in status.json as the first failure of a new incident).
+    catch_up: DrainResult | None = None
 
 
 def rebuild(app, *, procs: int | None = None, progress=None, lock_timeout: float = 600.0) -> RebuildResult:
@@ -372,12 +681,16 @@ def rebuild_size() -> tuple[int, int]:
 PARALLEL_THRESHOLD = 20_000
 
 
-def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None) -> RebuildResult:
+def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None,
+                    failures: Failures | None = None) -> RebuildResult:
+    """Build a new generation, swap it in, drain what was committed meanwhile.
+    ``failures``: the incident this rebuild heals (kept in the status while it runs,
+    so a rebuild killed halfway does not reset the count)."""
     started = time.perf_counter()
     cpu_started = time.process_time()
     worker_cpu = [0.0]
     store = settings.store
-    store.write_status(state="rebuilding")
+    store.write_status(state="rebuilding", **(failures.fields() if failures else {}))
     analysis.warm()
     engine = _engine()
     # Outbox rows already committed are satisfied by the build, which reads the
@@ -415,20 +728,31 @@ def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None) -> Re
         commit_segments(path, segments)
         store.write_meta(path, opinions=count, provisions=len(provision_docs), procs=len(ranges))
         store.publish(name)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(path, ignore_errors=True)
-        store.write_status(state="error", error="rebuild failed")
+        store.write_status(state="error", error=f"rebuild failed: {type(exc).__name__}: {exc}",
+                           **{k: v for k, v in (failures.fields() if failures else {}).items() if k != "error"})
         raise
     logger.info("search index rebuilt as %s: %d opinions, %d provision documents", name, count, len(provision_docs))
     for start in range(0, len(covered), 5000):
         with engine.begin() as connection:
             connection.execute(delete(_outbox).where(_outbox.c.id.in_(covered[start:start + 5000])))
     # Changes committed while the build read the database wait in the outbox.
-    caught_up = _drain_locked(app, settings, max_batches=None, rebuild_if_needed=False).processed
+    caught = _drain_locked(app, settings, max_batches=None)
     store.remove_old_generations()
-    store.write_status(state="idle", rebuilt=name)
-    return RebuildResult(name, count, len(provision_docs), time.perf_counter() - started, caught_up,
-                         time.process_time() - cpu_started + worker_cpu[0])
+    if caught.busy:
+        store.write_status(state="busy", rebuilt=name, detail=caught.detail or "")
+    elif caught.error:
+        # The new index is live; what failed is the catch-up. A new incident, but one
+        # that keeps the count of failed rebuilds, so the backoff does not start over.
+        again = Failures(rebuilds=failures.rebuilds if failures else 0)
+        again.failed(caught.error, caught.stuck_on, _now(), settings)
+        caught.failures = again.count
+        store.write_status(state="error", rebuilt=name, **again.fields())
+    else:
+        store.write_status(state="idle", rebuilt=name)
+    return RebuildResult(name, count, len(provision_docs), time.perf_counter() - started, caught.processed,
+                         time.process_time() - cpu_started + worker_cpu[0], catch_up=caught)
 
 
 def _split_ranges(connection, low: int, high: int, count: int, parts: int) -> list[tuple[int, int]]:
@@ -607,8 +931,12 @@ class Indexer:
                     if result.processed:
                         continue  # more may be waiting
                 else:
+                    # drain() keeps the count that matters (status.json) and decides
+                    # when to rebuild; this only spaces the cycles out meanwhile.
                     failures += 1
                     delay = min(self.settings.poll_seconds * (2 ** min(failures, 6)), 30.0)
+                    if result.retry_in is not None:
+                        delay = max(self.settings.poll_seconds, result.retry_in)
                 self._wake.wait(delay)
                 self._wake.clear()
         finally:

@@ -716,7 +716,8 @@ def search(searcher: Searcher, parsed: ParsedQuery, filters: Filters, *, sort: s
         if bits:
             bits &= ~_hidden_bits(reader, filters)
         groups_units: list[_Unit] = []
-        if bits and not parsed.is_empty:
+        # Exclusions apply without positive terms too (filters and ``-word`` alone).
+        if bits:
             for group in parsed.groups:
                 group_bits = 0
                 for term in group:

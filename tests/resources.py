@@ -1,4 +1,5 @@
-"""Optional test resources (the shared regulations folder, a real browser, PostgreSQL).
+"""Optional test resources (the shared regulations folder, a real browser, PostgreSQL,
+a Redis server).
 
 A fresh clone may have none of them, so tests that need one skip — except where
 ``REQUIRE_TEST_RESOURCES=1`` is set (CI sets it), where a missing resource fails the test
@@ -41,3 +42,25 @@ def chromium_path() -> str:
     found = shutil.which("chromium")
     require(found is not None, "Debian's chromium is not installed")
     return found
+
+
+DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379"
+
+
+def redis_url(db: int = 15) -> str:
+    """URL of database ``db`` of the Redis server the tests may use (``TEST_REDIS_URL``,
+    default 127.0.0.1:6379; .ci/run starts one there). Tests keep their keys apart (a
+    database number or keys of their own) and delete what they wrote."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(os.environ.get("TEST_REDIS_URL") or DEFAULT_TEST_REDIS)
+    url = urlunsplit(parts._replace(path=f"/{db}"))
+    try:
+        import redis
+    except ImportError:
+        require(False, "the redis package is not installed")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except (redis.RedisError, OSError) as exc:
+        require(False, f"no Redis server answers at {url}: {exc}")
+    return url

@@ -26,12 +26,13 @@ from participation.api import api, openapi, token_limited_routes
 from participation.api.auth import current_api_user, require, token_required
 from participation.api.errors import ApiError, error_response, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, json_body
-from participation.errors import Conflict, NotFound, ValidationFailed
+from participation.errors import Conflict, ValidationFailed
 from participation.extensions import db
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint
 from participation.request_boundary import refusal_shape
 from participation.services import batches as service
 from participation.timeutil import utc_to_local
+from participation.views import load_visible
 
 MAX_ID = 2**31 - 1
 DEFAULT_BATCH_RATE_LIMIT = "30 per minute"
@@ -68,9 +69,10 @@ class _Problems:
             raise ValidationFailed(_("请求有误，请检查标出的字段。"), fields=self.fields)
 
 
-def _rejected(errors: list[service.RowError], message: str, fields: dict | None = None, more: int = 0):
+def _rejected(errors: list[service.RowError], message: str, fields: dict | None = None, more: int = 0, *,
+              code: str = "validation_failed"):
     body_errors = [error.as_dict() for error in errors]
-    response = error_response(422, "validation_failed", message, fields=fields or {})
+    response = error_response(422, code, message, fields=fields or {})
     data = response.get_json()
     data["errors"] = body_errors
     if more:
@@ -91,10 +93,12 @@ batch_submissions = token_limited_routes("batch_submissions", batch_rate_limit)
 def create_batch(point_id: int):
     user = current_api_user()
     now = clock.now()
-    point = db.session.get(LiaisonPoint, point_id) if 0 < point_id <= MAX_ID else None
-    if point is None:
-        raise NotFound(_("联系点不存在。"))
-    if not point.is_active and policies.can_view_batches(user, point):
+    # By role first (403 for every id alike), then 404 for a point the account may not
+    # see (another point's operator), exactly as for a point that does not exist.
+    require(policies.can_open_batches(user))
+    point = load_visible(LiaisonPoint, point_id, lambda point: policies.can_view_batches(user, point),
+                         message=_("联系点不存在。"))
+    if not point.is_active:
         raise Conflict(_("该联系点已停用，不能再报送意见。"))
     require(policies.can_submit_batch(user, point))
 
@@ -120,7 +124,8 @@ def create_batch(point_id: int):
         return _rejected(exc.errors, exc.message, exc.fields, exc.more_errors)
     except ValidationFailed as exc:
         db.session.rollback()
-        return _rejected(_field_errors(exc.fields), exc.message, exc.fields)
+        return _rejected(_field_errors(exc.fields), exc.message, exc.fields,
+                         code=getattr(exc, "code", "validation_failed"))
     body = batch_body(batch, service.receipts_of(batch))
     db.session.commit()
     return json_response(body, 201 if created else 200,
@@ -360,7 +365,7 @@ openapi.add_schema("BatchRowError", openapi.obj(
 ))
 openapi.add_schema("BatchValidationError", openapi.obj(
     {
-        "error": {"const": "validation_failed"},
+        "error": openapi.VALIDATION_ERROR_CODES,
         "message": {"type": "string"},
         "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "errors": {"type": "array", "items": openapi.ref("BatchRowError"),
@@ -378,7 +383,8 @@ _operation = openapi.operation(
         "（字段 draft、file 及活动字段），或 JSON 逐行提交。每一行校验，任何一行有错误时整批不保存，422 的 errors "
         "列出全部错误（行号、列、内容、说明）。全部行在一个事务中保存。\n\n"
         "不重复导入：同一联系点、同一草案的同一文件（或同样的 JSON 行），或同一账户的同一 `Idempotency-Key`，"
-        "返回 200 和第一次保存的批次。同一个键用于别的内容返回 409。\n\n"
+        "返回 200 和第一次保存的批次。同一个键用于别的内容（别的文件或 JSON 行、别的联系点或草案）返回 422，"
+        "error 为 `idempotency_key_conflict`，errors 和 fields 中为 `Idempotency-Key`。\n\n"
         "草案须在征求意见期内（按服务器时间），否则 409；期满后工作人员可填写 late_reason 代为录入。"
         "请求体超过上传上限（MAX_UPLOAD_BYTES）时在读取前返回 413。宏工作簿、旧版 .xls、非表格文件、"
         "解压后过大的工作簿一律 422；公式只读取文件中保存的计算结果，从不计算。"

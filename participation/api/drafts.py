@@ -8,13 +8,8 @@ from participation.api import api, openapi, serializers
 from participation.api.auth import current_api_user
 from participation.api.errors import json_response
 from participation.api.params import QueryArgs
-from participation.errors import NotFound
-from participation.extensions import db
 from participation.models import Draft, DraftStatus
-
-# Larger ids cannot exist (32-bit primary keys on PostgreSQL) and would make the lookup
-# itself fail there.
-MAX_ID = 2**31 - 1
+from participation.views import load_visible
 
 
 @api.get("/drafts")
@@ -39,11 +34,10 @@ def list_drafts():
 @api.get("/drafts/<int:draft_id>")
 def get_draft(draft_id: int):
     now = clock.now()
-    draft = db.session.get(Draft, draft_id) if draft_id <= MAX_ID else None
     # An unpublished draft is "not found" to those who may not see it: its existence is
     # not public either.
-    if draft is None or not policies.can_view_draft(current_api_user(), draft, now):
-        raise NotFound(_("草案不存在，或尚未发布。"))
+    draft = load_visible(Draft, draft_id, lambda draft: policies.can_view_draft(current_api_user(), draft, now),
+                         message=_("草案不存在，或尚未发布。"))
     version = draft.current_version
     tree = queries.provision_tree(version.id) if version is not None else []
     return json_response(serializers.draft_detail(draft, version, tree, now))

@@ -22,7 +22,9 @@ from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from participation.errors import Conflict, Forbidden, NotFound, ServiceError, Throttled, ValidationFailed
+from participation.errors import (
+    Conflict, Forbidden, IdempotencyKeyConflict, NotFound, ServiceError, Throttled, ValidationFailed,
+)
 from participation.extensions import db
 
 # Machine codes by status, for HTTP exceptions that carry no code of their own.
@@ -42,6 +44,7 @@ STATUS_CODES = {
 }
 
 SERVICE_ERROR_CODES = (
+    (IdempotencyKeyConflict, IdempotencyKeyConflict.code),
     (ValidationFailed, "validation_failed"),
     (Conflict, "conflict"),
     (NotFound, "not_found"),

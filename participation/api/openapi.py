@@ -162,8 +162,13 @@ ERROR_SCHEMA = obj(
 )
 VALIDATION_ERROR_SCHEMA = copy.deepcopy(ERROR_SCHEMA)
 VALIDATION_ERROR_SCHEMA["required"] = ["error", "message", "fields"]
-VALIDATION_ERROR_SCHEMA["properties"]["error"] = {"const": "validation_failed"}
-VALIDATION_ERROR_SCHEMA["description"] = "校验错误：fields 列出每个出错的字段或参数。"
+VALIDATION_ERROR_CODES = {
+    "enum": ["validation_failed", "idempotency_key_conflict"],
+    "description": "validation_failed：字段或参数校验失败；idempotency_key_conflict：请求头 Idempotency-Key "
+                   "已用于内容不同的另一个请求（fields 中为 Idempotency-Key），只出现在接受该请求头的接口。",
+}
+VALIDATION_ERROR_SCHEMA["properties"]["error"] = VALIDATION_ERROR_CODES
+VALIDATION_ERROR_SCHEMA["description"] = "校验错误：fields 列出每个出错的字段、参数或请求头。"
 
 _WWW_AUTHENTICATE = {
     "WWW-Authenticate": {
@@ -184,7 +189,7 @@ _ERROR_RESPONSES: dict[int, tuple[str, str, str, dict | None]] = {
     409: ("Conflict", "请求与资源的当前状态冲突。", "Error", None),
     413: ("PayloadTooLarge", "请求体太大。", "Error", None),
     415: ("UnsupportedMediaType", "请求体必须是 JSON。", "Error", None),
-    422: ("ValidationFailed", "参数或字段校验失败。", "ValidationError", None),
+    422: ("ValidationFailed", "参数或字段校验失败，或 Idempotency-Key 已用于内容不同的请求。", "ValidationError", None),
     429: ("TooManyRequests", "请求过于频繁。", "Error", None),
     500: ("InternalError", "服务器内部错误。", "Error", None),
 }

@@ -35,6 +35,7 @@ from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
 from participation.tally import compute_tally
 from participation.text import is_storable_text
+from participation.views import load_visible
 
 # Larger ids cannot exist (32-bit primary keys on PostgreSQL).
 MAX_ID = 2**31 - 1
@@ -75,14 +76,12 @@ def submission_rate_limit() -> str:
 
 
 def _visible_draft(draft_id: int, now: datetime) -> Draft:
-    # The draft with its versions in one query (the hot path of a submission).
-    draft = db.session.scalar(
-        select(Draft).where(Draft.id == draft_id).options(joinedload(Draft.versions))
-    ) if 0 < draft_id <= MAX_ID else None
-    # Unpublished drafts are "not found" to those who may not see them, as in /drafts.
-    if draft is None or not policies.can_view_draft(current_api_user(), draft, now):
-        raise NotFound(_("草案不存在，或尚未发布。"))
-    return draft
+    # The draft with its versions in one query. Unpublished drafts are "not found" to
+    # those who may not see them, as in /drafts.
+    return load_visible(
+        lambda draft_id: db.session.scalar(select(Draft).where(Draft.id == draft_id).options(joinedload(Draft.versions))),
+        draft_id, lambda draft: policies.can_view_draft(current_api_user(), draft, now),
+        message=_("草案不存在，或尚未发布。"))
 
 
 # --- POST /drafts/<id>/comments ----------------------------------------------------------
@@ -117,7 +116,9 @@ def create_comment(draft_id: int):
         # Every check reads only (SQLite: in autocommit, without the write lock), so
         # that the lock, which one submission at a time holds, is held for the INSERT
         # and COMMIT alone.
-        prepared = service.prepare_opinion(target, data, author=holder, now=now, submission_token=submission_token)
+        prepared = service.prepare_opinion(
+            target, data, author=holder, now=now, submission_token=submission_token,
+            fingerprint=service.request_fingerprint(draft_id, data) if submission_token else None)
         stored = prepared.existing  # a retry: answered with the opinion stored then
         if stored is None:
             # On PostgreSQL the INSERT is one statement (the search outbox row with it),
@@ -125,7 +126,7 @@ def create_comment(draft_id: int):
             begin_write_phase(db.session(), single_statement=True)
             stored = service.insert_opinion(prepared)
             db.session.commit()
-    except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:
+    except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:  # IdempotencyKeyConflict included
         exc.fields = {_API_FIELD_NAMES.get(name, name): messages for name, messages in exc.fields.items()}
         raise
     body = {"id": stored.id, "receipt": stored.receipt_code, "status": RECEIPT_STATUS[stored.moderation_state]}
@@ -240,8 +241,9 @@ def list_clause_opinions(draft_id: int, key: str):
     now = clock.now()
     draft = _visible_draft(draft_id, now)
     provision = _clause(draft, key)
+    # Like the page: a listing the caller may not read is "not found", not forbidden.
     if not policies.can_list_published_opinions(current_api_user(), draft, now):
-        raise Forbidden(_("该草案的意见不公开。"))
+        raise NotFound(_("该草案的意见不公开。"))
     version_id = provision.version_id
     provision_ids = queries.subtree_ids(provision)
     page = queries.published_opinions_page(draft.id, version_id, provision_ids=provision_ids,
@@ -464,7 +466,9 @@ openapi.add_operation("/drafts/{draft_id}/comments", "post", openapi.operation(
         "未发布的草案对非工作人员返回 404。\n\n"
         "人大代表、联系点信息员的提出人类别由账户决定。请求体中不认识的字段一律 422。请求体超过 256 KiB 返回 413。\n\n"
         "幂等：请求头 `Idempotency-Key`（1–100 个可见 ASCII 字符）相同的重试（同一账户）只保存一条意见，"
-        "重试返回 200 和第一次保存的意见；同一个键用于别的草案返回 409。\n\n"
+        "重试返回 200 和第一次保存的意见。同一个键用于内容不同的请求（别的草案、条款或任何字段不同）返回 422，"
+        "error 为 `idempotency_key_conflict`，fields 中为 `Idempotency-Key`：键与请求一一对应，"
+        "新的意见请换一个键。\n\n"
         "每个令牌另有提交频率限制（默认每分钟 60 次，OPINION_API_RATE_LIMIT）。"
     ),
     tag="opinions", operation_id="createComment", security=openapi.TOKEN_REQUIRED,
@@ -494,7 +498,7 @@ openapi.add_operation("/drafts/{draft_id}/tally", "get", openapi.operation(
 openapi.add_operation("/drafts/{draft_id}/provisions/{key}/opinions", "get", openapi.operation(
     "条款下已公开的意见",
     description="一个条款（条包括其款、项、目）下已公开的意见，新的在前，按 cursor 分页（每页至多 50 条）。"
-                "只有草案设置为公开意见时才可查看（工作人员除外），否则返回 403。从不返回联系方式；"
+                "只有草案设置为公开意见时才可查看（工作人员除外），否则返回 404。从不返回联系方式；"
                 "姓名只在提出人选择公开时返回。文字按原文返回，显示时请转义。",
     tag="opinions", operation_id="listClauseOpinions", security=openapi.TOKEN_OPTIONAL,
     parameters=[
@@ -506,7 +510,7 @@ openapi.add_operation("/drafts/{draft_id}/provisions/{key}/opinions", "get", ope
                                 "上一页返回的 next_cursor（原样传回）。"),
     ],
     responses={200: openapi.response("一页意见。", openapi.ref("ClauseOpinionPage"))},
-    errors=(403, 404, 422),
+    errors=(404, 422),
 ))
 openapi.add_operation("/receipts/{code}", "get", openapi.operation(
     "回执查询",

@@ -27,7 +27,7 @@ OPTION_NAMES = {
     "professional_group": "--professional-group", "region": "--region", "address": "--address",
 }
 
-users = AppGroup("users", help="账户：创建、列出、设置密码、签发和撤销 API 令牌。")
+users = AppGroup("users", help="账户：创建、列出、设置密码、解除登录限制、签发和撤销 API 令牌。")
 
 
 def in_chinese(command):
@@ -149,6 +149,17 @@ def revoke_tokens(email):
     count = accounts.revoke_all_tokens(user, revoked_by=None, now=clock.now())
     db.session.commit()
     click.echo(_("已撤销 %(email)s 的 %(n)d 个令牌。", email=user.email, n=count))
+
+
+@users.command("unlock")
+@click.argument("email")
+@in_chinese
+def unlock(email):
+    """Clear the sign-in throttle of an account (recorded as done from the command line)."""
+    user = _user_or_fail(email)
+    cleared = accounts.unlock_sign_in(user, unlocked_by=None, now=clock.now())
+    db.session.commit()
+    click.echo(_("已解除 %(email)s 的登录限制（清除了 %(n)d 次失败记录）。", email=user.email, n=cleared))
 
 
 @users.command("set-password")

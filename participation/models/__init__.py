@@ -1,12 +1,12 @@
 """Models, one module per aggregate. Importing this package registers every table."""
-from participation.models.accounts import ApiToken, LoginAttempt, LoginSession, Role, User
+from participation.models.accounts import ApiToken, LoginAttempt, LoginSession, LoginUnlock, Role, User
 from participation.models.drafts import Draft, DraftStatus, DraftVersion, Reading
 from participation.models.liaison import LiaisonPoint
 from participation.models.opinions import ModerationMode, ModerationState, Opinion, Stance, SubmitterCategory
 from participation.models.provisions import Provision, ProvisionKind
 
 __all__ = [
-    "ApiToken", "Draft", "DraftStatus", "DraftVersion", "LiaisonPoint", "LoginAttempt", "LoginSession",
+    "ApiToken", "Draft", "DraftStatus", "DraftVersion", "LiaisonPoint", "LoginAttempt", "LoginSession", "LoginUnlock",
     "ModerationMode", "ModerationState", "Opinion", "Provision", "ProvisionKind", "Reading", "Role",
     "Stance", "SubmitterCategory", "User",
 ]

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.database import UTCDateTime, utcnow
@@ -90,20 +90,48 @@ class ApiToken(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Failed sign-ins, kept to throttle per account and per address across worker
-    processes. ``account_key`` is a digest of the submitted e-mail, so unknown and known
-    accounts are throttled alike."""
+    """A failed password check (sign-in, or the current password on the account page),
+    kept to throttle across worker processes and to tell the owner at their next sign-in
+    (services.accounts describes the rules). ``account_key`` is a digest of the
+    submitted e-mail, so unknown and known accounts are throttled alike."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
         Index("ix_login_attempts_account_key_at", "account_key", "at"),
         Index("ix_login_attempts_ip_at", "ip", "at"),
+        Index("ix_login_attempts_device_key_at", "device_key", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_key: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The account the e-mail belongs to, when there is one: its failures are kept until
+    # the owner has been told of them (unknown e-mails only for the throttle windows).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Digest of the device cookie the attempt came with, when that cookie was trusted
+    # for this account: such failures count against the cookie's own small limit only.
+    device_key: Mapped[str | None] = mapped_column(String(64))
+    # Cleared by the owner's successful sign-in from this address or device, or by an
+    # administrator's unlock: no longer counted against the account, still told to the
+    # owner and still counted against the address.
+    is_cleared: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class LoginUnlock(db.Model):
+    """An administrator cleared an account's sign-in throttle (the record of who did it
+    and when; ``unlocked_by_id`` is None for the command line)."""
+
+    __tablename__ = "login_unlocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    unlocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How many failures were still counting against the account when it was unlocked.
+    cleared_failures: Mapped[int] = mapped_column(default=0)
+
+    unlocked_by = relationship("User", foreign_keys=[unlocked_by_id], lazy="joined")
 
 
 class LoginSession(db.Model):

@@ -103,6 +103,11 @@ class Opinion(db.Model):
     # One row per submission even when a form is posted twice or an API call retried:
     # the form's one-time token or "api:<user>:<Idempotency-Key>".
     submission_token: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # SHA-256 of the API request that stored it under an Idempotency-Key (the fields
+    # that define the opinion, services.opinions.request_fingerprint): the same key with
+    # another body is refused. NULL for form submissions and for opinions stored before
+    # fingerprints were kept (treated as a match).
+    submission_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     provision = relationship("Provision", lazy="raise")

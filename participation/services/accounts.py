@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, delete, func, or_, select
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from participation.errors import Forbidden, Throttled, ValidationFailed
 from participation.extensions import db
 from participation.services.sessions import end_all_login_sessions
-from participation.models import ApiToken, LiaisonPoint, LoginAttempt, Role, User
+from participation.models import ApiToken, LiaisonPoint, LoginAttempt, LoginUnlock, Role, User
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128
@@ -41,19 +41,59 @@ _COMMON_PASSWORDS = frozenset({
 
 @dataclass(frozen=True)
 class LoginLimits:
-    """How many failed password checks an account and an address may make in a window."""
+    """The sign-in throttle's numbers (see "sign-in throttling" below for the rules).
 
-    max_per_account: int
-    max_per_ip: int
-    window: timedelta
+    ``max_per_account_ip``, ``max_per_ip`` and ``max_per_device`` are hard limits on
+    failures within ``window``; ``max_per_account`` is the number of failures on one
+    account (from browsers without its device cookie) within ``account_window`` after
+    which every further attempt waits ``first_delay``, doubling, at most ``max_delay``.
+    """
+
+    max_per_account_ip: int = 5
+    max_per_ip: int = 30
+    window: timedelta = timedelta(minutes=15)
+    max_per_account: int = 20
+    account_window: timedelta = timedelta(hours=24)
+    first_delay: timedelta = timedelta(seconds=2)
+    max_delay: timedelta = timedelta(minutes=5)
+    max_per_device: int = 5
 
     @classmethod
     def from_config(cls, config) -> "LoginLimits":
         return cls(
-            max_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            max_per_account_ip=config["LOGIN_MAX_FAILURES_PER_ACCOUNT_IP"],
             max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
             window=timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+            max_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            account_window=timedelta(seconds=config["LOGIN_ACCOUNT_WINDOW_SECONDS"]),
+            first_delay=timedelta(seconds=config["LOGIN_ACCOUNT_DELAY_SECONDS"]),
+            max_delay=timedelta(seconds=config["LOGIN_ACCOUNT_MAX_DELAY_SECONDS"]),
+            max_per_device=config["LOGIN_MAX_FAILURES_PER_DEVICE"],
         )
+
+
+class SignInThrottled(Throttled):
+    """A refused attempt (the password was not checked); ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+@dataclass(frozen=True)
+class FailedSignIns:
+    """What the owner is told at a successful sign-in: failed attempts on the account
+    since its previous sign-in."""
+
+    count: int
+    since: datetime
+    addresses: int
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    earlier_failures: FailedSignIns | None
 
 
 @functools.cache
@@ -210,14 +250,16 @@ def set_password(user: User, password: str) -> None:
 
 
 def change_password(user: User, *, current_password: str, new_password: str, ip: str, now: datetime,
-                    limits: LoginLimits) -> None:
+                    limits: LoginLimits, device_token: str | None = None) -> None:
     """The user's own password change. The current password is required, and wrong
-    guesses count as failed sign-ins, so a borrowed session cannot be used to find the
-    password by trial."""
-    key = _account_key(user.email)
-    _check_throttle(key, ip, now, limits)
+    guesses count as failed sign-ins (under the same throttle, ``device_token`` as for
+    ``authenticate``), so a borrowed session cannot be used to find the password by
+    trial."""
+    key = account_key(user.email)
+    device_key = _device_key(device_token)
+    trusted = _check_throttle(key, ip, now, limits, device_key=device_key)
     if not check_password_hash(user.password_hash, current_password or ""):
-        _record_failure(key, ip, now)
+        _record_failure(key, ip, now, user_id=user.id, device_key=device_key if trusted else None)
         raise _field_error("current_password", _("当前密码不正确。"))
     if current_password == new_password:
         raise _field_error("password", _("新密码不能与当前密码相同。"))
@@ -243,49 +285,173 @@ def find_user_by_email(email: str) -> User | None:
 
 
 # --- sign-in throttling -------------------------------------------------------------
+#
+# The rules (also in the README, "Sign-in throttling"). Every failed password check is a
+# LoginAttempt row. Before a password is checked:
+#
+# 1. A browser holding a device cookie for this account (``device_token``: set by the
+#    sign-in page after a successful sign-in, signed with the app's secret) is trusted:
+#    the only limit it meets is its own, ``max_per_device`` failures per ``window``.
+#    Nothing other browsers do counts against it. Past its limit the cookie stops being
+#    trusted (until its failures leave the window) and the rules below apply.
+# 2. Any other attempt is refused outright, for the rest of ``window``, when its address
+#    made ``max_per_ip`` failures (any accounts), or ``max_per_account_ip`` failures on
+#    this account.
+# 3. And it waits when the account collected ``max_per_account`` failures from untrusted
+#    browsers within ``account_window``: the next attempt is refused until
+#    ``first_delay`` after the latest one, doubling with every further failure up to
+#    ``max_delay``. This is a delay, never a lock: strangers on other addresses can make
+#    an owner without a device cookie wait at most ``max_delay`` after their latest
+#    failure, and keeping the owner out means failing again at every slot.
+#
+# Unknown e-mails are throttled by the same rows and rules (``account_key`` is a digest
+# of the e-mail), so that answers do not tell accounts apart. A successful sign-in
+# clears the account's failures made from its address or device (they no longer count
+# against the account; the address keeps them), and the owner is told how many
+# failures there were since the previous sign-in, since when and from how many
+# addresses. An administrator's unlock clears every failure on the account.
 
-def _account_key(email: str) -> str:
+# How long the failures aimed at an existing account are kept for its owner's notice
+# (unknown e-mails' only as long as the throttle needs them).
+NOTICE_RETENTION = timedelta(days=30)
+
+
+def account_key(email: str) -> str:
+    """The digest that identifies an e-mail to the throttle and in device cookies."""
     return hashlib.sha256(normalize_email(email).encode("utf-8")).hexdigest()
 
 
-def _check_throttle(key: str, ip: str, now: datetime, limits: LoginLimits) -> None:
+
+def new_device_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _device_key(device_token: str | None) -> str | None:
+    return hashlib.sha256(device_token.encode("utf-8")).hexdigest() if device_token else None
+
+
+def _failures(*conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(LoginAttempt).where(*conditions))
+
+
+def _account_delay(key: str, now: datetime, limits: LoginLimits) -> timedelta:
+    """How much longer untrusted attempts on the account must wait (zero: none)."""
+    count, latest = db.session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.account_key == key, LoginAttempt.device_key.is_(None),
+            LoginAttempt.is_cleared.is_(False), LoginAttempt.at >= now - limits.account_window)
+    ).one()
+    if count < limits.max_per_account or latest is None:
+        return timedelta(0)
+    # The exponent is bounded so that a flood of failures cannot overflow the sum.
+    delay = min(limits.first_delay * 2 ** min(count - limits.max_per_account, 30), limits.max_delay)
+    return max(timedelta(0), latest + delay - now)
+
+
+def _check_throttle(key: str, ip: str, now: datetime, limits: LoginLimits, *,
+                    device_key: str | None = None) -> bool:
+    """Refuse (SignInThrottled) or allow an attempt; True when it comes from a trusted
+    device, whose failures then count against that device only."""
     since = now - limits.window
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
-    account_failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.account_key == key, LoginAttempt.at >= since)
-    )
-    ip_failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip[:64], LoginAttempt.at >= since)
-    )
-    if account_failures >= limits.max_per_account or ip_failures >= limits.max_per_ip:
-        minutes = max(1, int(limits.window.total_seconds() // 60))
-        raise Throttled(_("登录失败次数过多，请 %(m)d 分钟后再试。", m=minutes))
+    keep_unknown = now - max(limits.window, limits.account_window)
+    db.session.execute(delete(LoginAttempt).where(or_(
+        (LoginAttempt.at < keep_unknown) & LoginAttempt.user_id.is_(None),
+        LoginAttempt.at < now - max(NOTICE_RETENTION, limits.window, limits.account_window),
+    )))
+    if device_key is not None and _failures(
+        LoginAttempt.device_key == device_key, LoginAttempt.is_cleared.is_(False), LoginAttempt.at >= since,
+    ) < limits.max_per_device:
+        return True
+    ip = ip[:64]
+    minutes = max(1, int(limits.window.total_seconds() // 60))
+    if (_failures(LoginAttempt.ip == ip, LoginAttempt.at >= since) >= limits.max_per_ip
+            or _failures(LoginAttempt.account_key == key, LoginAttempt.ip == ip, LoginAttempt.is_cleared.is_(False),
+                         LoginAttempt.at >= since) >= limits.max_per_account_ip):
+        raise SignInThrottled(_("登录失败次数过多，请 %(m)d 分钟后再试。", m=minutes),
+                              retry_after=int(limits.window.total_seconds()))
+    wait = _account_delay(key, now, limits)
+    if wait > timedelta(0):
+        seconds = max(1, int(-(-wait.total_seconds() // 1)))
+        raise SignInThrottled(_("该账户近期登录失败次数较多，请 %(s)d 秒后再试。", s=seconds), retry_after=seconds)
+    return False
 
 
-def _record_failure(key: str, ip: str, now: datetime) -> None:
-    db.session.add(LoginAttempt(account_key=key, ip=ip[:64], at=now))
+def _record_failure(key: str, ip: str, now: datetime, *, user_id: int | None, device_key: str | None) -> None:
+    db.session.add(LoginAttempt(account_key=key, ip=ip[:64], at=now, user_id=user_id, device_key=device_key))
     db.session.flush()
 
 
-def authenticate(*, email: str, password: str, ip: str, now: datetime, max_per_account: int,
-                 max_per_ip: int, window: timedelta) -> User | None:
-    """Check credentials, throttling failures per account and per address.
+def _failures_since(user: User, since: datetime | None) -> FailedSignIns | None:
+    conditions = [LoginAttempt.user_id == user.id]
+    if since is not None:
+        conditions.append(LoginAttempt.at > since)
+    count, first, addresses = db.session.execute(
+        select(func.count(), func.min(LoginAttempt.at), func.count(func.distinct(LoginAttempt.ip))).where(*conditions)
+    ).one()
+    return FailedSignIns(count, first, addresses) if count else None
+
+
+def authenticate(*, email: str, password: str, ip: str, now: datetime, limits: LoginLimits,
+                 device_token: str | None = None) -> SignIn | None:
+    """Check credentials under the sign-in throttle (the rules above). ``device_token``
+    is the token of this browser's device cookie for this e-mail, if it has one.
 
     Unknown accounts, wrong passwords and disabled accounts give the same answer (None)
     after the same amount of hashing work, and are throttled alike. A throttled attempt
-    raises ``Throttled`` without checking the password at all.
+    raises ``SignInThrottled`` without checking the password at all. A success returns
+    the account with the failures made on it since its previous sign-in.
     """
-    key = _account_key(email)
-    _check_throttle(key, ip, now, LoginLimits(max_per_account, max_per_ip, window))
+    key = account_key(email)
+    device_key = _device_key(device_token)
+    trusted = _check_throttle(key, ip, now, limits, device_key=device_key)
     user = find_user_by_email(email)
     password_ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user is not None and password_ok and user.is_enabled:
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.account_key == key))
+        earlier = _failures_since(user, user.last_login_at)
+        mine = LoginAttempt.ip == ip[:64]
+        if device_key is not None:
+            mine = or_(mine, LoginAttempt.device_key == device_key)
+        db.session.execute(update(LoginAttempt).where(LoginAttempt.account_key == key, mine)
+                           .values(is_cleared=True))
         user.last_login_at = now
         db.session.flush()
-        return user
-    _record_failure(key, ip, now)
+        return SignIn(user, earlier)
+    _record_failure(key, ip, now, user_id=user.id if user else None, device_key=device_key if trusted else None)
     return None
+
+
+def unlock_sign_in(user: User, *, unlocked_by: User | None, now: datetime) -> int:
+    """Clear the sign-in throttle of an account (an administrator's unlock, recorded):
+    its failures stop counting against the account from any address or device (each
+    address's own limit still counts them); the owner is still told of them. Returns how many failures were counting.
+    ``unlocked_by`` is None for the command line."""
+    cleared = db.session.execute(
+        update(LoginAttempt).where(LoginAttempt.account_key == account_key(user.email),
+                                   LoginAttempt.is_cleared.is_(False)).values(is_cleared=True)
+    ).rowcount or 0
+    db.session.add(LoginUnlock(user_id=user.id, unlocked_by_id=unlocked_by.id if unlocked_by else None, at=now,
+                               cleared_failures=cleared))
+    db.session.flush()
+    return cleared
+
+
+@dataclass(frozen=True)
+class ThrottleState:
+    """An account's sign-in throttle, for its administration page."""
+
+    failures: int               # failures counting against the account (account window)
+    wait_seconds: int           # how long an untrusted browser must wait now (0: none)
+    last_unlock: LoginUnlock | None
+
+
+def sign_in_throttle_state(user: User, *, now: datetime, limits: LoginLimits) -> ThrottleState:
+    key = account_key(user.email)
+    failures = _failures(LoginAttempt.account_key == key, LoginAttempt.is_cleared.is_(False),
+                         LoginAttempt.at >= now - max(limits.window, limits.account_window))
+    wait = _account_delay(key, now, limits)
+    last_unlock = db.session.scalar(
+        select(LoginUnlock).where(LoginUnlock.user_id == user.id).order_by(LoginUnlock.id.desc()).limit(1))
+    return ThrottleState(failures, int(-(-wait.total_seconds() // 1)), last_unlock)
 
 
 # --- API tokens ---------------------------------------------------------------------

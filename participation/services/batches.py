@@ -42,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from participation import labels, spreadsheets
-from participation.errors import Conflict, NotFound, ValidationFailed
+from participation.errors import Conflict, IdempotencyKeyConflict, NotFound, ValidationFailed
 from participation.extensions import db
 from participation.models import (
     ActivityKind, Batch, BatchSource, Draft, DraftStatus, LiaisonPoint, ModerationMode, ModerationState,
@@ -795,9 +795,12 @@ def _by_idempotency_key(key: str) -> Batch | None:
 
 
 def _replay_for_key(existing: Batch, point: LiaisonPoint, draft: Draft, digest: str) -> Batch:
+    """The batch stored under an idempotency key, when this request is the same one:
+    the point, the draft and the file (or JSON rows, by their digest) define it. Another
+    request under the same key is refused (422), never answered with the first batch."""
     if existing.liaison_point_id != point.id or existing.draft_id != draft.id or existing.source_digest != digest:
-        message = _("这个 Idempotency-Key 已用于另一个批次。")
-        raise Conflict(message, fields={"Idempotency-Key": [message]})
+        message = _("这个 Idempotency-Key 已用于另一个批次（文件或内容不同）。重试时请原样发送第一次的请求，新的批次请换一个键。")
+        raise IdempotencyKeyConflict(message, fields={"Idempotency-Key": [_("已用于内容不同的请求。")]})
     return existing
 
 

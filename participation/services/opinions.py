@@ -2,16 +2,18 @@
 data on request."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from participation.errors import Conflict, Forbidden, IdempotencyKeyConflict, NotFound, ValidationFailed
 from participation.extensions import db
 from participation.models import (
     Draft, DraftStatus, DraftVersion, ModerationMode, ModerationState, Opinion, Provision, Role, Stance,
@@ -205,7 +207,7 @@ _TARGET_QUERY = (
 )
 _BY_SUBMISSION_TOKEN = select(
     _opinions.c.id, _opinions.c.receipt_code, _opinions.c.moderation_state, _opinions.c.draft_id,
-    _opinions.c.author_id,
+    _opinions.c.author_id, _opinions.c.submission_fingerprint,
 ).where(_opinions.c.submission_token == bindparam("token"))
 
 
@@ -291,9 +293,26 @@ class PreparedOpinion:
     existing: StoredOpinion | None = None
 
 
+def request_fingerprint(draft_id: int, data: OpinionInput) -> str:
+    """SHA-256 of what defines a submission: the draft and every field of ``data``,
+    as canonical JSON (sorted keys, texts stripped of surrounding white space, no clause
+    and an empty clause alike). Two API requests with the same fingerprint ask for the
+    same opinion, however their JSON was spelt."""
+    fields = {name: (value.strip() if isinstance(value, str) else value) for name, value in asdict(data).items()}
+    fields["provision_key"] = fields["provision_key"] or None
+    canonical = json.dumps({"draft": draft_id, **fields}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _idempotency_conflict() -> IdempotencyKeyConflict:
+    return IdempotencyKeyConflict(
+        _("这个 Idempotency-Key 已用于内容不同的另一个请求。重试时请原样发送第一次的请求，新的请求请换一个键。"),
+        fields={"idempotency_key": [_("已用于内容不同的请求。")]})
+
+
 def prepare_opinion(
     target: SubmissionTarget, data: OpinionInput, *, author, now: datetime,
-    submission_token: str | None = None,
+    submission_token: str | None = None, fingerprint: str | None = None,
 ) -> PreparedOpinion:
     """Every check of a submission to ``target`` (from ``submission_target`` for
     ``data.provision_key``) and the row to insert, without writing anything: on SQLite
@@ -302,14 +321,18 @@ def prepare_opinion(
 
     ``submission_token`` makes the submission idempotent: a token seen before gives
     the opinion stored the first time (``existing``; even once the draft has closed),
-    and ``insert_opinion`` resolves the race of two concurrent retries."""
+    and ``insert_opinion`` resolves the race of two concurrent retries. With a
+    ``fingerprint`` (``request_fingerprint``, the API's Idempotency-Key), it is stored
+    with the opinion, and a token seen before with another fingerprint, or on another
+    draft, raises IdempotencyKeyConflict; an opinion stored without one (a form, or
+    before fingerprints were kept) counts as the same request."""
     if (data.provision_key or None) != target.provision_key:
         raise ValueError("the target was read for another clause")
     signed_in = author is not None and getattr(author, "is_authenticated", False)
     author_id = author.id if signed_in else None
     if submission_token is not None:
         submission_token = submission_token[:MAX_SUBMISSION_TOKEN_LENGTH]
-        existing = _stored_by_token(db.session.connection(), submission_token, target, author_id)
+        existing = _stored_by_token(db.session.connection(), submission_token, target, author_id, fingerprint)
         if existing is not None:
             return PreparedOpinion(target, None, author_id, existing=existing)
     check_accepting(target, now)
@@ -337,7 +360,8 @@ def prepare_opinion(
         author_id=author_id,
         delegation=author.delegation if signed_in and author.role == Role.DEPUTY.value else None,
         liaison_point_id=author.liaison_point_id if signed_in and author.role == Role.OPERATOR.value else None,
-        moderation_state=state.value, submission_token=submission_token, created_at=now,
+        moderation_state=state.value, submission_token=submission_token,
+        submission_fingerprint=fingerprint if submission_token is not None else None, created_at=now,
     )
     _set_receipt(values)
     return PreparedOpinion(target, values, author_id)
@@ -376,7 +400,8 @@ def insert_opinion(prepared: PreparedOpinion) -> StoredOpinion:
             return StoredOpinion(opinion_id, values["receipt_code"], values["moderation_state"], created=True)
         if token is not None:
             # A concurrent retry with the same token stored it first.
-            existing = _stored_by_token(connection, token, prepared.target, prepared.author_id)
+            existing = _stored_by_token(connection, token, prepared.target, prepared.author_id,
+                                        values["submission_fingerprint"])
             if existing is not None:
                 return existing
         # Otherwise a receipt code collided (60 random bits: practically never); retry.
@@ -410,13 +435,18 @@ def submit_opinion(
     return db.session.get(Opinion, stored.id), stored.created
 
 
-def _stored_by_token(connection, token: str, target: SubmissionTarget, author_id: int | None) -> StoredOpinion | None:
+def _stored_by_token(connection, token: str, target: SubmissionTarget, author_id: int | None,
+                     fingerprint: str | None = None) -> StoredOpinion | None:
     row = connection.execute(_BY_SUBMISSION_TOKEN, {"token": token}).first()
     if row is None:
         return None
-    opinion_id, receipt, state, draft_id, stored_author_id = row
+    opinion_id, receipt, state, draft_id, stored_author_id, stored_fingerprint = row
     if draft_id != target.draft_id or stored_author_id != author_id:
+        if fingerprint is not None:
+            raise _idempotency_conflict()
         raise Conflict(_("这个提交标识已用于另一条意见。"), fields={"idempotency_key": [_("已被使用。")]})
+    if fingerprint is not None and stored_fingerprint is not None and stored_fingerprint != fingerprint:
+        raise _idempotency_conflict()
     return StoredOpinion(opinion_id, receipt, state, created=False)
 
 

@@ -1,7 +1,7 @@
 """The signed-in user's own page: details, password change, API tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,13 +13,12 @@ from participation.forms.auth import ChangePasswordForm
 from participation.models import ApiToken
 from participation.services import accounts
 from participation.services import sessions as login_sessions
-from participation.views.auth import current_login_session_secret, sign_in
-from participation.views import apply_field_errors, client_ip, require
+from participation.views.auth import current_login_session_secret, device_token_for, sign_in
+from participation.views import apply_field_errors, client_ip, load_visible, require
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 TOKENS_PER_PAGE = 20
-MAX_ID = 2**31 - 1
 
 
 @bp.before_request
@@ -68,6 +67,7 @@ def change_password():
         accounts.change_password(
             user, current_password=form.current_password.data, new_password=form.password.data,
             ip=client_ip(), now=clock.now(), limits=accounts.LoginLimits.from_config(current_app.config),
+            device_token=device_token_for(user.email),
         )
     except Throttled as exc:
         db.session.commit()  # the throttle's clean-up of old attempts
@@ -105,10 +105,8 @@ def create_token():
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int):
-    token = db.session.get(ApiToken, token_id) if token_id <= MAX_ID else None
     # Only one's own tokens are reachable here; others' are managed on the admin pages.
-    if token is None or token.user_id != current_user.id:
-        abort(404)
+    token = load_visible(ApiToken, token_id, lambda token: token.user_id == current_user.id)
     accounts.revoke_api_token(token, revoked_by=current_user._get_current_object(), now=clock.now())
     db.session.commit()
     flash(_("令牌 %(prefix)s… 已撤销。", prefix=token.prefix), "success")

@@ -1,7 +1,7 @@
 """Administration of accounts and of 基层立法联系点 (staff and administrators)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -20,7 +20,7 @@ from participation.forms.accounts import (
 )
 from participation.models import ApiToken, LiaisonPoint, Role, User
 from participation.services import accounts, liaison
-from participation.views import apply_field_errors, require
+from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,7 +28,6 @@ ACCOUNTS_PER_PAGE = 30
 POINTS_PER_PAGE = 30
 OPERATORS_PER_PAGE = 30
 TOKENS_PER_PAGE = 20
-MAX_ID = 2**31 - 1  # PostgreSQL integer; a larger id in a URL would fail the query
 
 
 @bp.before_request
@@ -46,10 +45,9 @@ def _page() -> int:
 
 
 def _load(model, object_id: int):
-    obj = db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
-    if obj is None:
-        abort(404)
-    return obj
+    # Every account, token and point is visible to whoever passes staff_area (role-level,
+    # 403 before any id is looked at); what they may do to it is checked per route (403).
+    return load_visible(model, object_id)
 
 
 def _fail(form, exc: ServiceError) -> None:
@@ -164,6 +162,9 @@ def user_detail(user_id: int):
         can_issue_token=show_tokens and target.is_enabled,
         revocable={t.id for t in (tokens.items if tokens else []) if policies.can_revoke_token(actor, t)},
         is_self=actor.id == target.id,
+        can_unlock=policies.can_unlock_sign_in(actor, target),
+        throttle=accounts.sign_in_throttle_state(
+            target, now=clock.now(), limits=accounts.LoginLimits.from_config(current_app.config)),
     )
 
 
@@ -240,6 +241,17 @@ def disable_user(user_id: int):
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
 def enable_user(user_id: int):
     return _set_enabled(user_id, True)
+
+
+@bp.route("/users/<int:user_id>/unlock-sign-in", methods=["POST"])
+def unlock_sign_in(user_id: int):
+    """Clear the account's sign-in throttle (recorded with who did it)."""
+    target = _load(User, user_id)
+    require(policies.can_unlock_sign_in(current_user, target))
+    cleared = accounts.unlock_sign_in(target, unlocked_by=_actor(), now=clock.now())
+    db.session.commit()
+    flash(_("已解除 %(email)s 的登录限制（清除了 %(n)d 次失败记录）。", email=target.email, n=cleared), "success")
+    return redirect(url_for("admin.user_detail", user_id=target.id))
 
 
 @bp.route("/users/<int:user_id>/tokens", methods=["POST"])

@@ -6,14 +6,16 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from participation import clock
 from participation import security_log
-from participation.errors import Throttled, ValidationFailed
+from participation.errors import ValidationFailed
 from participation.extensions import db, limiter
 from participation.forms.auth import LoginForm, RegisterForm
 from participation.services import accounts
 from participation.services import sessions as login_sessions
+from participation.timeutil import format_local
 from participation.views import apply_field_errors, client_ip, safe_next_url
 
 bp = Blueprint("auth", __name__)
@@ -50,6 +52,61 @@ def current_login_session_secret() -> str | None:
     return session.get(LOGIN_SESSION_KEY)
 
 
+# --- device cookies ------------------------------------------------------------------
+# After a successful sign-in the browser gets a signed cookie naming the account (its
+# account_key) and a random token; on later sign-ins to that account it is "trusted"
+# and meets only its own small limit, whatever strangers did to the account
+# (services.accounts, "sign-in throttling"; OWASP's "device cookies"). One cookie holds
+# the few most recent accounts signed in from this browser.
+
+DEVICE_COOKIE = "lpp_device"
+DEVICE_COOKIE_ACCOUNTS = 5
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="sign-in-device")
+
+
+def _device_entries() -> list[list[str]]:
+    """[[account_key, token], …] from a valid cookie, newest first; [] otherwise."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or len(raw) > 4096:
+        return []
+    max_age = current_app.config["LOGIN_DEVICE_COOKIE_DAYS"] * 86400
+    try:
+        entries = _device_serializer().loads(raw, max_age=max_age)
+    except BadData:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [entry for entry in entries
+            if isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)]
+
+
+def device_token_for(email: str) -> str | None:
+    """The token of this browser's device cookie for ``email``, if it has one."""
+    key = accounts.account_key(email)
+    return next((token for entry_key, token in _device_entries() if entry_key == key), None)
+
+
+def _set_device_cookie(response, email: str) -> None:
+    """A fresh token for this account at every sign-in, kept with the browser's others."""
+    key = accounts.account_key(email)
+    entries = [[key, accounts.new_device_token()]]
+    entries += [entry for entry in _device_entries() if entry[0] != key][:DEVICE_COOKIE_ACCOUNTS - 1]
+    config = current_app.config
+    response.set_cookie(
+        DEVICE_COOKIE, _device_serializer().dumps(entries), max_age=config["LOGIN_DEVICE_COOKIE_DAYS"] * 86400,
+        httponly=True, samesite="Lax", secure=bool(config.get("SESSION_COOKIE_SECURE")),
+    )
+
+
+def _notice(failures: accounts.FailedSignIns) -> str:
+    return _("自您上次登录以来，有 %(n)d 次以您的账户登录失败（最早在 %(since)s，来自 %(addresses)d 个网络地址）。"
+             "如果不是您本人所为，请修改密码。",
+             n=failures.count, since=format_local(failures.since), addresses=failures.addresses)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20/minute", methods=["POST"])
 def login():
@@ -57,27 +114,31 @@ def login():
         return redirect(url_for("public.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        config = current_app.config
         try:
-            user = accounts.authenticate(
+            result = accounts.authenticate(
                 email=form.email.data, password=form.password.data, ip=client_ip(), now=clock.now(),
-                max_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
-                max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
-                window=timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+                limits=accounts.LoginLimits.from_config(current_app.config),
+                device_token=device_token_for(form.email.data),
             )
-        except Throttled as exc:
+        except accounts.SignInThrottled as exc:
+            # Refused before the password was checked.
             db.session.commit()
             flash(exc.message, "error")
-            return render_template("auth/login.html", form=form), 429
-        if user is None:
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
+        if result is None:
+            # A failed sign-in: wrong password, unknown or disabled account (one answer).
             db.session.commit()  # the failed attempt counts towards the throttle
             security_log.sign_in_failed()
             flash(_("邮箱或密码不正确。"), "error")
             return render_template("auth/login.html", form=form), 200
-        sign_in(user, remember=bool(form.remember.data))
+        sign_in(result.user, remember=bool(form.remember.data))
         db.session.commit()
         flash(_("已登录。"), "success")
-        return redirect(safe_next_url(request.args.get("next"), url_for("public.home")))
+        if result.earlier_failures is not None:
+            flash(_notice(result.earlier_failures), "warning")
+        response = redirect(safe_next_url(request.args.get("next"), url_for("public.home")))
+        _set_device_cookie(response, form.email.data)
+        return response
     return render_template("auth/login.html", form=form)
 
 

@@ -26,14 +26,13 @@ from participation.models import Draft, DraftStatus, LiaisonPoint, User
 from participation.services import batches as service
 from participation.spreadsheets import XLSX_MIMETYPE
 from participation.timeutil import utc_to_local
-from participation.views import apply_field_errors, require
+from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
 BATCHES_PER_PAGE = 20
 ROWS_PER_PAGE = 50
 ERRORS_SHOWN = 100
-MAX_ID = 2**31 - 1
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -41,6 +40,13 @@ _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 def _navigation_flag():
     # For the 报送意见 link in the main navigation (templates/base.html).
     return {"nav_batches": policies.can_open_batches(current_user)}
+
+
+@bp.before_request
+def _batches_area():
+    # Refusal by role first (403, or sign in), the same whatever id the path names;
+    # objects the user may not see are then 404 (_load_point, _load_batch).
+    require(policies.can_open_batches(current_user))
 
 
 @bp.after_request
@@ -59,10 +65,8 @@ def _page() -> int:
 
 
 def _load_point(point_id: int) -> LiaisonPoint:
-    point = db.session.get(LiaisonPoint, point_id) if 0 < point_id <= MAX_ID else None
-    if point is None:
-        abort(404)
-    return point
+    """A point whose batches the user may see: another point's is 404, like a missing one."""
+    return load_visible(LiaisonPoint, point_id, lambda point: policies.can_view_batches(current_user, point))
 
 
 def _load_draft(draft_id: int | None) -> Draft | None:
@@ -92,7 +96,6 @@ def index():
 @bp.get("/points/<int:point_id>")
 def point_batches(point_id: int):
     point = _load_point(point_id)
-    require(policies.can_view_batches(current_user, point))
     now = clock.now()
     can_submit = policies.can_submit_batch(current_user, point)
     drafts = service.open_drafts_for_batches(now, include_closed=False)
@@ -293,11 +296,7 @@ def confirm(upload_id: str):
 # --- A batch and its feedback ------------------------------------------------------------------
 
 def _load_batch(batch_id: int):
-    batch = service.get_batch(batch_id)
-    if batch is None:
-        abort(404)
-    require(policies.can_view_batch(current_user, batch))
-    return batch
+    return load_visible(service.get_batch, batch_id, lambda batch: policies.can_view_batch(current_user, batch))
 
 
 @bp.get("/<int:batch_id>")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,7 +19,7 @@ from participation.forms.opinions import HideOpinionForm, StaffOpinionFilterForm
 from participation.models import Draft, LiaisonPoint, ModerationState, Stance, SubmitterCategory, User
 from participation.parsing.numerals import chinese_to_int
 from participation.services import opinions as service
-from participation.views import require, safe_next_url
+from participation.views import load_visible, require, safe_next_url
 from participation.views.staff import bp
 
 OPINIONS_PER_PAGE = 30
@@ -63,17 +63,11 @@ def parse_clause_filter(value: str) -> str:
 
 
 def _load_draft(draft_id: int) -> Draft:
-    draft = queries.get_draft(draft_id)
-    if draft is None:
-        abort(404)
-    return draft
+    return load_visible(queries.get_draft, draft_id)
 
 
 def _load_opinion(opinion_id: int):
-    opinion = queries.get_opinion(opinion_id)
-    if opinion is None:
-        abort(404)
-    return opinion
+    return load_visible(queries.get_opinion, opinion_id)
 
 
 def _page_arg() -> int:

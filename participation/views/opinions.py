@@ -33,7 +33,7 @@ from participation.models import Draft, DraftStatus, ModerationState, Provision,
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
 from participation.tally import compute_tally, heat_legend, heat_level
-from participation.views import apply_field_errors, require
+from participation.views import apply_field_errors, load_visible, require
 from participation.views.public import _load_visible, bp
 
 log = logging.getLogger(__name__)
@@ -480,7 +480,5 @@ def my_duty_record():
 def user_duty_record(user_id: int):
     """A deputy's record of duty, for staff (from the account's admin page)."""
     require(policies.can_list_accounts(current_user))
-    target = queries.get_user(user_id)
-    if target is None or not policies.can_view_duty_record(current_user, target):
-        abort(404)
+    target = load_visible(queries.get_user, user_id, lambda target: policies.can_view_duty_record(current_user, target))
     return _render_duty_record(target, own=current_user.id == target.id)

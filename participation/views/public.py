@@ -7,7 +7,7 @@ from flask_login import current_user
 from participation import clock, policies, queries
 from participation.models import Draft, DraftStatus
 from participation.timeutil import time_left
-from participation.views import safe_next_url
+from participation.views import load_visible, safe_next_url
 from participation.web import SUPPORTED_LOCALES
 
 bp = Blueprint("public", __name__)
@@ -47,12 +47,8 @@ def drafts():
 def _load_visible(draft_id: int) -> Draft:
     """The draft if this visitor may read it. An unpublished draft is a 404 (not a 403)
     for everyone but staff: its existence is not public."""
-    draft = queries.get_draft(draft_id)
-    if draft is None or draft.current_version is None:
-        abort(404)
-    if not policies.can_view_draft(current_user, draft, clock.now()):
-        abort(404)
-    return draft
+    return load_visible(queries.get_draft, draft_id, lambda draft: draft.current_version is not None
+                        and policies.can_view_draft(current_user, draft, clock.now()))
 
 
 def _toc_hrefs(draft: Draft, outline: queries.DraftOutline, page: queries.TextPage | None) -> dict[str, str]:

@@ -23,7 +23,7 @@ from participation.models import Draft, DraftStatus, Provision
 from participation.services import drafts as draft_service
 from participation.services import opinions as opinion_service
 from participation.timeutil import add_days, local_to_utc, to_form_value
-from participation.views import apply_field_errors, require
+from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -41,10 +41,7 @@ def only_staff():
 
 
 def _load(draft_id: int) -> Draft:
-    draft = queries.get_draft(draft_id)
-    if draft is None:
-        abort(404)
-    return draft
+    return load_visible(queries.get_draft, draft_id)
 
 
 def _page_arg() -> int:

@@ -2,7 +2,11 @@
 object and with someone else's: (route, method) × role × object → outcome.
 
 Outcomes: O the request is served (200, or a redirect that is not to the sign-in page —
-the action was carried out), L redirected to sign in, F 403, N 404. The marks of a row
+the action was carried out), L redirected to sign in, F 403, N 404. Every account, token
+and point is visible to staff (the area is refused by role, 403, before any id is looked
+at, so missing ids answer the same); a visible object whose action the actor may not
+take is 403; one's own tokens on /account are the only objects others' ids must not
+reveal (404). The marks of a row
 are for: anonymous, citizen, deputy, operator, staff, admin. Each case runs in a fresh
 database, with valid form data, so an O also means the action succeeded.
 """
@@ -77,6 +81,11 @@ MATRIX = [
     ("POST", "/admin/users/{user}/enable", "citizen", {}, "LFFFOO"),
     ("POST", "/admin/users/{user}/enable", "staff", {}, "LFFFFO"),
     ("POST", "/admin/users/{user}/enable", "admin", {}, "LFFFFO"),
+    ("POST", "/admin/users/{user}/unlock-sign-in", "own", {}, "LFFFFO"),
+    ("POST", "/admin/users/{user}/unlock-sign-in", "citizen", {}, "LFFFOO"),
+    ("POST", "/admin/users/{user}/unlock-sign-in", "staff", {}, "LFFFFO"),
+    ("POST", "/admin/users/{user}/unlock-sign-in", "admin", {}, "LFFFFO"),
+    ("POST", "/admin/users/{user}/unlock-sign-in", "missing", {}, "LFFFNN"),
     ("POST", "/admin/users/{user}/tokens", "own", {"name": "t"}, "LFFFOO"),
     ("POST", "/admin/users/{user}/tokens", "citizen", {"name": "t"}, "LFFFOO"),
     ("POST", "/admin/users/{user}/tokens", "staff", {"name": "t"}, "LFFFFO"),

@@ -13,7 +13,7 @@ from participation.services import accounts, liaison
 from tests.accounts.conftest import STRONG_PASSWORD
 from tests.conftest import DEMO_PASSWORD
 
-LIMITS = dict(max_per_account=5, max_per_ip=30, window=timedelta(minutes=15))
+LIMITS = dict(limits=accounts.LoginLimits(max_per_account_ip=5, max_per_ip=30, window=timedelta(minutes=15)))
 
 
 def test_passwords_are_hashed_with_scrypt(app, zh):
@@ -94,10 +94,21 @@ def test_authenticate_and_throttle(app, zh, make_user, frozen_now):
     for _attempt in range(5):
         assert accounts.authenticate(email=user.email, password="nope", ip="1.2.3.4", now=frozen_now.now, **LIMITS) is None
     with pytest.raises(Throttled):
-        accounts.authenticate(email=user.email, password=DEMO_PASSWORD, ip="5.6.7.8", now=frozen_now.now, **LIMITS)
-    # Old attempts are forgotten (and deleted) once the window has passed.
+        accounts.authenticate(email=user.email, password=DEMO_PASSWORD, ip="1.2.3.4", now=frozen_now.now, **LIMITS)
+    # Another address is not refused: strangers cannot lock the owner out.
+    assert accounts.authenticate(email=user.email, password=DEMO_PASSWORD, ip="5.6.7.8", now=frozen_now.now,
+                                 **LIMITS).user == user
+    # Old attempts stop counting once the window has passed.
     later = frozen_now.now + timedelta(minutes=15, seconds=1)
-    assert accounts.authenticate(email=user.email, password=DEMO_PASSWORD, ip="1.2.3.4", now=later, **LIMITS) == user
+    assert accounts.authenticate(email=user.email, password=DEMO_PASSWORD, ip="1.2.3.4", now=later, **LIMITS).user == user
+    # An unknown e-mail's failures are deleted once no throttle needs them; an account's
+    # are kept for its owner's notice.
+    accounts.authenticate(email="nobody@example.org", password="nope", ip="1.2.3.4", now=later, **LIMITS)
+    much_later = later + timedelta(days=2)
+    accounts.authenticate(email=user.email, password=DEMO_PASSWORD, ip="1.2.3.4", now=much_later, **LIMITS)
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 5
+    accounts.authenticate(email=user.email, password=DEMO_PASSWORD, ip="1.2.3.4",
+                          now=much_later + accounts.NOTICE_RETENTION, **LIMITS)
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 0
 
 
@@ -105,7 +116,7 @@ def test_attempts_store_a_digest_not_the_email(app, zh, frozen_now):
     accounts.authenticate(email="Secret.Person@example.org", password="x", ip="1.2.3.4", now=frozen_now.now, **LIMITS)
     attempt = db.session.scalar(select(LoginAttempt))
     assert "secret" not in attempt.account_key and len(attempt.account_key) == 64
-    assert attempt.account_key == accounts._account_key(" SECRET.person@example.org")
+    assert attempt.account_key == accounts.account_key(" SECRET.person@example.org")
 
 
 def test_tokens(app, zh, make_user, frozen_now):

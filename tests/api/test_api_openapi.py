@@ -7,10 +7,12 @@
 """
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import timedelta
 
 import schemathesis
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
 from participation.api.openapi import SERVER_URL
 from tests.conftest import SAMPLE_DRAFT
@@ -116,8 +118,6 @@ def _run_schemathesis(app, headers: dict | None = None) -> None:
 
     (The engine is used rather than ``schemathesis.pytest.from_fixture``, which does not
     work with pytest 9.)"""
-    from schemathesis.engine import Status, events, from_schema
-
     config = schemathesis.Config.from_dict({
         "seed": SEED,
         "headers": headers or {},
@@ -130,6 +130,27 @@ def _run_schemathesis(app, headers: dict | None = None) -> None:
         "checks": {"ignored_auth": {"enabled": False}},
     })
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
+    sent = itertools.count()
+
+    def fresh_idempotency_keys(context, case, kwargs):
+        # The generator reuses keys ("0") across different bodies, which the API rightly
+        # refuses (422 idempotency_key_conflict, tested in test_api_opinions.py); a
+        # well-formed key is made unique per call so schema-valid requests stay valid.
+        key = (case.headers or {}).get("Idempotency-Key")
+        if isinstance(key, str) and re.fullmatch(r"[!-~]{1,100}", key):
+            case.headers["Idempotency-Key"] = f"{next(sent)}-{key}"[:100]
+
+    # before_call exists only as a global hook: registered for this run alone.
+    GLOBAL_HOOK_DISPATCHER.register_hook_with_name(fresh_idempotency_keys, "before_call")
+    try:
+        return _check_events(schema)
+    finally:
+        GLOBAL_HOOK_DISPATCHER.unregister(fresh_idempotency_keys)
+
+
+def _check_events(schema) -> dict[str, set[int]]:
+    from schemathesis.engine import Status, events, from_schema
+
     problems: list[str] = []
     statuses: dict[str, set[int]] = {}
     finished = None

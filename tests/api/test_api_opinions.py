@@ -300,9 +300,42 @@ def test_idempotency_keys_are_per_account_and_per_draft(post_comment, open_draft
     assert post_comment(open_draft.id, _valid(), citizen_token, headers={"Idempotency-Key": "another"}).status_code == 201
     other_draft = make_draft(OTHER_DRAFT, title="另一条例", published=True)
     response = post_comment(other_draft.id, _valid(provision="art.9"), citizen_token, headers=key)
-    assert response.status_code == 409
+    assert response.status_code == 422 and response.get_json()["error"] == "idempotency_key_conflict"
     assert set(response.get_json()["fields"]) == {"Idempotency-Key"}
     assert len(_rows()) == 3
+
+
+@pytest.mark.parametrize("change", [
+    {"body": "另一条意见。"}, {"provision": "art.3"}, {"provision": None}, {"stance": "support"},
+    {"submitter": {"category": "citizen", "name": "李四", "region": "某区某街道", "contact": "13800000000"}},
+    {"publish_name": True},
+])
+def test_same_idempotency_key_with_another_body_is_422(post_comment, open_draft, citizen_token, change):
+    key = {"Idempotency-Key": "pay-like-1"}
+    first = post_comment(open_draft.id, _valid(), citizen_token, headers=key)
+    assert first.status_code == 201
+    response = post_comment(open_draft.id, _valid(**change), citizen_token, headers=key)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["error"] == "idempotency_key_conflict"
+    assert set(body["fields"]) == {"Idempotency-Key"} and "Idempotency-Key" in body["message"]
+    assert len(_rows()) == 1
+    # The first request, sent again (its JSON spelt differently), still answers 200.
+    again = post_comment(open_draft.id, None, citizen_token, headers=key,
+                         raw=json.dumps(dict(reversed(list(_valid().items()))), indent=2, ensure_ascii=True))
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+
+
+def test_opinions_stored_without_a_fingerprint_match_any_retry(post_comment, open_draft, citizen_token):
+    """Rows stored before fingerprints were kept have NULL: unknown, taken as a match."""
+    key = {"Idempotency-Key": "legacy-1"}
+    first = post_comment(open_draft.id, _valid(), citizen_token, headers=key)
+    opinion = _rows()[0]
+    assert opinion.submission_fingerprint is not None
+    opinion.submission_fingerprint = None
+    db.session.commit()
+    response = post_comment(open_draft.id, _valid(body="改过的内容"), citizen_token, headers=key)
+    assert response.status_code == 200 and response.get_json() == first.get_json()
 
 
 @pytest.mark.parametrize("value", ["", "x" * 101, "含中文", "with space"])
@@ -557,7 +590,7 @@ def test_clause_listing_visibility(api_get, open_draft, make_draft, citizen, cit
     path = f"/drafts/{open_draft.id}/provisions/art.1/opinions"
     for token in (None, citizen_token):
         response = api_get(path, token)
-        assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
+        assert response.status_code == 404 and response.get_json()["error"] == "not_found"
     assert api_get(path, staff_token).get_json()["total"] == 1
     unpublished = make_draft()
     assert api_get(f"/drafts/{unpublished.id}/provisions/art.1/opinions").status_code == 404
@@ -608,12 +641,24 @@ def test_unknown_or_malformed_receipt_is_404(api_get):
 
 # --- health -------------------------------------------------------------------------------------
 
-def test_healthz_and_readyz(client):
-    for path in ("/healthz", "/readyz"):
-        response = client.get(path)
-        assert response.status_code == 200
-        assert response.get_json() == {"status": "ok"}
-        assert response.headers["Cache-Control"] == "no-store"
+def test_healthz_and_readyz(app, client):
+    import search
+
+    # A fresh instance has no search index until its indexer's first cycle builds it
+    # (readyz says so: tests/search/test_search_healing.py); build it, as that cycle would.
+    assert search.drain(app).ok
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "checks": {
+        "database": {"state": "ok"},
+        "rate_limits": {"state": "ok"},
+        "search": {"state": "ok", "backlog": 0, "oldest_age_seconds": None},
+    }}
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(app, client, monkeypatch):
@@ -624,5 +669,6 @@ def test_readyz_is_503_when_the_database_is_unreachable(app, client, monkeypatch
 
     monkeypatch.setattr(db.session, "execute", broken)
     response = client.get("/readyz")
-    assert response.status_code == 503 and response.get_json() == {"status": "unavailable"}
+    assert response.status_code == 503 and response.get_json() == {
+        "status": "unavailable", "checks": {"database": {"state": "unavailable"}}}
     assert client.get("/healthz").status_code == 200

@@ -87,9 +87,23 @@ def test_idempotency_key(client, token, operator, point, draft):
     assert first.status_code == 201
     assert _json(client, point, headers, body).status_code == 200
     other = _json(client, point, headers, {**body, "rows": [{"body": "另一条"}]})
-    assert other.status_code == 409 and "Idempotency-Key" in other.get_json()["message"]
+    assert other.status_code == 422 and "Idempotency-Key" in other.get_json()["message"]
+    assert other.get_json()["error"] == "idempotency_key_conflict"
+    assert set(other.get_json()["fields"]) == {"Idempotency-Key"}
+    assert other.get_json()["errors"][0]["column"] == "Idempotency-Key"
     bad = _json(client, point, {**headers, "Idempotency-Key": "有中文"}, body)
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["column"] == "Idempotency-Key"
+
+
+def test_idempotency_key_with_another_file_is_422(client, token, operator, point, draft, xlsx):
+    headers = {**token(operator), "Idempotency-Key": "forum-file-1"}
+    first = _multipart(client, point, headers, xlsx([row("第三条", "意见一")]), draft=draft.id)
+    assert first.status_code == 201
+    again = _multipart(client, point, headers, xlsx([row("第三条", "意见一")]), draft=draft.id)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    other = _multipart(client, point, headers, xlsx([row("第三条", "意见二")]), draft=draft.id)
+    assert other.status_code == 422 and other.get_json()["error"] == "idempotency_key_conflict"
+    assert _count(Batch) == 1
 
 
 def test_every_row_error_is_reported_and_nothing_stored(client, token, operator, point, draft, xlsx):
@@ -153,9 +167,15 @@ def test_payload_too_large_is_refused_before_the_body_is_read(app, client, token
 def test_access(client, token, operator, staff, make_user, make_point, point, draft):
     body = {"draft": draft.id, "activity": ACTIVITY, "rows": [{"body": "意见"}]}
     assert _json(client, point, {}, body).status_code == 401
-    assert _json(client, point, token(make_user("citizen")), body).status_code == 403
+    citizen = token(make_user("citizen"))
+    assert _json(client, point, citizen, body).status_code == 403
+    # By role, the same answer for a point that does not exist.
+    assert client.post("/api/v1/liaison-points/99999/batches", json=body, headers=citizen).status_code == 403
     other_operator = make_user("operator", liaison_point=make_point("别的联系点"))
-    assert _json(client, point, token(other_operator), body).status_code == 403
+    response = _json(client, point, token(other_operator), body)
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+    assert client.post("/api/v1/liaison-points/99999/batches", json=body,
+                       headers=token(other_operator)).get_json() == response.get_json()
     assert client.post("/api/v1/liaison-points/99999/batches", json=body, headers=token(staff)).status_code == 404
     response = _json(client, point, token(staff), body)
     assert response.status_code == 201 and response.get_json()["entered_by_staff"] is True

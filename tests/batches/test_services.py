@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bench.batch_data import HEADERS, csv_bytes, excel_like_xlsx
-from participation.errors import Conflict, ValidationFailed
+from participation.errors import Conflict, IdempotencyKeyConflict, ValidationFailed
 from participation.extensions import db
 from participation.models import Batch, Opinion
 from participation.services import batches as service
@@ -220,9 +220,9 @@ def test_idempotency_key(import_file, xlsx, operator):
     batch, created = import_file(xlsx([row(body="意见一")]), key=f"{operator.id}:k1")
     replay, created_again = import_file(xlsx([row(body="意见一")]), key=f"{operator.id}:k1")
     assert created and not created_again and replay.id == batch.id
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(IdempotencyKeyConflict) as caught:
         import_file(xlsx([row(body="不同的内容")]), key=f"{operator.id}:k1")
-    assert "Idempotency-Key" in caught.value.message
+    assert "Idempotency-Key" in caught.value.message and caught.value.status_code == 422
 
 
 def test_moderated_drafts_hold_batch_rows_too(import_file, xlsx, draft):

@@ -2,7 +2,10 @@
 
 Outcomes: O served (200, or a redirect that is not to the sign-in page — the action was
 carried out), L redirected to sign in, F 403, N 404. Marks are for: anonymous, citizen,
-deputy, operator, staff, admin.
+deputy, operator, staff, admin. API rows use the actor's token. Whatever the caller may
+not see (an unpublished draft, a listing not shown publicly, another deputy's record)
+is 404 like a missing id, on pages and in the API alike; 403 is only a refusal by role,
+the same for every id.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import pytest
 
 from participation.extensions import db
 from participation.models import Opinion
+from participation.services import accounts
 from tests.opinions.conftest import valid_form
 
 ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
@@ -34,6 +38,15 @@ MATRIX = [
     ("GET", "/drafts/{unpublished}/opinions", None, "NNNNOO"),
     ("GET", "/drafts/{open}/tally", None, "OOOOOO"),
     ("GET", "/drafts/{unpublished}/tally", None, "NNNNOO"),
+    ("GET", "/drafts/{missing}/tally", None, "NNNNNN"),
+    ("GET", "/drafts/{unpublished}", None, "NNNNOO"),
+    ("GET", "/drafts/{unpublished}/provisions/art.2", None, "NNNNOO"),
+    ("GET", "/drafts/{unpublished}/provisions/art.2/opinions", None, "NNNNOO"),
+    ("GET", "/drafts/{missing}/opinions", None, "NNNNNN"),
+    ("GET", "/api/v1/drafts/{unpublished}", None, "NNNNOO"),
+    ("GET", "/api/v1/drafts/{unpublished}/tally", None, "NNNNOO"),
+    ("GET", "/api/v1/drafts/{open}/provisions/art.2/opinions", None, "NNNNOO"),
+    ("GET", "/api/v1/drafts/{public}/provisions/art.2/opinions", None, "OOOOOO"),
     ("GET", "/account/duty", None, "LFOFFF"),
     ("GET", "/admin/users/{deputy}/duty", None, "LFFFOO"),
     ("GET", "/admin/users/{self}/duty", None, "LFFFNN"),
@@ -71,7 +84,9 @@ def world(make_user, make_draft, make_opinion, frozen_now):
     db.session.commit()
     opinion = make_opinion(open_draft, key="art.2", author=deputy, state="pending")
     make_opinion(public, key="art.2", author=deputy)
-    return {"actors": actors, "open": open_draft.id, "anon": anon.id, "public": public.id,
+    tokens = {role: accounts.issue_api_token(user, name="matrix")[1] for role, user in actors.items()}
+    db.session.commit()
+    return {"actors": actors, "tokens": tokens, "open": open_draft.id, "anon": anon.id, "public": public.id,
             "unpublished": unpublished.id, "opinion": opinion.id, "receipt": opinion.receipt_code,
             "deputy": deputy.id}
 
@@ -79,12 +94,15 @@ def world(make_user, make_draft, make_opinion, frozen_now):
 @pytest.mark.parametrize("method, path, data, role, expected", CASES)
 def test_access(client, login, world, method, path, data, role, expected):
     actor = world["actors"].get(role)
-    if actor is not None:
+    is_api = path.startswith("/api/")
+    if actor is not None and not is_api:
         login(actor)
     url = path.format(missing=MISSING_ID, self=actor.id if actor else MISSING_ID,
-                      **{k: v for k, v in world.items() if k != "actors"})
+                      **{k: v for k, v in world.items() if k not in ("actors", "tokens")})
     is_form = data == "form"
-    if method == "GET":
+    if is_api:
+        response = client.get(url, headers={"Authorization": f"Bearer {world['tokens'][role]}"} if actor else {})
+    elif method == "GET":
         response = client.get(url)
     else:
         if is_form:

@@ -138,6 +138,22 @@ def test_filters_and_facets(public_draft, make_draft, make_opinion, drain, searc
     assert search_api(q="*")["message"] and search_api(q="*")["total"] == 0
 
 
+def test_a_filter_with_only_excluded_words(public_draft, make_draft, make_opinion, drain, search_api):
+    """``-word`` and a filter: the filter's documents without the word (the words were
+    not excluded when no other word was given)."""
+    other = make_draft(title="另一部草案", published=True)
+    other.shows_opinions_publicly = True
+    noisy = make_opinion(public_draft, "夜间施工噪声扰民。")
+    quiet = make_opinion(public_draft, "小区停车位不足。")
+    make_opinion(other, "噪声监测点太少。")
+    drain()
+    assert set(hit_ids(search_api(draft=public_draft.id, type="opinion"))) == {noisy.id, quiet.id}
+    for q in ("-噪声", "NOT 噪声", '-"扰民"'):
+        found = search_api(q=q, draft=public_draft.id, type="opinion")
+        assert (found["total"], hit_ids(found)) == (1, [quiet.id]), q
+    assert search_api(q="-噪声")["message"]  # no filter: nothing to search
+
+
 def test_sort_newest_and_pagination(public_draft, make_opinion, drain, search_api):
     base = datetime(2027, 1, 1, tzinfo=timezone.utc)
     made = [make_opinion(public_draft, f"第{i}条关于绿化的意见，绿化绿化。" + "绿化" * (i % 3), created_at=base + timedelta(hours=i))

@@ -259,6 +259,11 @@ def test_index_directory_not_writable(app, indexed, public_draft, make_opinion, 
         assert _outbox_count() == 2
         _assert_incomplete(client, "井盖")
         assert hit_ids(search_api(q="公园开放")) == [indexed.id]  # reading still works
+        # The operator's monitor sees it; the load balancer keeps the instance.
+        response = client.get("/readyz")
+        check = response.get_json()["checks"]["search"]
+        assert response.status_code == 200 and response.get_json()["status"] == "degraded"
+        assert check["reason"] == "unwritable" and "error" in check["reasons"] and check["backlog"] == 2
     finally:
         undo()
     drain()

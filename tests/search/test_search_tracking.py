@@ -139,3 +139,27 @@ def test_the_real_submission_service_is_tracked(frozen_now, public_draft, make_u
     assert created
     drain()
     assert hit_ids(search_api(q="垃圾清运")) == [opinion.id]
+
+
+def test_an_opinion_named_twice_in_one_batch_is_indexed_once(public_draft, make_opinion, drain, search_api):
+    """A bulk insert (``opinions_after``) and a later change of one of its opinions in
+    the same drain batch: Whoosh's ``update_document`` does not replace a document added
+    earlier by the same writer, so the opinion must be written once."""
+    make_opinion(public_draft, "先有的意见。")
+    drain()
+    db.session.execute(insert(Opinion), [{
+        "draft_id": public_draft.id, "version_id": public_draft.current_version.id, "stance": "amend",
+        "body": f"座谈会上的第{i}条意见：社区食堂。", "category": "liaison_point", "submitter_key": f"b:{i}",
+        "receipt_code": f"TWICE{i}", "proposed_text": "", "reason": "", "region": "", "submitter_name": "",
+        "contact": "",
+    } for i in range(3)])
+    db.session.commit()
+    first = db.session.scalar(select(Opinion).where(Opinion.receipt_code == "TWICE0"))
+    first.stance = "oppose"
+    db.session.commit()
+    drain()
+    found = search_api(q="社区食堂")
+    assert found["total"] == 3
+    assert sorted(hit_ids(found)) == sorted(set(hit_ids(found)))
+    stances = {facet["value"]: facet["count"] for facet in found["facets"]["stance"]}
+    assert stances == {"amend": 2, "oppose": 1}
