@@ -74,7 +74,7 @@ def config_from_env(instance_path: Path) -> dict:
 # form and receipt look-ups, batch limits); the environment overrides them when set.
 _STRING_SETTINGS = (
     "OPINION_RATE_LIMIT_PER_IP", "OPINION_RATE_LIMIT_PER_ACCOUNT", "RECEIPT_LOOKUP_RATE_LIMIT",
-    "BATCH_API_RATE_LIMIT",
+    "BATCH_API_RATE_LIMIT", "SECURITY_LOG_PATH",
 )
 _INTEGER_SETTINGS = ("OPINION_MAX_REQUEST_BYTES", "BATCH_MAX_ROWS", "BATCH_MAX_UNPACKED_BYTES")
 

@@ -10,8 +10,9 @@ from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from participation import clock
+from participation import clock, request_boundary, security_log
 from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
+from participation.text import show_bidi_controls
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -73,6 +74,10 @@ def init_web(app: Flask) -> None:
     _register_template_helpers(app)
     _register_error_handlers(app)
     app.after_request(_security_headers)
+    # Registered last but run first (it puts itself at the head of the before_request
+    # hooks): nothing else sees text the database cannot store.
+    request_boundary.init_app(app)
+    security_log.init_app(app)
     app.session_interface = SiteSessionInterface()
 
     from participation.cli import register_cli
@@ -144,6 +149,10 @@ def _register_template_helpers(app: Flask) -> None:
             return ""
         return format_datetime(value, format)
 
+    # Free text typed by others (opinions, names, file names) shows its bidirectional
+    # controls as visible markers instead of letting them reorder what staff read.
+    app.add_template_filter(show_bidi_controls, "show_bidi")
+
     @app.context_processor
     def inject_globals():
         from flask_login import current_user
@@ -206,6 +215,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
+        security_log.csrf_failed(exc.description)
         return render_error(400, str(_l("表单已过期或来源无法验证，请刷新页面后重试。")))
 
     @app.errorhandler(HTTPException)

@@ -29,6 +29,7 @@ from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key,
 from participation.errors import Conflict, ValidationFailed
 from participation.extensions import db
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint
+from participation.request_boundary import refusal_shape
 from participation.services import batches as service
 from participation.timeutil import utc_to_local
 from participation.views import load_visible
@@ -87,6 +88,7 @@ batch_submissions = token_limited_routes("batch_submissions", batch_rate_limit)
 
 
 @batch_submissions.post("/liaison-points/<int:point_id>/batches")
+@refusal_shape(lambda message, fields: _rejected(_field_errors(fields), message, fields))
 @token_required
 def create_batch(point_id: int):
     user = current_api_user()

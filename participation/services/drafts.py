@@ -12,6 +12,7 @@ from participation.errors import Conflict, ValidationFailed
 from participation.extensions import db
 from participation.models import Draft, DraftStatus, DraftVersion, Provision, Reading, User
 from participation.parsing import ParsedDocument, UnsupportedFormat, parse_text, parse_upload
+from participation.text import clean_filename
 
 MAX_TITLE_LENGTH = 200
 MAX_ISSUING_BODY_LENGTH = 200
@@ -56,7 +57,7 @@ def parse_source(*, filename: str | None, data: bytes | None, text: str | None) 
             document = parse_upload(filename or "", data)
         except UnsupportedFormat as exc:
             raise _fail(("file",), str(exc)) from exc
-        name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        name = clean_filename(filename)  # shown to staff: no bidi controls, no path
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else "text"
         return document, extension, name, data
     if has_text:

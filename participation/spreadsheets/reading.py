@@ -13,13 +13,14 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
+
+from participation.text import clean_filename
 
 XLSX = "xlsx"
 CSV = "csv"
@@ -96,12 +97,9 @@ class Table:
 
 def display_filename(name: str | None, limit: int = 200) -> str:
     """The uploaded file's name, for display only (it is never used as a path): its last
-    path component, NFC, without control characters, at most ``limit`` characters."""
-    if not name:
-        return ""
-    name = re.split(r"[\\/]", str(name))[-1]
-    name = _CONTROL_CHARS.sub("", unicodedata.normalize("NFC", name)).replace("\u2028", "").replace("\u2029", "")
-    return name.strip()[:limit]
+    path component, NFC, without control or bidirectional characters, at most ``limit``
+    characters (``participation.text.clean_filename``)."""
+    return clean_filename(name, limit)
 
 
 def _extension(filename: str | None) -> str:

@@ -2,7 +2,11 @@
 (its upload with the dispositions added).
 
 Every text is written as text: a value beginning with "=" stays the characters typed,
-never becomes a formula in the recipient's Excel (formula injection).
+never becomes a formula in the recipient's Excel (formula injection). A text that a
+spreadsheet would take for a formula if it were typed in (it begins with "=", "+", "-",
+"@", a tab or a carriage return) also gets the cell's quote prefix (``quotePrefix="1"``
+on its style, what Excel's leading apostrophe sets): the cell stays marked as typed text
+when someone edits it, copies it or re-saves the sheet in another format.
 """
 from __future__ import annotations
 
@@ -25,6 +29,12 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 # A drop-down's items are written into the validation itself, which Excel limits to
 # 255 characters; the clause list lives on a sheet of its own instead.
 _MAX_INLINE_LIST = 255
+#: First characters that make a typed cell a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def needs_quote_prefix(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ def text_cell(sheet, value, *, font=None, fill=None, alignment=None) -> WriteOnl
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
+        cell.quotePrefix = needs_quote_prefix(value)
     if font is not None:
         cell.font = font
     if fill is not None:
@@ -62,6 +73,7 @@ def _set_text(cell, value) -> None:
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
+        cell.quotePrefix = needs_quote_prefix(value)
 
 
 def write_template(*, document_title: str, sheet_title: str, columns: list[TemplateColumn], data_rows: int,

@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from participation import clock
+from participation import security_log
 from participation.errors import ValidationFailed
 from participation.extensions import db, limiter
 from participation.forms.auth import LoginForm, RegisterForm
@@ -127,6 +128,7 @@ def login():
         if result is None:
             # A failed sign-in: wrong password, unknown or disabled account (one answer).
             db.session.commit()  # the failed attempt counts towards the throttle
+            security_log.sign_in_failed()
             flash(_("邮箱或密码不正确。"), "error")
             return render_template("auth/login.html", form=form), 200
         sign_in(result.user, remember=bool(form.remember.data))

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from participation import clock, labels, policies, queries
+from participation import clock, labels, policies, queries, security_log
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import csrf, db, limiter
 from participation.forms.opinions import OpinionForm, ReceiptLookupForm
@@ -206,7 +206,8 @@ def new_opinion(draft_id: int):
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         try:
             csrf.protect()
-        except CSRFError:
+        except CSRFError as exc:
+            security_log.csrf_failed(exc.description)
             # Refused (nothing is stored); the text comes back in a fresh form to send again.
             return _render_form(draft, target, form, status_code=400,
                                 notice=_("表单已过期或来源无法验证，意见尚未保存。请核对下面的内容，再次点击“提交意见”。"))

@@ -116,6 +116,35 @@ def test_text_beginning_with_an_equals_sign_is_written_as_text():
     assert load_workbook(io.BytesIO(data)).active["A2"].data_type == "s"
 
 
+def test_text_that_would_be_a_formula_carries_the_quote_prefix():
+    risky = ["=1+1", "+86 10 1234", "-2", "@SUM(A1)", "\tx", "\rx"]
+    safe = ["意见内容", "art.1", "", "1-2"]
+    workbook = write_feedback(sheet_title="反馈", rows=[(1, ["表头"] * 10), (2, risky + safe)], header_row=1)
+    data = workbook_bytes(workbook)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    styles = archive.read("xl/styles.xml").decode()
+    assert 'quotePrefix="1"' in styles
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert [cell.quotePrefix for cell in sheet[2]][:len(risky)] == [True] * len(risky)
+    assert [cell.value for cell in sheet[2]][:len(risky)] == risky
+    assert not any(cell.quotePrefix for cell in sheet[2][len(risky):])
+    assert not any(cell.quotePrefix for cell in sheet[1])
+
+
+def test_the_batch_template_quotes_risky_text_too():
+    from participation.spreadsheets.writing import ClauseChoice, TemplateColumn, write_template
+
+    workbook = write_template(
+        document_title="t", sheet_title="意见", columns=[TemplateColumn("-条款")], data_rows=3,
+        clause_sheet_title="条款列表", clause_headers=("条款", "键", "摘录"),
+        clauses=[ClauseChoice(citation="第一条", key="art.1", excerpt="=HYPERLINK(\"http://x\")")],
+        instructions_title="说明", instructions=["说明"],
+    )
+    reread = load_workbook(io.BytesIO(workbook_bytes(workbook)))
+    assert reread["意见"]["A1"].quotePrefix is True
+    assert reread["条款列表"]["C2"].quotePrefix is True and reread["条款列表"]["A2"].quotePrefix is False
+
+
 # --- refusals --------------------------------------------------------------------------
 
 def _refused(data, filename=None, limits=None) -> str:

@@ -402,12 +402,21 @@ def test_report_of_a_large_draft_shows_one_division_and_links_issues_to_theirs(s
 
 
 def test_control_characters_are_dropped_not_stored(staff_client):
-    # PostgreSQL refuses NUL in text; a crafted form must not turn into a server error.
     response = staff_client.post("/staff/drafts/import", data={
-        "title": "控制\x00字符\x07", "issuing_body": "单位\x00", "summary": "说明\x00",
-        "text": SAMPLE_DRAFT.replace("制定本条例", "制定\x00本条例")})
+        "title": "控制字符\x07", "issuing_body": "单位\x1b", "summary": "说明\x07",
+        "text": SAMPLE_DRAFT.replace("制定本条例", "制定\x07本条例")})
     assert response.status_code == 303
     draft = db.session.get(Draft, _draft_id(response))
     assert (draft.title, draft.issuing_body, draft.summary) == ("控制字符", "单位", "说明")
     texts = db.session.scalars(select(Provision.text).where(Provision.version_id == draft.current_version.id))
-    assert not any("\x00" in text for text in texts)
+    assert not any("\x07" in text for text in texts)
+
+
+def test_nul_is_refused_not_a_server_error(staff_client):
+    # PostgreSQL refuses NUL in text: the request boundary refuses the form (400) and names
+    # the fields (tests/web/test_request_boundary.py); nothing is stored.
+    response = staff_client.post("/staff/drafts/import", data={
+        "title": "控制\x00字符", "text": SAMPLE_DRAFT.replace("制定本条例", "制定\x00本条例")})
+    assert response.status_code == 400
+    assert "title, text" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Draft)) == 0
