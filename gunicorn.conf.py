@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import os
 
+# gunicorn 27 opens a control socket at one fixed path per user (~/.gunicorn/gunicorn.ctl)
+# unless told otherwise: two instances on one machine (a test run's servers, or a staging
+# and a production app) would take it from each other. Nothing here uses it.
+control_socket_disable = True
+
 
 def nworkers_changed(server, new_value, old_value):
     os.environ["WEB_PROCESSES"] = str(new_value)
