@@ -25,8 +25,8 @@ import uuid
 
 import pytest
 
-from tests.live_server import (
-    Gunicorn,
+from tests.live_opinions import (
+    Server,
     bearer,
     seed,
     stored_opinions,
@@ -67,7 +67,7 @@ def test_workers_killed_during_a_burst_of_submissions(app, database_url, tmp_pat
     kills: list[int] = []
     rng = random.Random(13)
 
-    with Gunicorn(database_url, app.instance_path, tmp_path / "gunicorn.log",
+    with Server(database_url, app.instance_path, tmp_path / "gunicorn.log",
                   env={"SEARCH_STANDBY_SECONDS": "0.5"}) as server:
         wait_until_indexed(server, app.config["SEARCH_INDEX_PATH"])
         deadline = time.monotonic() + 60
@@ -91,7 +91,7 @@ def test_workers_killed_during_a_burst_of_submissions(app, database_url, tmp_pat
         # respawned one too, perhaps while it loads the app).
         while any(thread.is_alive() for thread in threads) and len(kills) < MAX_KILLS:
             time.sleep(0.1 if not kills else 0.4)
-            workers = server.workers()
+            workers = server.worker_pids()
             if not workers:
                 continue
             victim = rng.choice(workers)
