@@ -10,7 +10,9 @@ and citizens submit through the API while the fault lasts:
 
 Every submission answers 201 and is stored once; while the fault lasts the changes wait
 in the outbox (or are indexed already, never neither); once it ends every opinion is
-searchable and the outbox is empty, with no restart and nothing done by hand.
+searchable and the outbox is empty, with no restart and nothing done by hand. (The
+unwritable case once left the indexer "busy" for minutes after the directory was
+writable again: see tests/search/test_search_writer_lock_release.py.)
 """
 from __future__ import annotations
 
