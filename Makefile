@@ -9,7 +9,7 @@ PORT ?= 5000
 export INSTANCE_PATH ?= $(CURDIR)/instance
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install install-dev translations extract-messages demo bench clean
+.PHONY: run test test-sqlite test-postgres install install-dev translations extract-messages demo bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ demo: install
 
 bench: install-dev
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Minutes of load through gunicorn on a scratch instance; not part of `make test` or CI.
+# SQLite by default; DATABASE_URL=postgresql+psycopg://… runs it in a scratch database
+# on that server. SOAK_ARGS="--minutes 1" for a short run. See bench/README.md, "Soak".
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -26,7 +26,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.index import LockError
 from whoosh.query import And, Term
 
 from search.analysis import PART_SEPARATOR, compact
@@ -341,10 +340,23 @@ class Writer:
     """
 
     def __init__(self, ix, *, timeout: float = 1.0, limitmb: int = 64):
+        from whoosh.util.filelock import try_for
+        from whoosh.writing import SegmentWriter
+
+        # The lock is taken here rather than by Whoosh: its writer takes the lock, then
+        # creates its temporary folder in the index directory, and when that fails (an
+        # unwritable directory) the half-made writer kept the lock until the garbage
+        # collector freed it, so this process's indexer found the index "busy" long
+        # after the directory was writable again.
+        lock = ix.lock("WRITELOCK")
+        if not try_for(lock.acquire, timeout=timeout, delay=0.1):
+            raise WriterBusy("the index is locked by another writer")
         try:
-            self._writer = ix.writer(timeout=timeout, limitmb=limitmb, codec=codec())
-        except LockError as exc:
-            raise WriterBusy(str(exc) or "the index is locked by another writer") from exc
+            self._writer = SegmentWriter(ix, _lk=False, limitmb=limitmb, codec=codec())
+        except BaseException:
+            lock.release()
+            raise
+        self._writer.writelock = lock  # released by its commit or cancel, as Whoosh's own
         self.changes = 0
 
     def upsert(self, document: dict) -> None:
