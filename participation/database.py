@@ -34,6 +34,9 @@ from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
+#: Retry-After of the 503 answered when the database refuses for a while (a lock held
+#: past the busy timeout, a deadlock, a lost connection: SQLAlchemy's OperationalError).
+DATABASE_RETRY_AFTER_SECONDS = 5
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # None: decide from the request method; True/False: forced by `write_transaction()`.

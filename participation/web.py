@@ -8,9 +8,11 @@ from flask import Flask, current_app, has_request_context, jsonify, make_respons
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from participation import clock, request_boundary, security_log
+from participation.database import DATABASE_RETRY_AFTER_SECONDS, read_transaction
 from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
 from participation.text import show_bidi_controls
 
@@ -181,7 +183,7 @@ def _json_error(status: int, code: str, message: str, fields: dict | None = None
 ERROR_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     406: "not_acceptable", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-    422: "validation_failed", 429: "too_many_requests",
+    422: "validation_failed", 429: "too_many_requests", 503: "service_unavailable",
 }
 
 ERROR_MESSAGES = {
@@ -197,6 +199,7 @@ ERROR_MESSAGES = {
     422: _l("提交的内容有误。"),
     429: _l("请求过于频繁，请稍后再试。"),
     500: _l("服务器出错了，我们已记录此问题。请稍后再试。"),
+    503: _l("系统繁忙，暂时无法处理您的请求，请稍后再试。您提交的内容未被保存。"),
 }
 
 
@@ -221,6 +224,17 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return render_error(exc.code or 500, headers=exc.get_headers())
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError):
+        # A lock held past the busy timeout (SQLite "database is locked", PostgreSQL's
+        # lock_timeout, a deadlock, a lost connection): transient, nothing was stored.
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        db.session.rollback()
+        # The page reads (the signed-in account for the header) in a deferred
+        # transaction: a write transaction would queue for the same lock again.
+        with read_transaction():
+            return render_error(503, headers=[("Retry-After", str(DATABASE_RETRY_AFTER_SECONDS))])
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -20,11 +20,13 @@ import json
 
 from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from participation.errors import (
     Conflict, Forbidden, IdempotencyKeyConflict, NotFound, ServiceError, Throttled, ValidationFailed,
 )
+from participation.database import DATABASE_RETRY_AFTER_SECONDS
 from participation.extensions import db
 
 # Machine codes by status, for HTTP exceptions that carry no code of their own.
@@ -41,6 +43,7 @@ STATUS_CODES = {
     422: "validation_failed",
     429: "too_many_requests",
     500: "internal_error",
+    503: "service_unavailable",
 }
 
 SERVICE_ERROR_CODES = (
@@ -67,6 +70,7 @@ def status_message(status: int) -> str:
         415: _("请求体必须是 JSON（Content-Type: application/json）。"),
         422: _("请求参数有误。"),
         429: _("请求过于频繁，请稍后再试。"),
+        503: _("系统繁忙，暂时无法处理该请求，请稍后重试；本次请求未被保存。"),
     }
     return messages.get(status, _("服务器出错了，我们已记录此问题。请稍后再试。"))
 
@@ -121,6 +125,16 @@ def _handle_http_exception(exc: HTTPException):
     return error_response(status, STATUS_CODES.get(status, "error"), status_message(status), headers=headers)
 
 
+def _handle_database_busy(exc: OperationalError):
+    """A lock held past the busy timeout, a deadlock or a lost connection: transient,
+    and the transaction was rolled back, so the client may retry (with the same
+    Idempotency-Key)."""
+    current_app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+    db.session.rollback()
+    return error_response(503, "service_unavailable", status_message(503),
+                          headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
 def _handle_unexpected(exc: Exception):
     current_app.logger.exception("unhandled API error on %s %s", request.method, request.path)
     db.session.rollback()
@@ -143,6 +157,7 @@ def register_error_handlers(bp: Blueprint) -> None:
     bp.register_error_handler(ApiError, _handle_api_error)
     bp.register_error_handler(ServiceError, _handle_service_error)
     bp.register_error_handler(HTTPException, _handle_http_exception)
+    bp.register_error_handler(OperationalError, _handle_database_busy)
     bp.register_error_handler(Exception, _handle_unexpected)
     # ApiError can be raised by helpers used outside a view of the blueprint (for
     # example while resolving a token); it is API-only, so handling it app-wide is safe.

@@ -8,8 +8,8 @@ INSERT waits). The documented behaviour (participation/database.py) is to wait: 
 busy timeout is 60 s on SQLite and PostgreSQL waits for locks without limit. So no
 submission is answered while the lock is held (5 s), every one is answered once it is
 released — 201, or a clean 503 with Retry-After should the app ever refuse instead of
-waiting, never a 500 — and every 2xx receipt is stored exactly once. (With SQLite's busy
-timeout cut to 1 s this test fails: the submissions answer 500 "database is locked".)
+waiting, never a 500 — and every 2xx receipt is stored exactly once. (A lock held past
+the wait answers 503 with Retry-After: tests/opinions/test_database_busy.py.)
 """
 from __future__ import annotations
 
