@@ -11,6 +11,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
+from participation.citations import cited_keys, nodes_from_rows, write_citation
 from participation.extensions import db
 from participation.models import Draft, DraftVersion, Provision
 
@@ -366,9 +367,9 @@ from datetime import timezone  # noqa: E402
 
 from participation.models import ModerationState, Opinion, User  # noqa: E402
 
-# Kinds whose children are cited as paragraphs (款) of the parent; in a one-paragraph
-# article the paragraph is not named ("第十二条第（一）项", not "第十二条第一款第（一）项").
-_CITED_FROM = ("article", "preamble", "annex")
+# Kinds whose paragraph count the citation writer needs (a one-paragraph article's 款 is
+# not written: "第十二条第（一）项", not "第十二条第一款第（一）项").
+_CITED_FROM = ("article",)
 
 
 def subtree_end(provision: Provision) -> int | None:
@@ -398,32 +399,27 @@ def subtree_ids(provision: Provision) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def _key_prefixes(key: str) -> list[str]:
-    parts = key.split(".")
-    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
-
-
 def clause_citations(pairs) -> dict[tuple[int, str], str]:
-    """Canonical citations (第十二条第二款第（三）项, 附件第一段) of (version id, key)
-    pairs, in two queries whatever their number. Keys are hierarchical
-    (``art.12.2.3`` lies under ``art.12.2`` and ``art.12``), so the ancestors needed are
-    found from the keys themselves. An unknown key cites as itself."""
+    """Canonical citations (第十二条第二款第（三）项, 附件一第一段) of (version id, key)
+    pairs, in two queries whatever their number: the rows of the keys and their
+    ancestors (``citations.cited_keys``) and the paragraph count of each article; the
+    citation itself is written by ``citations.write_citation``. An unknown key cites as
+    itself."""
     pairs = {(version_id, key) for version_id, key in pairs if key}
     if not pairs:
         return {}
     wanted: dict[int, set[str]] = {}
     for version_id, key in pairs:
-        wanted.setdefault(version_id, set()).update(_key_prefixes(key))
-    rows: dict[tuple[int, str], tuple] = {}
+        wanted.setdefault(version_id, set()).update(cited_keys(key))
+    rows: dict[int, list] = {}
     for version_id, keys in wanted.items():
         keys = sorted(keys)
         for start in range(0, len(keys), 500):
-            for row in db.session.execute(
+            rows.setdefault(version_id, []).extend(db.session.execute(
                 select(Provision.id, Provision.key, Provision.kind, Provision.label)
                 .where(Provision.version_id == version_id, Provision.key.in_(keys[start:start + 500]))
-            ):
-                rows[(version_id, row.key)] = row
-    parent_ids = [row.id for row in rows.values() if row.kind in _CITED_FROM]
+            ))
+    parent_ids = [row.id for version_rows in rows.values() for row in version_rows if row.kind in _CITED_FROM]
     paragraphs: dict[int, int] = {}
     for start in range(0, len(parent_ids), 500):
         paragraphs.update(db.session.execute(
@@ -431,21 +427,10 @@ def clause_citations(pairs) -> dict[tuple[int, str], str]:
             .where(Provision.parent_id.in_(parent_ids[start:start + 500]), Provision.kind == "paragraph")
             .group_by(Provision.parent_id)
         ).all())
-    citations = {}
-    for version_id, key in pairs:
-        parts: list[str] = []
-        parent = None
-        for prefix in _key_prefixes(key):
-            row = rows.get((version_id, prefix))
-            if row is None:
-                continue
-            omit = (row.kind == "paragraph" and parent is not None and parent.kind == "article"
-                    and paragraphs.get(parent.id, 0) <= 1 and prefix != key)
-            if not omit:
-                parts.append(row.label)
-            parent = row
-        citations[(version_id, key)] = "".join(parts) or key
-    return citations
+    nodes = {version_id: nodes_from_rows(version_rows, paragraphs)
+             for version_id, version_rows in rows.items()}
+    return {(version_id, key): write_citation(key, nodes.get(version_id, {}))
+            for version_id, key in pairs}
 
 
 def clause_citation(version_id: int, key: str | None) -> str:

@@ -10,7 +10,7 @@ index's fields)::
      "parts": ["opinion text", "proposed wording", "reason", "public name"]}
 
 What goes in: the opinion's text, proposed wording and reason, the submitter's name
-only when it is public, the clause's label (第十二条第二款) and key with its ancestors, draft, version, stance,
+only when it is public, the clause's citation (第十二条第二款) and key with its ancestors, draft, version, stance,
 category, region, liaison point, batch (when the column exists), moderation state and
 time. Never the contact details, the author account or the submitter key.
 
@@ -23,12 +23,14 @@ indexer (inside the app) and the rebuild's worker processes (outside it).
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from participation.citations import Cited, write_citation
 from participation.models import Draft, DraftVersion, Opinion, Provision
 
 OPINION = "opinion"
@@ -87,6 +89,8 @@ class VersionTree:
     keys: dict[int, str] = field(default_factory=dict)
     kinds: dict[int, str] = field(default_factory=dict)
     labels: dict[int, str] = field(default_factory=dict)
+    #: Built on the first citation, once the tree is loaded.
+    _cited: dict[str, Cited] | None = field(default=None, repr=False)
 
     def ancestry(self, provision_id: int | None) -> list[int]:
         chain = []
@@ -101,13 +105,15 @@ class VersionTree:
         return [self.keys[pid] for pid in self.ancestry(provision_id)]
 
     def citation(self, provision_id: int | None) -> str:
-        """第十二条第二款第（三）项: the labels from the article down to the provision."""
-        chain = []
-        for pid in self.ancestry(provision_id):
-            chain.append(self.labels.get(pid, ""))
-            if self.kinds[pid] in BLOCK_KINDS:
-                break
-        return "".join(reversed(chain))
+        """The canonical citation of the provision (第二条第（一）项), written by
+        ``participation.citations.write_citation`` like everywhere else."""
+        if provision_id not in self.keys:
+            return ""
+        if self._cited is None:
+            paragraphs = Counter(self.parents[pid] for pid, kind in self.kinds.items() if kind == "paragraph")
+            self._cited = {key: Cited(self.kinds[pid], self.labels.get(pid, ""), paragraphs.get(pid, 0))
+                           for pid, key in self.keys.items()}
+        return write_citation(self.keys[provision_id], self._cited)
 
     def block_key(self, provision_id: int | None) -> str | None:
         """The key of the article (or preamble, annex) holding the provision."""

@@ -18,7 +18,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from participation import labels, policies
+from participation import labels, policies, queries
 from participation.extensions import db
 from participation.models import Draft, LiaisonPoint, ModerationState, Opinion, Provision, Stance, SubmitterCategory
 from participation.timeutil import local_to_utc
@@ -395,38 +395,19 @@ def run_search(params: SearchParams, user) -> SearchOutcome:
 # --- from ids to what is shown --------------------------------------------------------------
 
 def _citations(provision_ids: set[int]) -> dict[int, tuple[str, str]]:
-    """(key, citation label) of each provision, e.g. 第十二条第二款第（三）项."""
-    rows: dict[int, Provision] = {}
-    wanted = set(provision_ids)
-    while wanted:
-        found = db.session.execute(
-            select(Provision.id, Provision.parent_id, Provision.kind, Provision.key, Provision.label, Provision.heading)
-            .where(Provision.id.in_(wanted))
-        ).all()
-        wanted = set()
-        for row in found:
-            rows[row.id] = row
-            if row.parent_id is not None and row.parent_id not in rows and row.kind not in documents.BLOCK_KINDS \
-                    and row.kind not in documents.HEADING_KINDS:
-                wanted.add(row.parent_id)
+    """(key, citation label) of each provision: the canonical citation (第二条第（一）项,
+    written by ``queries.clause_citations`` as on every page), a heading with its title."""
+    rows = db.session.execute(
+        select(Provision.id, Provision.version_id, Provision.kind, Provision.key, Provision.label, Provision.heading)
+        .where(Provision.id.in_(provision_ids))
+    ).all() if provision_ids else []
+    cited = queries.clause_citations((row.version_id, row.key) for row in rows)
     result = {}
-    for pid in provision_ids:
-        row = rows.get(pid)
-        if row is None:
-            continue
-        chain = []
-        current = row
-        while current is not None:
-            chain.append(current)
-            if current.kind in documents.BLOCK_KINDS or current.kind in documents.HEADING_KINDS:
-                break
-            current = rows.get(current.parent_id)
-        chain.reverse()
-        if row.kind in documents.HEADING_KINDS:
-            label = f"{row.label} {row.heading}".strip()
-        else:
-            label = "".join(node.label for node in chain)
-        result[pid] = (row.key, label)
+    for row in rows:
+        label = cited.get((row.version_id, row.key), row.key)
+        if row.kind in documents.HEADING_KINDS and row.heading and row.heading != row.label:
+            label = f"{label} {row.heading}"
+        result[row.id] = (row.key, label)
     return result
 
 

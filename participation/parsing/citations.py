@@ -10,6 +10,7 @@ Accepted (whitespace anywhere, full- or half-width brackets and digits)::
     第十一条第二款第（三）项第1目                   -> art.11.2.3.1
     第三章 / 第二编第一章 / 第三章第二节 / 第一编   -> ch.3 / part.2.ch.1 / ch.3.sec.2 / part.1
     序言 / 附件 / 附件二                            -> preamble / annex.1 / annex.2
+    序言第二段 / 附件二第一段第（三）项             -> preamble.2 / annex.2.1.3
     附则 (with a document only)                     -> the heading titled 附则
     (blank) 总体 总体意见 全文 整体 整体意见        -> '' (the draft as a whole)
 
@@ -18,7 +19,9 @@ the one paragraph of the article that has items.  Without a document that is ass
 to be paragraph 1.  With a document the key is resolved against the tree: the only
 paragraph with items, else the only paragraph with an item of that number; a citation
 that names nothing in the document (or is ambiguous) gives ``None``, as does anything
-that is not a citation.
+that is not a citation.  A sub-item may be written 第1目 or 甲目 (the label of 甲、乙、…
+sub-items).  ``participation.citations.write_citation`` writes the canonical form; every
+form it writes is read back here.
 """
 
 from __future__ import annotations
@@ -27,16 +30,19 @@ import re
 import unicodedata
 
 from .numerals import NUMERAL_RE, chinese_to_int
+from .text_parser import TIANGAN
 from .tree import STRUCTURAL_KINDS, Node, ParsedDocument
 
 WHOLE_DRAFT = frozenset({"", "总体", "总体意见", "全文", "整体", "整体意见"})
 
 _N = NUMERAL_RE
+_SUBITEM = rf"(?:第?({_N}|[{TIANGAN}])目)?"
 _ARTICLE_RE = re.compile(
-    rf"第?({_N})条(?:之({_N}))?(?:第({_N})款)?(?:第?\(?({_N})\)?项)?(?:第?({_N})目)?")
+    rf"第?({_N})条(?:之({_N}))?(?:第({_N})款)?(?:第?\(?({_N})\)?项)?{_SUBITEM}")
+# The preamble and annexes: paragraphs are 段, never left out.
+_BLOCK_RE = re.compile(rf"(序言|附件({_N})?)(?:第({_N})段)?(?:第?\(?({_N})\)?项)?{_SUBITEM}")
 _STRUCTURE_RE = re.compile(
     rf"(?:第({_N})编)?(?:第({_N})分编)?(?:第({_N})章)?(?:第({_N})节)?")
-_ANNEX_RE = re.compile(rf"附件({_N})?")
 _KEY_RE = re.compile(
     r"art\.\d+(?:-\d+)?(?:\.\d+){0,3}(?:~\d+)?"
     r"|preamble(?:\.\d+){0,3}|annex\.\d+(?:\.\d+){0,3}"
@@ -62,19 +68,20 @@ def parse_citation(s: str, doc_or_none: ParsedDocument | None = None) -> str | N
     try:
         m = _ARTICLE_RE.fullmatch(c)
         if m:
-            return _article_key(*(chinese_to_int(g) if g else None for g in m.groups()),
-                                doc=doc)
+            return _article_key(*(_number(g) for g in m.groups()), doc=doc)
+        m = _BLOCK_RE.fullmatch(c)
+        if m:
+            block = "preamble" if m.group(1) == "序言" else f"annex.{_number(m.group(2)) or 1}"
+            paragraph, item, subitem = (_number(g) for g in m.groups()[2:])
+            if item is not None and paragraph is None:
+                return None  # a preamble or annex item is always cited with its 段
+            return _clause_key(block, paragraph, item, subitem, doc=doc)
         m = _STRUCTURE_RE.fullmatch(c)
         if m and any(m.groups()):
             return _structure_key(*(chinese_to_int(g) if g else None for g in m.groups()),
                                   doc=doc)
     except ValueError:  # malformed numeral such as 一二十
         return None
-    if c == "序言":
-        return _checked("preamble", doc)
-    m = _ANNEX_RE.fullmatch(c)
-    if m:
-        return _checked(f"annex.{chinese_to_int(m.group(1)) if m.group(1) else 1}", doc)
     if c == "附则" and doc is not None:  # the 附则 heading, numbered or not
         matches = [n.key for n in doc.walk()
                    if n.kind in STRUCTURAL_KINDS and n.heading == "附则"]
@@ -82,18 +89,28 @@ def parse_citation(s: str, doc_or_none: ParsedDocument | None = None) -> str | N
     return None
 
 
-def _checked(key: str, doc: ParsedDocument | None) -> str | None:
-    return key if doc is None or doc.find(key) is not None else None
+def _number(group: str | None) -> int | None:
+    if not group:
+        return None
+    if group in TIANGAN:
+        return TIANGAN.index(group) + 1
+    return chinese_to_int(group)
 
 
 def _article_key(article: int, suffix: int | None, paragraph: int | None,
                  item: int | None, subitem: int | None, *,
                  doc: ParsedDocument | None) -> str | None:
-    if article < 1 or 0 in (suffix, paragraph, item, subitem):
-        return None
-    if subitem is not None and item is None:
+    if article < 1 or suffix == 0:
         return None
     key = f"art.{article}-{suffix}" if suffix else f"art.{article}"
+    return _clause_key(key, paragraph, item, subitem, doc=doc)
+
+
+def _clause_key(key: str, paragraph: int | None, item: int | None, subitem: int | None, *,
+                doc: ParsedDocument | None) -> str | None:
+    """The key of the clause below the article, preamble or annex ``key``."""
+    if 0 in (paragraph, item, subitem) or (subitem is not None and item is None):
+        return None
     if doc is None:
         if item is not None and paragraph is None:
             paragraph = 1
@@ -131,9 +148,9 @@ def _structure_key(part: int | None, subpart: int | None, chapter: int | None,
                    section: int | None, *, doc: ParsedDocument | None) -> str | None:
     if 0 in (part, subpart, chapter, section):
         return None
-    if section is not None and chapter is None:
-        return None
     if doc is None:
+        if section is not None and chapter is None:
+            return None  # 第二节 means nothing without knowing the text
         keys = []
         if part is not None:
             keys.append(f"part.{part}")

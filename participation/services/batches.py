@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from participation import labels, spreadsheets
+from participation.citations import nodes_from_rows, parse_citation, write_citation
 from participation.errors import Conflict, IdempotencyKeyConflict, NotFound, ValidationFailed
 from participation.extensions import db
 from participation.models import (
@@ -49,7 +50,6 @@ from participation.models import (
     Opinion, Provision, Stance, SubmitterCategory, User,
 )
 from participation.models.provisions import COMMENTABLE_KINDS
-from participation.parsing import parse_citation
 from participation.parsing.tree import Node, ParsedDocument
 from participation.services.opinions import (
     MAX_BODY_LENGTH, MAX_NAME_LENGTH, MAX_PROPOSED_TEXT_LENGTH, MAX_REASON_LENGTH,
@@ -435,6 +435,7 @@ class VersionClauses:
         self._by_id = {row.id: row for row in self.rows}
         self._resolved: dict[str, tuple] = {}
         self._citations: dict[str | None, str] = {}
+        self._cited = nodes_from_rows(self.rows, self._paragraphs)
 
     def resolve(self, text: str):
         """(provision row or None for the whole draft, error message or None)."""
@@ -467,30 +468,15 @@ class VersionClauses:
         return row, None
 
     def citation(self, key: str | None) -> str:
-        """第十二条第二款第（三）项; the paragraph is left out in a one-paragraph
-        article, as people cite it. '' (the draft as a whole) gives 总体意见."""
+        """The canonical citation (``participation.citations.write_citation``);
+        '' (the draft as a whole) gives 总体意见."""
         cached = self._citations.get(key)
         if cached is None:
             cached = self._citations[key] = self._citation(key)
         return cached
 
     def _citation(self, key: str | None) -> str:
-        if not key:
-            return _("总体意见")
-        parts = key.split(".")
-        labels_: list[str] = []
-        parent = None
-        for length in range(1, len(parts) + 1):
-            prefix = ".".join(parts[:length])
-            row = self.by_key.get(prefix)
-            if row is None:
-                continue
-            omit = (row.kind == "paragraph" and parent is not None and parent.kind == "article"
-                    and self._paragraphs.get(parent.id, 0) <= 1 and prefix != key)
-            if not omit:
-                labels_.append(row.label)
-            parent = row
-        return "".join(labels_) or key
+        return write_citation(key, self._cited) if key else _("总体意见")
 
     def choices(self) -> list[spreadsheets.ClauseChoice]:
         """Every clause an opinion can aim at, in document order, with the citation the

@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from participation import clock, policies, queries
+from participation.citations import parse_citation
 from participation.errors import ServiceError
 from participation.extensions import db
 from participation.forms.opinions import HideOpinionForm, StaffOpinionFilterForm
 from participation.models import Draft, LiaisonPoint, ModerationState, Stance, SubmitterCategory, User
-from participation.parsing.numerals import chinese_to_int
 from participation.services import opinions as service
 from participation.views import load_visible, require, safe_next_url
 from participation.views.staff import bp
@@ -25,18 +25,13 @@ from participation.views.staff import bp
 OPINIONS_PER_PAGE = 30
 MAX_FILTER_TEXT = 100
 _KEY = re.compile(r"(?:art|annex|preamble)[0-9A-Za-z.\-]{0,76}")
-_CITATION = re.compile(
-    r"第(?P<article>[零〇一二两三四五六七八九十百千万0-9]+)条(?:之(?P<suffix>[一二三四五六七八九十0-9]+))?"
-    r"(?:第(?P<paragraph>[零〇一二两三四五六七八九十百0-9]+)款)?"
-    r"(?:第?[（(](?P<item>[零〇一二两三四五六七八九十百0-9]+)[）)]项)?"
-)
 
 
 def parse_clause_filter(value: str) -> str:
     """What staff type in the clause filter → a key prefix: ``art.12.2`` as is,
     ``12`` or ``第十二条`` → ``art.12``, ``第十条之一`` → ``art.10-1``, ``第十二条第二款`` →
-    ``art.12.2``, ``总体``/``总体意见`` → ``general``. Anything else is matched as a key
-    and finds nothing."""
+    ``art.12.2``, ``序言`` → ``preamble``, ``总体``/``总体意见`` → ``general``. Anything
+    else is matched as a key and finds nothing."""
     value = "".join(value.split())[:80]
     if not value:
         return ""
@@ -46,20 +41,9 @@ def parse_clause_filter(value: str) -> str:
         return f"art.{int(value)}"
     if _KEY.fullmatch(value):
         return value
-    match = _CITATION.fullmatch(value)
-    if match:
-        try:
-            key = f"art.{chinese_to_int(match['article'])}"
-            if match["suffix"]:
-                key += f"-{chinese_to_int(match['suffix'])}"
-            if match["paragraph"]:
-                key += f".{chinese_to_int(match['paragraph'])}"
-            if match["item"]:
-                key += f".{chinese_to_int(match['item'])}" if match["paragraph"] else f".1.{chinese_to_int(match['item'])}"
-            return key
-        except ValueError:
-            pass
-    return value
+    # A citation as people write it, read by the one citation parser (without the text,
+    # 第十二条第（三）项 is taken to be in paragraph 1).
+    return parse_citation(value) or value
 
 
 def _load_draft(draft_id: int) -> Draft:
