@@ -34,7 +34,7 @@ from participation.extensions import db
 from participation.models import Draft, ModerationState, Provision, Stance
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
-from participation.tally import compute_tally
+from participation.tally.compute import compute_tally
 from participation.text import is_storable_text
 from participation.views import load_visible
 

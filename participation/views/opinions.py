@@ -32,7 +32,7 @@ from participation.forms.opinions import OpinionForm, ReceiptLookupForm
 from participation.models import Draft, DraftStatus, ModerationState, Provision, Role
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
-from participation.tally import compute_tally, heat_legend, heat_level
+from participation.tally.compute import compute_tally, heat_legend, heat_level
 from participation.views import apply_field_errors, load_visible, require
 from participation.views.common import render_error
 from participation.views.public import _load_visible, bp
