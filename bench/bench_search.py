@@ -177,7 +177,7 @@ def load_corpus(app, count: int, seed: int) -> dict:
 
 def bench_rebuild(app, procs: int) -> dict:
     import search
-    from search.engine import IndexStore
+    from search.backend import IndexStore
 
     started = time.perf_counter()
     last = [started, 0]
@@ -231,8 +231,8 @@ def _stats(samples: list[float]) -> dict:
 
 
 def bench_whoosh_queries(app, draft_id: int, runs: int) -> dict:
-    from search.engine import IndexStore
-    from search.query import Filters, current_searcher, parse_query, search
+    from search.backend import IndexStore, current_searcher, search
+    from search.query import Filters, parse_query
     from search.service import PUBLIC_FACETS, SearchParams, run_search
 
     results = {}

@@ -296,8 +296,8 @@ def worker_stats(pid: int) -> dict:
             pass
     sockets = sum(target.startswith("socket:") for target in targets)
     # Index segment files: each request thread keeps a searcher on the live generation
-    # (search/query.py), so their number follows the segments and merges, bounded by
-    # threads × segments; every other descriptor should not move at all.
+    # (search/backend/whoosh/reading.py), so their number follows the segments and
+    # merges, bounded by threads × segments; every other descriptor should not move at all.
     index = [t for t in targets if "/search/index-" in t]
     return {"rss_mib": rss_kib / 1024, "fds": len(targets), "sockets": sockets, "index": len(index),
             "deleted": sum(t.endswith("(deleted)") for t in index),
@@ -410,7 +410,7 @@ def index_opinion_ids(index_path: Path) -> set[int]:
     """Every opinion document in the live index generation (read in a child process)."""
     script = """
 import json, sys
-from search.engine import IndexStore
+from search.backend import IndexStore
 opened = IndexStore(sys.argv[1]).open()
 with opened.index.reader() as reader:
     column = reader.column_reader("doc_id")

@@ -25,6 +25,9 @@ so token offsets point into the original text: full-width forms become ASCII
 
 jieba's dictionary is loaded once per process (``warm``) from a cache file in the
 instance folder, plus the user dictionary ``legal_terms.txt`` of legislative terms.
+
+Nothing here knows the search engine: the search backend (``search.backend``) wraps
+these streams in its engine's tokenizers.
 """
 from __future__ import annotations
 
@@ -38,8 +41,6 @@ import unicodedata
 from collections import Counter
 from itertools import chain
 from pathlib import Path
-
-from whoosh.analysis import Token, Tokenizer
 
 #: Bump when tokenization changes in a way that makes existing indexes wrong; the
 #: indexer compares it (with the dictionary's digest) at start and rebuilds.
@@ -361,7 +362,8 @@ def gram_tokens(text: str):
 # --- counting terms for the index -----------------------------------------------------
 #
 # What a document's text puts in the index: the same terms as the token streams above,
-# counted (term → frequency), which is all the index keeps of them (see search.schema).
+# counted (term → frequency), which is all the index keeps of them (see the
+# backend's schema).
 
 _PART_CODE = ord(PART_SEPARATOR)
 
@@ -455,45 +457,3 @@ def query_grams(text: str) -> list[str]:
 def query_words(text: str) -> list[str]:
     """The words of a query, in order, without the sub-words added at indexing."""
     return [word for word, _pos, _s, _e in word_tokens(text, subwords=False)]
-
-
-# --- Whoosh tokenizers ---------------------------------------------------------------
-
-class _StreamTokenizer(Tokenizer):
-    """A Whoosh tokenizer over one of the token streams above. Instances are pickled
-    into the index's schema, so they hold no state."""
-
-    def _stream(self, text: str, mode: str):
-        raise NotImplementedError
-
-    def __eq__(self, other):
-        return type(self) is type(other)
-
-    def __hash__(self):
-        return hash(type(self).__name__)
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for text, position, start, end in self._stream(value, mode):
-            token.text = text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = text
-            if positions:
-                token.pos = start_pos + position
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
-
-
-class WordTokenizer(_StreamTokenizer):
-    def _stream(self, text, mode):
-        return word_tokens(text, subwords=mode != "query")
-
-
-class GramTokenizer(_StreamTokenizer):
-    def _stream(self, text, mode):
-        return gram_tokens(text)

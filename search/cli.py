@@ -81,9 +81,8 @@ def drain_command(wait):
 @search_cli.command("status")
 def status_command():
     """索引状态：当前版本、文档数、待处理的变更、健康状况（降级时退出码为 1）。"""
-    from search.engine import IndexUnavailable, document_count
+    from search.backend import IndexUnavailable, schema_id
     from search.indexer import Settings, backlog, health
-    from search.schema import schema_id
 
     settings = Settings.from_app(current_app)
     store = settings.store
@@ -91,7 +90,7 @@ def status_command():
     click.echo(f"索引方式：SEARCH_INDEXER={settings.mode}")
     try:
         opened = store.open()
-        click.echo(f"当前版本：{opened.name}（{document_count(opened.index)} 个文档）")
+        click.echo(f"当前版本：{opened.name}（{opened.document_count()} 个文档）")
         built = opened.meta.get("schema")
         click.echo(f"结构版本：{built}" + ("" if built == schema_id() else f"（过期，当前程序为 {schema_id()}，将自动重建）"))
     except IndexUnavailable as exc:

@@ -1,7 +1,7 @@
 """Domain rows → index documents: the only module that knows both sides.
 
-A document is a plain dict (engine-neutral; ``search.engine`` maps it onto Whoosh
-fields)::
+A document is a plain dict (engine-neutral; ``search.backend`` maps it onto the
+index's fields)::
 
     {"doc_id": "opinion:12", "kind": "opinion", "draft": "3", "version": "4",
      "clause": ["art.12.2", "art.12", "ch.2"], "article": "art.12",

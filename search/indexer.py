@@ -14,11 +14,11 @@ Draining
     it to the index (replace by document id, delete what is gone), commit the index,
     then delete exactly those rows. A crash between the index commit and the delete
     replays the batch, which changes nothing; a crash before the commit leaves the rows
-    (and Whoosh's half-written files, which the next cycle removes: ``check_files``).
+    (and the engine's half-written files, which the next cycle removes: ``check_files``).
 
 Recovering
     Every cycle first checks the live generation's files against its table of contents
-    (``search.engine.check_files``). A missing or damaged index, or one built with
+    (``search.backend.check_files``). A missing or damaged index, or one built with
     another schema or analyzer, is rebuilt at once. A cycle that fails otherwise (a
     failing merge, an unwritable file) leaves the outbox as it is and is recorded in
     status.json (``state=error``, ``error``, ``failures`` in a row, ``since``,
@@ -55,13 +55,14 @@ from sqlalchemy import delete, func, select
 from participation.database import read_transaction
 
 from search import analysis, documents
-from search.engine import (
+from search.backend import (
     IndexStore,
     IndexUnavailable,
     SegmentBuilder,
     Writer,
     WriterBusy,
     check_files,
+    check_readable,
     commit_segments,
     remove_leftovers,
 )
@@ -240,9 +241,9 @@ def _apply(writer: Writer, changes: Changes, connection=None) -> None:
     for document in changes.upserts:
         writer.upsert(document)
     if changes.opinions_after is not None and connection is not None:
-        # Whoosh's update_document replaces documents of committed segments only, not
-        # one this writer added: an opinion both inserted in bulk and changed later in
-        # the same batch is written once, from the upserts above.
+        # Writer.upsert replaces documents of committed segments only, not one this
+        # writer added (see search.backend): an opinion both inserted in bulk and
+        # changed later in the same batch is written once, from the upserts above.
         written = {document["doc_id"] for document in changes.upserts}
         written.update(changes.deletes)
         low, high, _count = documents.opinion_id_bounds(connection)
@@ -510,17 +511,7 @@ def _check_index(opened) -> None:
         if removed:
             logger.warning("search index: removed %d files left by an interrupted commit: %s",
                            len(removed), ", ".join(removed[:5]))
-    _check_readable(opened)
-
-
-def _check_readable(opened) -> None:
-    """Open every segment once: a missing or truncated segment file shows here, not in
-    the middle of a write."""
-    try:
-        with opened.index.searcher() as searcher:
-            searcher.doc_count()
-    except Exception as exc:
-        raise IndexUnavailable("corrupt", f"{type(exc).__name__}: {exc}") from exc
+    check_readable(opened)
 
 
 # --- health -----------------------------------------------------------------------------

@@ -23,15 +23,13 @@ from participation.extensions import db
 from participation.models import Draft, LiaisonPoint, ModerationState, Opinion, Provision, Stance, SubmitterCategory
 from participation.timeutil import local_to_utc
 from search import documents
-from search.engine import IndexStore, IndexUnavailable
+from search.backend import IndexStore, IndexUnavailable, current_searcher, search as run_query
 from search.highlight import make_snippet
 from search.query import (
     MAX_RESULT_WINDOW,
     Filters,
     ParsedQuery,
-    current_searcher,
     parse_query,
-    search as run_query,
 )
 
 logger = logging.getLogger("search")
@@ -373,7 +371,7 @@ def run_search(params: SearchParams, user) -> SearchOutcome:
         # A damaged segment found mid-search, say: the indexer's next cycle checks the
         # index and rebuilds it; this request says so instead of failing.
         logger.exception("search failed for %r", params.q[:200])
-        from search.query import forget_searchers
+        from search.backend import forget_searchers
 
         forget_searchers()
         outcome.complete = False

@@ -183,7 +183,7 @@ def waiting_opinion_ids() -> set[int]:
 def wait_until_indexed(server: Server, index_path: Path, *, timeout: float = 60.0) -> None:
     """Until the server's indexer has built the index and emptied the outbox (the
     draft's clauses of a fresh instance)."""
-    from search.engine import IndexStore
+    from search.backend import IndexStore
 
     deadline = time.monotonic() + timeout
     while IndexStore(index_path).current_name() is None or outbox_count():

@@ -8,9 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from search.engine import IndexStore, Writer
-from search.query import Filters, forget_searchers, parse_query, search
-from search.schema import FACET_FIELDS
+from search.backend import FACET_FIELDS, IndexStore, Writer, forget_searchers, search
+from search.query import Filters, parse_query
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ updates and deletes documents, commits them (Whoosh's automatic merge policy, th
 normal commit; or no merge), merges chosen segments, optimizes, rebuilds a
 generation with ``SegmentBuilder`` (the rebuild's path), reopens the index from disk,
 and searches. Every search runs through the real entry points (``parse_query`` and
-``search.query.search`` on ``current_searcher`` or a searcher of the index, and
+``search.backend.search`` on ``current_searcher`` or a searcher of the index, and
 Whoosh's own ``Searcher.search`` over the codec's matchers) and is compared with a
 model held in Python: the documents committed so far. Totals, the hit set, facet
 counts (``FACET_FIELDS``), filters, AND / OR / NOT, newest-first ordering and pages
@@ -49,10 +49,18 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from whoosh.query import Term
 
 from search.analysis import PART_SEPARATOR, compact, fold, gram_counts, word_counts
-from search.codec import _DENSE, _blob, column, decode_postings
-from search.engine import IndexStore, SegmentBuilder, Writer, commit_segments
-from search.query import Filters, current_searcher, forget_searchers, parse_query, search
-from search.schema import FACET_FIELDS
+from search.backend import (
+    FACET_FIELDS,
+    IndexStore,
+    SegmentBuilder,
+    Writer,
+    commit_segments,
+    current_searcher,
+    forget_searchers,
+    search,
+)
+from search.backend.whoosh.codec import _DENSE, _blob, column, decode_postings
+from search.query import Filters, parse_query
 
 # --- documents and the model ------------------------------------------------------------------
 
@@ -626,7 +634,7 @@ def test_index_state_machine_against_the_model(tmp_path):
 # --- a long deterministic run --------------------------------------------------------------------
 
 #: In about one document in a hundred: its posting lists are arrays of document
-#: numbers, not bitsets (``search.codec.DENSE_RATIO``).
+#: numbers, not bitsets (``search.backend.whoosh.codec.DENSE_RATIO``).
 RARE = "鲜见"
 
 

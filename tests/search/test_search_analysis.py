@@ -14,6 +14,7 @@ from whoosh.query import Phrase, Term
 
 from search import analysis
 from search.analysis import fold, gram_tokens, query_grams, query_words, word_tokens
+from search.backend.whoosh.schema import GramTokenizer, WordTokenizer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,8 +91,8 @@ def test_parts_never_make_a_phrase_across_them():
 
 
 def test_phrase_queries_match_over_ordinal_positions(tmp_path):
-    schema = Schema(id=ID(stored=True), words=TEXT(analyzer=analysis.WordTokenizer(), phrase=True),
-                    grams=TEXT(analyzer=analysis.GramTokenizer(), phrase=True))
+    schema = Schema(id=ID(stored=True), words=TEXT(analyzer=WordTokenizer(), phrase=True),
+                    grams=TEXT(analyzer=GramTokenizer(), phrase=True))
     ix = whoosh_index.create_in(str(tmp_path), schema)
     with ix.writer() as writer:
         text = "建议明确小区车位归属问题"

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import func, select
 
 from participation.extensions import db
-from search.engine import IndexStore
+from search.backend import IndexStore
 from search.models import SearchOutboxEntry
-from search.query import forget_searchers
+from search.backend import forget_searchers
 from tests.search.conftest import hit_ids
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def paused():
 from app import create_app
 app = create_app(config)
 import search
-from search import engine, indexer
+from search import backend, indexer
 
 if mode == "before-toc":
     # Segment files written, table of contents not yet: the middle of Whoosh's commit.
@@ -52,17 +52,17 @@ if mode == "before-toc":
     whoosh.index.TOC.write = write
 elif mode == "after-index-commit":
     # The index is committed, the outbox rows are not deleted yet.
-    original_commit = engine.Writer.commit
+    original_commit = backend.Writer.commit
     def commit(self):
         original_commit(self)
         paused()
-    engine.Writer.commit = commit
+    backend.Writer.commit = commit
 elif mode == "hold-writer-lock":
     lock = indexer.Settings.from_app(app).writer_lock
     assert lock.acquire()
     paused()
 elif mode == "hold-whoosh-lock":
-    opened = engine.IndexStore(app.config["SEARCH_INDEX_PATH"]).open()
+    opened = backend.IndexStore(app.config["SEARCH_INDEX_PATH"]).open()
     writer = opened.index.writer()
     paused()
 

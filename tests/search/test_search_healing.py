@@ -21,9 +21,9 @@ import search
 from participation.database import utcnow
 from participation.extensions import db
 from search import indexer as indexer_module
-from search.engine import IndexStore, check_files
+from search.backend import IndexStore, check_files
 from search.models import SearchOutboxEntry
-from search.query import forget_searchers
+from search.backend import forget_searchers
 from tests.search.conftest import hit_ids
 from tests.search.test_search_faults import _make_unwritable
 
@@ -143,7 +143,7 @@ def test_the_merge_failure_of_issue_13_no_longer_stops_indexing(app, public_draf
                                                                  monkeypatch, clock):
     """The codec defect itself, put back: every automatic merge fails. Drained one
     opinion at a time, search keeps up anyway (a rebuild every few commits)."""
-    from search import codec
+    from search.backend.whoosh import codec
 
     monkeypatch.setattr(codec.PostingsMatcher, "value", lambda self: "")
     monkeypatch.setattr(codec.PostingsMatcher, "all_items", lambda self: ((d, "") for d in self._ids))

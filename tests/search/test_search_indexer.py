@@ -15,7 +15,7 @@ import pytest
 import search
 from participation.extensions import db
 from search import indexer as indexer_module
-from search.engine import IndexStore
+from search.backend import IndexStore
 from search.indexer import Indexer, Settings
 from tests.search.conftest import hit_ids
 
@@ -163,12 +163,12 @@ def test_a_schema_or_analyzer_change_triggers_a_rebuild(app, public_draft, make_
     drain()
     store = IndexStore(app.config["SEARCH_INDEX_PATH"])
     old = store.current_name()
-    import search.engine as engine_module
-    import search.schema as schema_module
+    import search.backend.whoosh.schema as schema_module
+    import search.backend.whoosh.store as store_module
 
     monkeypatch.setattr(schema_module, "SCHEMA_VERSION", schema_module.SCHEMA_VERSION + 1)
     new_id = schema_module.schema_id()
-    monkeypatch.setattr(engine_module, "schema_id", lambda: new_id)
+    monkeypatch.setattr(store_module, "schema_id", lambda: new_id)
     status = runner.invoke(args=["search", "status"])
     assert "过期" in status.output
     body = search_api(q="社区医院")

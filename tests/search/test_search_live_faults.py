@@ -21,7 +21,7 @@ import urllib.parse
 
 import pytest
 
-from search.engine import IndexStore
+from search.backend import IndexStore
 from search.locks import FileLock
 from search.indexer import WRITER_LOCK_FILE
 from tests.live_opinions import (

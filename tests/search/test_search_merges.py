@@ -1,11 +1,11 @@
 """An index kept alive through many commits, as in production: Whoosh merges small
 segments on most commits after the first few, and merged segments again later. Every
-merge goes through this project's posting format (``search.codec``)."""
+merge goes through this project's posting format (``search.backend.whoosh.codec``)."""
 from __future__ import annotations
 
 import tempfile
 
-from search.engine import IndexStore, Writer
+from search.backend import IndexStore, Writer
 from tests.search.conftest import hit_ids
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.query import MAX_INPUT_CHARS, MAX_TERM_CHARS, MAX_TERMS, QueryTerm, parse_query, text_query
+from search.backend.whoosh.queries import text_query
+from search.query import MAX_INPUT_CHARS, MAX_TERM_CHARS, MAX_TERMS, QueryTerm, parse_query
 
 
 @pytest.fixture(autouse=True)

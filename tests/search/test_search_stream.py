@@ -21,7 +21,7 @@ import requests
 
 from participation.extensions import db
 from participation.services import accounts
-from search.engine import IndexStore
+from search.backend import IndexStore
 from tests.live_server import Gunicorn, flask_command, server_env, stop
 
 pytestmark = pytest.mark.slow

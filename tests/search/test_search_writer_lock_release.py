@@ -16,7 +16,7 @@ import gc
 
 import pytest
 
-from search.engine import IndexStore, Writer, WriterBusy
+from search.backend import IndexStore, Writer, WriterBusy
 from tests.search.test_search_faults import _make_unwritable
 
 

@@ -11,8 +11,8 @@ and merging, and changes the postings only:
   document of the segment) when the term is in at least one document in 64, otherwise
   as an array of 32-bit document numbers; and the few documents where the term occurs
   more than once, with their counts (every other document counts once). No positions:
-  phrases are checked against the ``text`` column (see ``search.schema``).
-* the query code (``search.query``) reads a posting list straight into a Python integer
+  phrases are checked against the ``text`` column (see ``schema``).
+* the query code (``reading``) reads a posting list straight into a Python integer
   used as a bitset (``postings_bits``), so AND, OR and NOT over a million documents,
   and counting the result, are single C operations;
 * Whoosh's own readers (``searcher.search``, deleting by term, merging segments) get a
@@ -583,15 +583,15 @@ def column(reader, fieldname: str):
 
 class SegmentBuilder:
     """Writes one segment of an index from documents, without Whoosh's per-posting
-    path: terms are counted per document by ``search.schema.index_terms`` (the same
+    path: terms are counted per document by ``schema.index_terms`` (the same
     function the schema's fields use when Whoosh's writer adds a document), gathered
     per term in arrays, and written term by term when the segment is finished.
 
     The segment is not part of the index until it is listed in the index's table of
-    contents (``search.engine.commit_segments``)."""
+    contents (``writing.commit_segments``)."""
 
     def __init__(self, ix):
-        from search.schema import index_plan
+        from search.backend.whoosh.schema import index_plan
 
         self.codec = SearchCodec()
         self.storage = ix.storage
@@ -607,7 +607,7 @@ class SegmentBuilder:
         self._totals: dict[str, int] = {name: 0 for name in self.plan.scorable}
 
     def add(self, fields: dict) -> None:
-        from search.schema import index_terms
+        from search.backend.whoosh.schema import index_terms
 
         docnum = self.count
         terms, lengths, column_values = index_terms(fields, self.plan)

@@ -25,18 +25,19 @@ too, for staff); never contact details, which are not indexed at all.
 
 ``index_terms`` is the one place that turns a document's field values into terms,
 lengths and column values: the fields' formats call it when Whoosh's own writer adds a
-document (the indexer), and ``search.codec.SegmentBuilder`` calls it directly (a
+document (the indexer), and ``codec.SegmentBuilder`` calls it directly (a
 rebuild), so both write the same thing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from whoosh.formats import Format
 
-from search.analysis import GramTokenizer, WordTokenizer, compact, fingerprint, gram_counts, word_counts
-from search.codec import Int64Column, StringColumn, TextColumn
+from search.analysis import compact, fingerprint, gram_counts, gram_tokens, word_counts, word_tokens
+from search.backend.whoosh.codec import Int64Column, StringColumn, TextColumn
 
 #: Bump whenever a field is added, removed or changes type, or the codec changes; with
 #: the analyzer's fingerprint it decides whether an existing index can be kept (see
@@ -45,6 +46,48 @@ SCHEMA_VERSION = 5
 
 #: Filter fields with facet counts (from their postings; ``article`` from its column).
 FACET_FIELDS = ("kind", "draft", "article", "stance", "category", "liaison", "state")
+
+
+# --- Whoosh tokenizers over search.analysis's token streams ---------------------------
+
+class _StreamTokenizer(Tokenizer):
+    """A Whoosh tokenizer over one of ``search.analysis``'s token streams. Instances
+    are pickled into the index's schema, so they hold no state."""
+
+    def _stream(self, text: str, mode: str):
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self).__name__)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for text, position, start, end in self._stream(value, mode):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = start_pos + position
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+class WordTokenizer(_StreamTokenizer):
+    def _stream(self, text, mode):
+        return word_tokens(text, subwords=mode != "query")
+
+
+class GramTokenizer(_StreamTokenizer):
+    def _stream(self, text, mode):
+        return gram_tokens(text)
 
 
 class CountedTerms(Format):
@@ -172,7 +215,7 @@ def index_plan(schema: Schema) -> IndexPlan:
 
 def index_terms(fields: dict, plan: IndexPlan) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, object]]:
     """(terms by field {term: frequency}, lengths of scorable fields, column values)
-    of a document given as Whoosh field values (``search.engine.whoosh_fields``)."""
+    of a document given as Whoosh field values (``writing.whoosh_fields``)."""
     terms: dict[str, dict[str, int]] = {}
     lengths: dict[str, int] = {}
     for name, how in plan.indexed.items():
