@@ -31,7 +31,7 @@ def run(kind: str, args) -> dict:
     from participation import clock
     from participation.extensions import db
     from participation.models import Provision
-    from participation.tally import compute_tally
+    from participation.tally.compute import compute_tally
     from sqlalchemy import func, select
 
     with scratch_database(kind, args.pg_url) as (url, instance):

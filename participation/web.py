@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, jsonify, make_response, render_template, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -15,8 +15,8 @@ from participation import clock, request_boundary, security_log
 from participation.database import DATABASE_RETRY_AFTER_SECONDS, read_transaction
 from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
 from participation.text import show_bidi_controls
+from participation.views.common import SUPPORTED_LOCALES, is_api_request, json_error, render_error
 
-SUPPORTED_LOCALES = ("zh_CN", "en")
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -43,10 +43,6 @@ def select_locale() -> str:
         return default  # CLI commands and background work
     chosen = session.get("locale")
     return chosen if chosen in SUPPORTED_LOCALES else default
-
-
-def is_api_request() -> bool:
-    return request.path.startswith("/api/")
 
 
 class SiteSessionInterface(SecureCookieSessionInterface):
@@ -117,7 +113,7 @@ def _init_login(app: Flask) -> None:
         from flask import flash, redirect, url_for
 
         if is_api_request():
-            return _json_error(401, "unauthorized", str(_l("需要登录或有效的 API 令牌。")))
+            return json_error(401, "unauthorized", str(_l("需要登录或有效的 API 令牌。")))
         flash(str(login_manager.login_message), "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
@@ -131,6 +127,11 @@ def _register_blueprints(app: Flask) -> None:
     from participation.views.batches import bp as batches_bp
     from participation.views.public import bp as public_bp
     from participation.views.staff import bp as staff_bp
+
+    # Modules whose routes are on another module's blueprint (imported here, before the
+    # blueprints are registered, rather than by that module: no import cycle): the
+    # opinion pages on ``public``, the opinion lists and moderation on ``staff``.
+    from participation.views import moderation, opinions  # noqa: F401
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
         app.register_blueprint(blueprint)
@@ -171,51 +172,7 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
 
-def _json_error(status: int, code: str, message: str, fields: dict | None = None):
-    body = {"error": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
-
-ERROR_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    406: "not_acceptable", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-    422: "validation_failed", 429: "too_many_requests", 503: "service_unavailable",
-}
-
-ERROR_MESSAGES = {
-    400: _l("请求有误。"),
-    401: _l("需要登录。"),
-    403: _l("您没有权限访问此页面。"),
-    404: _l("页面不存在。"),
-    405: _l("不支持此请求方式。"),
-    406: _l("无法提供所请求的格式。"),
-    409: _l("请求与当前状态冲突。"),
-    413: _l("上传的内容太大。"),
-    415: _l("不支持此内容类型。"),
-    422: _l("提交的内容有误。"),
-    429: _l("请求过于频繁，请稍后再试。"),
-    500: _l("服务器出错了，我们已记录此问题。请稍后再试。"),
-    503: _l("系统繁忙，暂时无法处理您的请求，请稍后再试。您提交的内容未被保存。"),
-}
-
-
 def _register_error_handlers(app: Flask) -> None:
-    def render_error(status: int, message: str | None = None, headers=None):
-        message = message or str(ERROR_MESSAGES.get(status, ERROR_MESSAGES[400 if status < 500 else 500]))
-        if is_api_request():
-            response = _json_error(status, ERROR_CODES.get(status, "bad_request" if status < 500 else "internal_error"), message)
-        else:
-            response = make_response(render_template("errors/error.html", status=status, message=message), status)
-        # Keep what the exception asked for: Allow on 405, Retry-After on 429 …
-        for name, value in headers or ():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response
-
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         security_log.csrf_failed(exc.description)

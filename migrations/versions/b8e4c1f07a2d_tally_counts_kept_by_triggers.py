@@ -3,7 +3,7 @@
 The tally (意见统计) of a large consultation was counted from the opinion rows at every
 request: about a second for 100,000 opinions. These tables hold the counts instead, and
 triggers on ``opinions`` change them in the same transaction as every insert, update and
-delete of an opinion, whoever makes it (see participation/tally_upkeep.py, which holds
+delete of an opinion, whoever makes it (see participation/tally/upkeep.py, which holds
 the current definitions; ``flask tally check`` compares the database with them):
 
 * provision_ancestors: the provision tree's closure, filled by a trigger on provisions

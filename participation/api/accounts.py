@@ -1,7 +1,8 @@
 """The token's own account, for integrations to check what they are signed in as."""
 from __future__ import annotations
 
-from participation.api import api, openapi, serializers
+from participation.api import openapi, serializers
+from participation.api.blueprint import api
 from participation.api.auth import current_api_token, current_api_user, token_required
 from participation.api.errors import json_response
 

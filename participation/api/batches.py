@@ -22,7 +22,8 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from participation import clock, policies, queries
-from participation.api import api, openapi, token_limited_routes
+from participation.api import openapi
+from participation.api.blueprint import api, token_limited_routes
 from participation.api.auth import current_api_user, require, token_required
 from participation.api.errors import ApiError, error_response, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, json_body

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from participation import clock, policies, queries
-from participation.api import api, openapi, serializers
+from participation.api import openapi, serializers
+from participation.api.blueprint import api
 from participation.api.auth import current_api_user
 from participation.api.errors import json_response
 from participation.api.params import QueryArgs

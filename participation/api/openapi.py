@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 
-from participation.api import api
+from participation.api.blueprint import api
 from participation.api.errors import json_response
 from participation.api.params import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from participation.models import DraftStatus, ProvisionKind, Reading, Role

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from participation import clock, policies, queries
-from participation.api import api, openapi, serializers, token_limited_routes
+from participation.api import openapi, serializers
+from participation.api.blueprint import api, token_limited_routes
 from participation.api.auth import current_api_holder, current_api_user, token_required
 from participation.api.errors import ApiError, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, QueryArgs, idempotency_key, json_body
@@ -33,7 +34,7 @@ from participation.extensions import db
 from participation.models import Draft, ModerationState, Provision, Stance
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
-from participation.tally import compute_tally
+from participation.tally.compute import compute_tally
 from participation.text import is_storable_text
 from participation.views import load_visible
 

@@ -104,7 +104,7 @@ def clause_tally(clause, *, details: bool = True) -> dict:
 
 
 def draft_tally(draft: Draft, version: DraftVersion, tally, *, details: bool = True) -> dict:
-    """The numbers of ``participation.tally.compute_tally``, unchanged; zero counts are
+    """The numbers of ``participation.tally.compute.compute_tally``, unchanged; zero counts are
     spelled out. Without ``details`` the pending and hidden counts are null, as on the
     public tally page (policies.can_view_tally_details)."""
     overall = clause_tally(tally.overall, details=details)

@@ -1,6 +1,6 @@
 """``flask --app app tally …``: check and repair the counts behind the tally (意见统计).
 
-The counts are kept by database triggers (participation.tally_upkeep). ``check``
+The counts are kept by database triggers (participation.tally.upkeep). ``check``
 compares them, version by version, with a count made from scratch from the opinion
 rows, and verifies that the triggers are in place; ``rebuild`` puts the triggers back
 and recounts. Both take an optional draft id (default: every draft).
@@ -11,7 +11,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from participation import tally_upkeep
+from participation.tally import upkeep as tally_upkeep
 from participation.cli.users import in_chinese, note
 from participation.extensions import db
 from participation.models import Draft

@@ -16,7 +16,7 @@ from participation.models.batches import ActivityKind, Batch, BatchSource  # noq
 
 __all__ += ["ActivityKind", "Batch", "BatchSource"]
 
-# Counts behind the tally, kept by database triggers (participation.tally_upkeep).
+# Counts behind the tally, kept by database triggers (participation.tally.upkeep).
 from participation.models.tally import (  # noqa: E402
     ProvisionAncestor, TallyCount, TallyNode, TallySubmitter, TallyVersion,
 )

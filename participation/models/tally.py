@@ -3,11 +3,11 @@
 Database triggers on ``opinions`` change these rows in the same transaction as every
 insert, update and delete of an opinion, however it is made (the submission service,
 a liaison-point batch's Core insert, a moderation change, a bulk ``DELETE``, a draft
-deleted with everything in it by cascade, SQL typed by hand). ``participation.tally``
+deleted with everything in it by cascade, SQL typed by hand). ``participation.tally.compute``
 reads them instead of the opinion rows; ``flask tally check`` compares them with a
 count made from scratch and ``flask tally rebuild`` recomputes them. The triggers are
 created by the migration that made these tables (``b8e4c1f07a2d``): their SQL is
-``participation.tally_sql``.
+``participation.tally.upkeep``.
 
 Node numbers: a provision's id, or one of the two pseudo-nodes below.
 """

@@ -32,8 +32,9 @@ from participation.forms.opinions import OpinionForm, ReceiptLookupForm
 from participation.models import Draft, DraftStatus, ModerationState, Provision, Role
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
-from participation.tally import compute_tally, heat_legend, heat_level
+from participation.tally.compute import compute_tally, heat_legend, heat_level
 from participation.views import apply_field_errors, load_visible, require
+from participation.views.common import render_error
 from participation.views.public import _load_visible, bp
 
 log = logging.getLogger(__name__)
@@ -170,9 +171,7 @@ def _too_many_requests(exc):
     response = getattr(exc, "response", None)
     if response is not None:
         return response
-    from participation.web import ERROR_MESSAGES
-
-    return make_response(render_template("errors/error.html", status=429, message=str(ERROR_MESSAGES[429])), 429)
+    return render_error(429)
 
 
 @bp.route("/drafts/<int:draft_id>/opinions/new", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from participation import clock, policies, queries
 from participation.models import Draft, DraftStatus
 from participation.timeutil import time_left
 from participation.views import load_visible, safe_next_url
-from participation.web import SUPPORTED_LOCALES
+from participation.views.common import SUPPORTED_LOCALES
 
 bp = Blueprint("public", __name__)
 
@@ -154,7 +154,3 @@ def favicon():
     # Browsers and feed readers ask for /favicon.ico regardless of the <link rel=icon>.
     return redirect(url_for("static", filename="favicon.svg"), 301)
 
-
-# Opinion pages (form, receipt, listings, tally, duty records) live in their own
-# modules on this blueprint; imported last because they use ``bp``.
-from participation.views import opinions  # noqa: E402,F401

@@ -335,7 +335,3 @@ def delete(draft_id: int):
     flash(_("已删除草案《%(title)s》。", title=title), "success")
     return redirect(url_for("staff.drafts"), 303)
 
-
-# Opinion lists and moderation live in their own module on this blueprint (and under
-# its staff-only check); imported last because it uses ``bp``.
-from participation.views import moderation  # noqa: E402,F401

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from participation.extensions import db
 from participation.models import Opinion, Provision
 from participation.services import opinions as service
-from participation.tally import compute_tally
+from participation.tally.compute import compute_tally
 from tests.api.helpers import bearer
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>"\'&'
@@ -462,7 +462,7 @@ def _seed_history(open_draft, make_user, frozen_now):
 @pytest.mark.parametrize("id_order", [True, False], ids=["ids-in-document-order", "positions-joined"])
 def test_tally_numbers_equal_compute_tally_and_a_brute_force_count(api_get, open_draft, make_user, frozen_now,
                                                                    staff_token, monkeypatch, id_order):
-    from participation import tally as tally_module
+    from participation.tally import compute as tally_module
 
     monkeypatch.setattr(tally_module, "USE_ID_ORDER", id_order)
     _seed_history(open_draft, make_user, frozen_now)

@@ -18,7 +18,7 @@ from participation.extensions import db
 from participation.models import Batch, Opinion
 from participation.services import batches as service
 from participation.services.opinions import find_by_receipt
-from participation.tally import compute_tally
+from participation.tally.compute import compute_tally
 from tests.batches.conftest import row
 
 pytestmark = pytest.mark.usefixtures("zh")

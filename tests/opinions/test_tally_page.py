@@ -8,7 +8,7 @@ import pytest
 
 from participation import queries
 from participation.extensions import db
-from participation.tally import compute_tally, heat_legend, heat_level
+from participation.tally.compute import compute_tally, heat_legend, heat_level
 from tests.opinions.conftest import text, tally_rows
 
 STANCES = ("support", "oppose", "amend", "add", "delete", "other")

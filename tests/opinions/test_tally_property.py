@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from participation.extensions import db
 from participation.models import Opinion, Provision
 from participation.services import opinions as service
-from participation.tally import compute_tally
+from participation.tally.compute import compute_tally
 
 STANCES = ["support", "oppose", "amend", "add", "delete", "other"]
 CATEGORIES = ["citizen", "organisation", "expert"]

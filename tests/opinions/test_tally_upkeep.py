@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select, text, update
 
-from participation import tally_upkeep
+from participation.tally import upkeep as tally_upkeep
 from participation.extensions import db
 from participation.models import Draft, Opinion, Provision, TallyCount, TallyNode, TallySubmitter, TallyVersion
 from participation.services import opinions as service
-from participation.tally import compute_tally, recompute_tally
+from participation.tally.compute import compute_tally, recompute_tally
 
 
 def _clause_keys(draft):

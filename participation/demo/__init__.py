@@ -1,6 +1,6 @@
 """The demo: invented example drafts and a few accounts of every role, loaded once.
 
-The drafts in ``demo_data/`` are written for this project (no real regulation is
+The drafts in ``drafts/`` are written for this project (no real regulation is
 copied). ``load_demo`` is idempotent: the demo administrator's account marks a loaded
 demo, and a database that already holds other accounts is left alone, so that
 ``make run`` against a real database never adds accounts with published passwords.
@@ -18,14 +18,14 @@ from sqlalchemy import func, select
 from participation.extensions import db
 from participation.models import Draft, Role, User
 from participation.parsing import parse_text
-from participation.demo_data.opinions import (
+from participation.demo.sample_opinions import (
     CLOSED_DRAFT_OPINIONS, DEMO_BATCH_ACTIVITY, DEMO_BATCH_ROWS, OPEN_DRAFT_OPINIONS,
 )
 from participation.services import accounts, batches, liaison, opinions
 from participation.services import drafts as draft_service
 from participation.timeutil import add_days
 
-DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+DEMO_DATA = Path(__file__).resolve().parent / "drafts"
 DEMO_ISSUING_BODY = "某市人大常委会法制工作委员会"
 
 

@@ -367,7 +367,7 @@ def trigger_problems(connection: Connection) -> list[str]:
             if name not in installed:
                 problems.append(f"trigger {name} is missing")
             elif installed[name] != sql:
-                problems.append(f"trigger {name} differs from participation.tally_upkeep")
+                problems.append(f"trigger {name} differs from participation.tally.upkeep")
         return problems
     functions = dict(connection.exec_driver_sql(
         "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%(names)s)", {"names": list(POSTGRESQL_FUNCTIONS)}
@@ -376,7 +376,7 @@ def trigger_problems(connection: Connection) -> list[str]:
         if name not in functions:
             problems.append(f"function {name}() is missing")
         elif functions[name] != _postgresql_body(sql):
-            problems.append(f"function {name}() differs from participation.tally_upkeep")
+            problems.append(f"function {name}() differs from participation.tally.upkeep")
     triggers = dict(connection.exec_driver_sql(
         "SELECT t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
         "WHERE c.relname IN ('opinions', 'provisions') AND NOT t.tgisinternal"

@@ -6,7 +6,7 @@ Hidden opinions are not in ``total`` or the breakdowns; they are counted in ``hi
 
 ``compute_tally`` is the one source of these numbers (tally page, API, exports). It reads
 counts that database triggers keep in the same transaction as every change of an opinion
-(participation.models.tally, participation.tally_upkeep): a few thousand rows for a
+(participation.models.tally, participation.tally.upkeep): a few thousand rows for a
 draft of any size, instead of every opinion. ``recompute_tally`` makes the same numbers
 from the opinion rows themselves; ``flask tally check`` compares the two.
 """
