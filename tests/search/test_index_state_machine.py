@@ -625,6 +625,11 @@ def test_index_state_machine_against_the_model(tmp_path):
     stats = IndexMachine.stats = MergeStats()
     IndexMachine.root = tmp_path
     run_state_machine_as_test(IndexMachine, settings=STATE_MACHINE_SETTINGS)
+    if not settings().derandomize:
+        # Random sequences (a developer's run without HYPOTHESIS_PROFILE=ci) may, rarely,
+        # all fall short of one kind of merge; CI's derandomized sequences are fixed and
+        # checked below, and the 500-commit test asserts merges of merged segments always.
+        return
     # Long enough to merge what merges made, automatically and by the other policies.
     assert stats.merges_of_merged["auto"] >= 1, stats
     assert sum(stats.merges_of_merged.values()) >= 3, stats
