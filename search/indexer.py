@@ -569,11 +569,14 @@ def health(app) -> dict:
     "reasons": [...], "detail": …}``, with ``backlog`` (waiting changes, counted up to
     HEALTH_BACKLOG_LIMIT) and ``oldest_age_seconds``. Degraded, in this order of
     ``reason``: ``unwritable`` (the index directory, the live generation or the writer
-    lock file), ``missing`` (no live index, or a damaged pointer to it), ``error`` (the
+    lock file), ``missing`` (no live index, or a damaged pointer to it), ``corrupt``
+    (the live index cannot be opened, or its files do not match its table of
+    contents), ``error`` (the
     indexer's last cycle failed: the details of the incident), ``stale`` (the oldest
     waiting change is older than SEARCH_STALE_SECONDS).
 
-    Polled often, so cheap: status.json, one LIMITed query, ``os.access``. Never
+    Polled often, so cheap: status.json, one LIMITed query, ``os.access``, the live
+    index's table of contents and a stat per segment. Never
     raises (a check that cannot run says so as degraded), and says nothing about the
     installation: no paths, no URLs."""
     try:
@@ -598,6 +601,13 @@ def _health(app) -> dict:
     else:
         if live is None or not (store.base / live).is_dir():
             reasons.append(("missing", "no index has been built yet"))
+        else:
+            # Searches open the live index too: one this version cannot read (another
+            # engine layout, a damaged table of contents or segment) makes every search
+            # answer "unavailable" until the indexer's next cycle rebuilds it.
+            damage = _unreadable(store)
+            if damage:
+                reasons.append(("corrupt", damage))
     status = store.read_status()
     failures = Failures.from_status(status)
     if status.get("state") == "error" or failures.count:
@@ -624,6 +634,23 @@ def _health(app) -> dict:
         check["reason"], check["detail"] = reasons[0]
         check["reasons"] = [reason for reason, _detail in reasons]
     return check
+
+
+def _unreadable(store) -> str | None:
+    """Why the live index cannot be used, or None: its table of contents opened and its
+    files checked against it (``check_files``: a listing, a stat and a small read per
+    segment; nothing is removed or repaired here)."""
+    try:
+        opened = store.open()
+    except IndexUnavailable as exc:
+        return _public(f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason)
+    try:
+        problems = check_files(opened).problems
+    finally:
+        close = getattr(opened.index, "close", None)
+        if close is not None:
+            close()
+    return _public("; ".join(problems[:3])) if problems else None
 
 
 # --- rebuilding -----------------------------------------------------------------------------

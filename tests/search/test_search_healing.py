@@ -342,6 +342,27 @@ def test_leftovers_of_a_merge_whose_cleanup_never_ran(app, public_draft, make_op
 
 # --- /readyz and flask search status --------------------------------------------------------
 
+@pytest.mark.parametrize("how", ["truncated", "toc-names-a-ghost", "unreadable-toc"])
+def test_readyz_and_status_say_corrupt_before_the_indexer_has_seen_it(app, client, indexed, runner, how):
+    """A live index that searches cannot open (damaged, or written by an older layout of
+    the engine code: its table of contents names classes this version does not have)
+    is reported at once, not only after the indexer's next cycle."""
+    forget_searchers()
+    if how == "unreadable-toc":
+        toc = next(p for p in _live(app).iterdir() if p.suffix == ".toc")
+        toc.write_bytes(toc.read_bytes().replace(b"search.backend.whoosh.codec", b"search.codec"))
+    else:
+        _damage(app, how)
+    code, body = _readyz(client)
+    assert code == 200 and body["status"] == "degraded"
+    assert body["checks"]["search"]["reason"] == "corrupt", body
+    status = runner.invoke(args=["search", "status"])
+    assert status.exit_code == 1, status.output
+    assert _drain(app).rebuilt
+    code, body = _readyz(client)
+    assert body["checks"]["search"] == {"state": "ok", "backlog": 0, "oldest_age_seconds": None}, body
+
+
 def test_readyz_says_missing_until_the_first_build(app, client):
     code, body = _readyz(client)
     assert code == 200 and body["status"] == "degraded"
