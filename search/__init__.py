@@ -37,7 +37,9 @@ import os
 import threading
 from pathlib import Path
 
-from search.indexer import MODES, drain, ensure_thread, health, rebuild, stop_thread  # noqa: F401
+from search.healthcheck import health  # noqa: F401
+from search.indexer import drain, ensure_thread, rebuild, stop_thread  # noqa: F401
+from search.settings import MODES  # noqa: F401
 
 _TRUE = ("1", "true", "yes", "on")
 

@@ -23,7 +23,8 @@ def _require_enabled() -> None:
               help="等待正在写索引的进程结束的最长秒数。")
 def rebuild_command(procs, wait):
     """从数据库重建整个索引：在旁边建好后切换，期间搜索照常可用。"""
-    from search.indexer import rebuild, rebuild_size
+    from search.indexer import rebuild
+    from search.rebuilding import rebuild_size
 
     _require_enabled()
     opinions, drafts = rebuild_size()
@@ -82,7 +83,9 @@ def drain_command(wait):
 def status_command():
     """索引状态：当前版本、文档数、待处理的变更、健康状况（降级时退出码为 1）。"""
     from search.backend import IndexUnavailable, schema_id
-    from search.indexer import Settings, backlog, health
+    from search.healthcheck import health
+    from search.indexer import backlog
+    from search.settings import Settings
 
     settings = Settings.from_app(current_app)
     store = settings.store

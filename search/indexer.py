@@ -1,13 +1,6 @@
 """The single writer of the index: drain the outbox, rebuild, recover.
 
-Who writes
-    Every write (a drain cycle, a rebuild) holds ``INSTANCE_PATH/search-writer.lock``,
-    an ``flock`` lock, so there is one writer at a time across processes: the
-    background thread of each web process, ``flask search worker`` and ``flask search
-    rebuild`` take turns. In the embedded set-up (``SEARCH_INDEXER=thread``) every web
-    process starts a thread, and only the one holding ``search-leader.lock`` works; the
-    others stand by and take over if its process dies. A killed writer's locks go with
-    its process.
+Who writes: ``search.settings`` (one writer at a time, by the writer lock).
 
 Draining
     Read a batch of outbox rows and the current database state of what they name, apply
@@ -19,54 +12,40 @@ Draining
 Recovering
     Every cycle first checks the live generation's files against its table of contents
     (``search.backend.check_files``). A missing or damaged index, or one built with
-    another schema or analyzer, is rebuilt at once. A cycle that fails otherwise (a
-    failing merge, an unwritable file) leaves the outbox as it is and is recorded in
-    status.json (``state=error``, ``error``, ``failures`` in a row, ``since``,
-    ``stuck_on``: the first outbox id of the failing batch); after
-    ``SEARCH_HEAL_AFTER_FAILURES`` in a row the index is rebuilt aside from the database
-    and swapped in, then the outbox drained. A rebuild that fails is retried after a
-    backoff (``backoff_delay``: doubling, capped). A locked index (another writer) is
-    not a failure. ``health`` turns the same status, the backlog and the permissions
-    into the ``search`` part of ``/readyz`` and the exit code of ``flask search
-    status``.
+    another schema or analyzer, is rebuilt at once. Other failures are counted and
+    healed by a rebuild on a schedule (``search.healing``); ``search.healthcheck`` turns
+    the outcome into ``/readyz`` and ``flask search status``.
 
 Rebuilding
-    A new generation is built beside the live one from the database (in parallel worker
-    processes when asked), published by an atomic pointer swap, then brought up to date
-    with the outbox rows written meanwhile (the writer lock kept them waiting).
+    ``rebuild``: a new generation built beside the live one (``search.rebuilding``),
+    published by an atomic pointer swap, then brought up to date with the outbox rows
+    written meanwhile. Draining and rebuilding call each other (an "everything" row
+    rebuilds; a rebuild ends with a drain), so both stay here.
 """
 from __future__ import annotations
 
 import atexit
 import logging
-import multiprocessing
 import os
-import queue as queue_module
-import re
 import shutil
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
 from participation.database import read_transaction
 
-from search import analysis, documents
+from search import analysis, documents, healing, rebuilding
 from search.backend import (
-    IndexStore,
     IndexUnavailable,
-    SegmentBuilder,
     Writer,
     WriterBusy,
     check_files,
     check_readable,
-    commit_segments,
     remove_leftovers,
 )
-from search.locks import FileLock
+from search.healing import Failures
 from search.models import (
     ENTITY_ALL,
     ENTITY_BATCH,
@@ -75,60 +54,12 @@ from search.models import (
     ENTITY_VERSION,
     SearchOutboxEntry,
 )
+from search.settings import Settings
 from search.tracking import ENTITY_OPINIONS_AFTER
 
 logger = logging.getLogger("search.indexer")
 
 _outbox = SearchOutboxEntry.__table__
-
-WRITER_LOCK_FILE = "search-writer.lock"
-LEADER_LOCK_FILE = "search-leader.lock"
-
-MODES = ("thread", "external", "off")
-
-
-@dataclass
-class Settings:
-    index_path: Path
-    instance_path: Path
-    mode: str
-    batch_size: int
-    poll_seconds: float
-    standby_seconds: float
-    rebuild_procs: int
-    heal_after: int = 3
-    heal_backoff: float = 5.0
-    heal_backoff_max: float = 300.0
-    stale_seconds: float = 10.0
-
-    @classmethod
-    def from_app(cls, app) -> "Settings":
-        config = app.config
-        return cls(
-            index_path=Path(config["SEARCH_INDEX_PATH"]),
-            instance_path=Path(app.instance_path),
-            mode=config["SEARCH_INDEXER"],
-            batch_size=int(config.get("SEARCH_BATCH_SIZE", 500)),
-            poll_seconds=float(config.get("SEARCH_POLL_SECONDS", 0.5)),
-            standby_seconds=float(config.get("SEARCH_STANDBY_SECONDS", 5.0)),
-            rebuild_procs=int(config.get("SEARCH_REBUILD_PROCS", 0)) or (os.cpu_count() or 1),
-            heal_after=max(int(config.get("SEARCH_HEAL_AFTER_FAILURES", 3)), 1),
-            heal_backoff=max(float(config.get("SEARCH_HEAL_BACKOFF_SECONDS", 5.0)), 0.0),
-            heal_backoff_max=max(float(config.get("SEARCH_HEAL_BACKOFF_MAX_SECONDS", 300.0)), 0.0),
-            stale_seconds=float(config.get("SEARCH_STALE_SECONDS", 10)),
-        )
-
-    @property
-    def store(self) -> IndexStore:
-        return IndexStore(self.index_path)
-
-    @property
-    def writer_lock(self) -> FileLock:
-        return FileLock(self.instance_path / WRITER_LOCK_FILE)
-
-    @property
-    def leader_lock(self) -> FileLock:
-        return FileLock(self.instance_path / LEADER_LOCK_FILE)
 
 
 def _engine():
@@ -275,89 +206,6 @@ class DrainResult:
         return not self.busy and self.error is None
 
 
-def _now() -> float:
-    """The clock of the healing schedule (wall-clock seconds: the schedule is kept in
-    status.json and read by other processes). Tests replace it instead of sleeping."""
-    return time.time()
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
-
-
-def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    """Seconds between the failure of rebuild attempt ``attempt - 1`` and attempt
-    ``attempt`` (1, 2, … within one incident): the first at once, then ``base``,
-    ``2·base``, ``4·base`` … never more than ``cap``."""
-    if attempt <= 1:
-        return 0.0
-    return min(cap, base * 2 ** min(attempt - 2, 32))
-
-
-@dataclass
-class Failures:
-    """The indexer's current incident: consecutive failed cycles and failed rebuilds.
-
-    Kept in status.json (every writer holds the writer lock, so there is one at a
-    time) rather than in memory, so the count goes on when the failing process is
-    restarted by its supervisor or another process takes over, and ``/readyz`` and
-    ``flask search status`` read it from any process. Any cycle that works ends the
-    incident (status ``idle``, no failure fields)."""
-
-    count: int = 0
-    since: str | None = None
-    stuck_on: int | None = None
-    error: str | None = None
-    rebuilds: int = 0            # failed rebuild attempts of this incident
-    retry_at: float | None = None  # no rebuild attempt before (epoch seconds)
-
-    @classmethod
-    def from_status(cls, status: dict) -> "Failures":
-        def number(key, kind):
-            value = status.get(key)
-            try:
-                return kind(value) if value is not None else None
-            except (TypeError, ValueError):
-                return None
-
-        return cls(count=number("failures", int) or 0, since=status.get("since") if status.get("failures") else None,
-                   stuck_on=number("stuck_on", int), error=status.get("error") if status.get("failures") else None,
-                   rebuilds=number("rebuilds_failed", int) or 0, retry_at=number("retry_at", float))
-
-    def failed(self, error: str, stuck_on: int | None, now: float, settings: Settings) -> None:
-        if not self.count:
-            self.since = _iso(now)
-        self.count += 1
-        self.error = error
-        if stuck_on is not None:
-            self.stuck_on = stuck_on
-        if self.count >= settings.heal_after and self.retry_at is None and self.rebuilds:
-            # A rebuild earlier in this incident worked, the trouble came back: the
-            # next one keeps to the schedule instead of starting it over.
-            self.retry_at = now + backoff_delay(self.rebuilds + 1, settings.heal_backoff, settings.heal_backoff_max)
-
-    def rebuild_failed(self, error: str, now: float, settings: Settings, *, counted: bool = False) -> None:
-        """``counted``: this cycle's failure is already counted (its drain failed)."""
-        if counted:
-            self.error = error
-        else:
-            self.failed(error, None, now, settings)
-        self.rebuilds += 1
-        self.retry_at = now + backoff_delay(self.rebuilds + 1, settings.heal_backoff, settings.heal_backoff_max)
-
-    def fields(self, now: float | None = None) -> dict:
-        """For status.json (empty when there is no incident)."""
-        if not self.count and not self.rebuilds:
-            return {}
-        values = {"failures": self.count, "since": self.since, "stuck_on": self.stuck_on, "error": self.error,
-                  "rebuilds_failed": self.rebuilds}
-        if self.retry_at is not None:
-            now = _now() if now is None else now
-            values["retry_at"] = self.retry_at
-            values["retry_in"] = round(max(self.retry_at - now, 0.0), 3)
-        return values
-
-
 def drain(app, *, max_batches: int | None = None, rebuild_if_needed: bool = True,
           lock_timeout: float = 0.0) -> DrainResult:
     """Apply waiting outbox rows to the index; rebuild first when the index is
@@ -405,7 +253,7 @@ def _cycle(app, settings: Settings, *, max_batches: int | None, rebuild_if_neede
         logger.warning("search index %s (%s): rebuilding from the database", result.unavailable, result.error)
         return _heal(app, settings, failures)
     if result.error:
-        failures.failed(result.error, result.stuck_on, _now(), settings)
+        failures.failed(result.error, result.stuck_on, healing._now(), settings)
         result.failures = failures.count
         if rebuild_if_needed and failures.count >= settings.heal_after:
             logger.error("search indexer failed %d times in a row (outbox row %s: %s): rebuilding the index from "
@@ -421,7 +269,7 @@ def _cycle(app, settings: Settings, *, max_batches: int | None, rebuild_if_neede
 def _heal(app, settings: Settings, failures: Failures, *, counted: bool = False) -> DrainResult:
     """Rebuild aside, swap in and drain, on the backoff schedule of ``failures``."""
     store = settings.store
-    now = _now()
+    now = healing._now()
     if failures.retry_at is not None and now < failures.retry_at:
         return DrainResult(error=failures.error or "waiting to rebuild", failures=failures.count,
                            stuck_on=failures.stuck_on, retry_in=failures.retry_at - now)
@@ -514,145 +362,6 @@ def _check_index(opened) -> None:
     check_readable(opened)
 
 
-# --- health -----------------------------------------------------------------------------
-
-#: The backlog is counted up to this many rows (the check must stay cheap).
-HEALTH_BACKLOG_LIMIT = 10_000
-
-#: What may not leave the process in an answer to anyone who asks: file paths and URLs
-#: (a DSN) inside error messages.
-_PRIVATE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+|(?<![\w.])(?:/[^\s'\",;)\]]+)+")
-
-
-def _public(text, limit: int = 300) -> str:
-    return _PRIVATE.sub("…", str(text))[:limit]
-
-
-def _backlog_head(limit: int = HEALTH_BACKLOG_LIMIT) -> Backlog:
-    """``backlog()`` in one query over at most ``limit`` rows (by the primary key)."""
-    from participation.database import utcnow
-
-    head = select(_outbox.c.created_at).order_by(_outbox.c.id).limit(limit).subquery()
-    with read_transaction(), _engine().connect() as connection:
-        count, oldest = connection.execute(select(func.count(), func.min(head.c.created_at))).one()
-    age = max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else None
-    return Backlog(count or 0, age)
-
-
-def _unwritable(settings: Settings) -> str | None:
-    """Why the indexer could not write (``os.access``: no I/O), or None."""
-    base = settings.index_path
-    existing = base
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return "the index directory is not writable"
-    try:
-        live = IndexStore(base).current_name()
-    except IndexUnavailable:
-        live = None
-    if live is not None and (base / live).is_dir():
-        if not os.access(base / live, os.W_OK | os.X_OK):
-            return "the live index is not writable"
-    lock = settings.instance_path / WRITER_LOCK_FILE
-    if lock.exists():
-        if not os.access(lock, os.W_OK):
-            return "the writer lock file is not writable"
-    elif not os.access(settings.instance_path, os.W_OK | os.X_OK):
-        return "the writer lock file cannot be created"
-    return None
-
-
-def health(app) -> dict:
-    """The search part of ``GET /readyz`` and the verdict of ``flask search status``
-    (one rule for both). ``{"state": "ok"}`` or ``{"state": "degraded", "reason": …,
-    "reasons": [...], "detail": …}``, with ``backlog`` (waiting changes, counted up to
-    HEALTH_BACKLOG_LIMIT) and ``oldest_age_seconds``. Degraded, in this order of
-    ``reason``: ``unwritable`` (the index directory, the live generation or the writer
-    lock file), ``missing`` (no live index, or a damaged pointer to it), ``corrupt``
-    (the live index cannot be opened, or its files do not match its table of
-    contents), ``error`` (the
-    indexer's last cycle failed: the details of the incident), ``stale`` (the oldest
-    waiting change is older than SEARCH_STALE_SECONDS).
-
-    Polled often, so cheap: status.json, one LIMITed query, ``os.access``, the live
-    index's table of contents and a stat per segment. Never
-    raises (a check that cannot run says so as degraded), and says nothing about the
-    installation: no paths, no URLs."""
-    try:
-        return _health(app)
-    except Exception as exc:
-        logger.warning("search health check failed", exc_info=True)
-        return {"state": "degraded", "reason": "check_failed", "detail": type(exc).__name__}
-
-
-def _health(app) -> dict:
-    settings = Settings.from_app(app)
-    store = settings.store
-    check: dict = {"state": "ok"}
-    reasons: list[tuple[str, str]] = []
-    unwritable = _unwritable(settings)
-    if unwritable:
-        reasons.append(("unwritable", unwritable))
-    try:
-        live = store.current_name()
-    except IndexUnavailable:
-        reasons.append(("missing", "the pointer to the live index is damaged"))
-    else:
-        if live is None or not (store.base / live).is_dir():
-            reasons.append(("missing", "no index has been built yet"))
-        else:
-            # Searches open the live index too: one this version cannot read (another
-            # engine layout, a damaged table of contents or segment) makes every search
-            # answer "unavailable" until the indexer's next cycle rebuilds it.
-            damage = _unreadable(store)
-            if damage:
-                reasons.append(("corrupt", damage))
-    status = store.read_status()
-    failures = Failures.from_status(status)
-    if status.get("state") == "error" or failures.count:
-        reasons.append(("error", _public(status.get("error") or "the indexer failed")))
-        check["failures"] = failures.count
-        for key in ("since", "stuck_on", "rebuilds_failed"):
-            if status.get(key) is not None:
-                check[key] = status[key]
-        if failures.retry_at is not None:
-            check["retry_in"] = round(max(failures.retry_at - _now(), 0.0), 1)
-    try:
-        waiting = _backlog_head()
-    except Exception as exc:
-        logger.warning("search health check: cannot read the outbox", exc_info=True)
-        reasons.append(("unknown", f"cannot read the outbox: {type(exc).__name__}"))
-    else:
-        check["backlog"] = waiting.count
-        check["oldest_age_seconds"] = round(waiting.oldest_age, 1) if waiting.oldest_age is not None else None
-        if waiting.oldest_age is not None and waiting.oldest_age > settings.stale_seconds:
-            reasons.append(("stale", f"the oldest waiting change is {waiting.oldest_age:.0f} s old "
-                                     f"(SEARCH_STALE_SECONDS={settings.stale_seconds:g})"))
-    if reasons:
-        check["state"] = "degraded"
-        check["reason"], check["detail"] = reasons[0]
-        check["reasons"] = [reason for reason, _detail in reasons]
-    return check
-
-
-def _unreadable(store) -> str | None:
-    """Why the live index cannot be used, or None: its table of contents opened and its
-    files checked against it (``check_files``: a listing, a stat and a small read per
-    segment; nothing is removed or repaired here)."""
-    try:
-        opened = store.open()
-    except IndexUnavailable as exc:
-        return _public(f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason)
-    try:
-        problems = check_files(opened).problems
-    finally:
-        close = getattr(opened.index, "close", None)
-        if close is not None:
-            close()
-    return _public("; ".join(problems[:3])) if problems else None
-
-
 # --- rebuilding -----------------------------------------------------------------------------
 
 @dataclass
@@ -687,18 +396,6 @@ def rebuild(app, *, procs: int | None = None, progress=None, lock_timeout: float
         lock.release()
 
 
-def rebuild_size() -> tuple[int, int]:
-    """(opinions, drafts) a rebuild will index, for a progress bar."""
-    with read_transaction(), _engine().connect() as connection:
-        _low, _high, count = documents.opinion_id_bounds(connection)
-        drafts = len(documents.all_draft_ids(connection))
-    return count, drafts
-
-
-#: Below this many opinions a parallel rebuild is not worth starting processes for.
-PARALLEL_THRESHOLD = 20_000
-
-
 def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None,
                     failures: Failures | None = None) -> RebuildResult:
     """Build a new generation, swap it in, drain what was committed meanwhile.
@@ -717,41 +414,16 @@ def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None,
         covered = list(connection.execute(select(_outbox.c.id)).scalars())
     name, path, ix = store.create_generation()
     try:
-        with read_transaction(), engine.connect() as connection:
-            provision_docs = []
-            for draft_id in documents.all_draft_ids(connection):
-                provision_docs.extend(documents.provision_documents(connection, draft_id))
-            low, high, count = documents.opinion_id_bounds(connection)
-            connection.rollback()
-            ranges = _split_ranges(connection, low, high, count, procs if count >= PARALLEL_THRESHOLD else 1)
-            connection.rollback()
-        if len(ranges) > 1:
-            segments = _build_in_processes(app, path, ranges, progress, worker_cpu)
-        else:
-            segments = []
-            if count:
-                builder = SegmentBuilder(path)
-                with read_transaction(), engine.connect() as connection:
-                    for document in documents.iter_opinion_documents(connection, low, high, end_transactions=True):
-                        builder.add(document)
-                        if progress is not None and builder.count % 1000 == 0:
-                            progress(1000)
-                if progress is not None and builder.count % 1000:
-                    progress(builder.count % 1000)
-                segments.append(builder.finish())
-        builder = SegmentBuilder(path)
-        for document in provision_docs:
-            builder.add(document)
-        segments.append(builder.finish())
-        commit_segments(path, segments)
-        store.write_meta(path, opinions=count, provisions=len(provision_docs), procs=len(ranges))
+        count, provisions, parts = rebuilding.build_generation(app, path, procs=procs, progress=progress,
+                                                              cpu_total=worker_cpu)
+        store.write_meta(path, opinions=count, provisions=provisions, procs=parts)
         store.publish(name)
     except BaseException as exc:
         shutil.rmtree(path, ignore_errors=True)
         store.write_status(state="error", error=f"rebuild failed: {type(exc).__name__}: {exc}",
                            **{k: v for k, v in (failures.fields() if failures else {}).items() if k != "error"})
         raise
-    logger.info("search index rebuilt as %s: %d opinions, %d provision documents", name, count, len(provision_docs))
+    logger.info("search index rebuilt as %s: %d opinions, %d provision documents", name, count, provisions)
     for start in range(0, len(covered), 5000):
         with engine.begin() as connection:
             connection.execute(delete(_outbox).where(_outbox.c.id.in_(covered[start:start + 5000])))
@@ -764,113 +436,13 @@ def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None,
         # The new index is live; what failed is the catch-up. A new incident, but one
         # that keeps the count of failed rebuilds, so the backoff does not start over.
         again = Failures(rebuilds=failures.rebuilds if failures else 0)
-        again.failed(caught.error, caught.stuck_on, _now(), settings)
+        again.failed(caught.error, caught.stuck_on, healing._now(), settings)
         caught.failures = again.count
         store.write_status(state="error", rebuilt=name, **again.fields())
     else:
         store.write_status(state="idle", rebuilt=name)
-    return RebuildResult(name, count, len(provision_docs), time.perf_counter() - started, caught.processed,
+    return RebuildResult(name, count, provisions, time.perf_counter() - started, caught.processed,
                          time.process_time() - cpu_started + worker_cpu[0], catch_up=caught)
-
-
-def _split_ranges(connection, low: int, high: int, count: int, parts: int) -> list[tuple[int, int]]:
-    """``parts`` id ranges holding about the same number of opinions."""
-    if parts <= 1 or count < parts:
-        return [(low, high)]
-    table = documents.Opinion.__table__
-    bounds = [low]
-    for k in range(1, parts):
-        boundary = connection.execute(
-            select(table.c.id).order_by(table.c.id).offset(k * count // parts).limit(1)
-        ).scalar()
-        bounds.append(boundary)
-    ranges = []
-    for k in range(parts):
-        start = bounds[k]
-        end = bounds[k + 1] - 1 if k + 1 < parts else high
-        if end >= start:
-            ranges.append((start, end))
-    return ranges
-
-
-def _build_in_processes(app, path: Path, ranges, progress, cpu_total: list | None = None) -> list:
-    from participation.extensions import db
-
-    url = db.engine.url.render_as_string(hide_password=False)
-    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    # A fresh interpreter per worker: forking a process that has threads and open
-    # database connections is unsafe.
-    context = multiprocessing.get_context("spawn")
-    messages = context.Queue()
-    workers = [
-        context.Process(
-            target=_build_worker,
-            args=(url, options, str(path), start, end, app.instance_path, messages),
-            name=f"search-rebuild-{k}",
-        )
-        for k, (start, end) in enumerate(ranges)
-    ]
-    for worker in workers:
-        worker.start()
-    segments = []
-    finished = 0
-    try:
-        while finished < len(workers):
-            try:
-                kind, value = messages.get(timeout=1.0)
-            except queue_module.Empty:
-                dead = [w for w in workers if w.exitcode not in (None, 0)]
-                if dead:
-                    raise RuntimeError(f"rebuild worker {dead[0].name} failed (exit code {dead[0].exitcode})")
-                continue
-            if kind == "progress":
-                if progress is not None:
-                    progress(value)
-            elif kind == "done":
-                segment, cpu = value
-                segments.append(segment)
-                if cpu_total is not None:
-                    cpu_total[0] += cpu
-                finished += 1
-            elif kind == "error":
-                raise RuntimeError(f"rebuild worker failed: {value}")
-    except BaseException:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-        raise
-    finally:
-        for worker in workers:
-            worker.join(timeout=30)
-    return segments
-
-
-def _build_worker(url: str, options: dict, path: str, low: int, high: int, instance_path: str, messages) -> None:
-    """One rebuild process: index the opinions with ids in [low, high] into a segment."""
-    try:
-        from sqlalchemy import create_engine
-
-        analysis.configure(instance_path)
-        analysis.warm()
-        engine = create_engine(url, **options)
-        builder = SegmentBuilder(path)
-        step = 2000
-        pending = 0
-        with read_transaction(), engine.connect() as connection:
-            for document in documents.iter_opinion_documents(connection, low, high, end_transactions=True):
-                builder.add(document)
-                pending += 1
-                if pending == step:
-                    messages.put(("progress", pending))
-                    pending = 0
-        if pending:
-            messages.put(("progress", pending))
-        segment = builder.finish()
-        engine.dispose()
-        messages.put(("done", (segment, time.process_time())))
-    except BaseException as exc:  # report, then fail the process
-        messages.put(("error", f"{type(exc).__name__}: {exc}"))
-        raise
 
 
 # --- the background thread and the worker loop ------------------------------------------------

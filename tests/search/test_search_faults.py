@@ -40,7 +40,7 @@ def paused():
 from app import create_app
 app = create_app(config)
 import search
-from search import backend, indexer
+from search import backend, settings
 
 if mode == "before-toc":
     # Segment files written, table of contents not yet: the middle of Whoosh's commit.
@@ -58,7 +58,7 @@ elif mode == "after-index-commit":
         paused()
     backend.Writer.commit = commit
 elif mode == "hold-writer-lock":
-    lock = indexer.Settings.from_app(app).writer_lock
+    lock = settings.Settings.from_app(app).writer_lock
     assert lock.acquire()
     paused()
 elif mode == "hold-whoosh-lock":

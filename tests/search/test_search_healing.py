@@ -20,7 +20,11 @@ from whoosh import writing as whoosh_writing
 import search
 from participation.database import utcnow
 from participation.extensions import db
+from search import healing as healing_module
+from search import healthcheck as healthcheck_module
 from search import indexer as indexer_module
+from search import rebuilding as rebuilding_module
+from search import settings as settings_module
 from search.backend import IndexStore, check_files
 from search.models import SearchOutboxEntry
 from search.backend import forget_searchers
@@ -73,7 +77,7 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeClock()
-    monkeypatch.setattr(indexer_module, "_now", fake)
+    monkeypatch.setattr(healing_module, "_now", fake)
     return fake
 
 
@@ -151,7 +155,7 @@ def test_the_merge_failure_of_issue_13_no_longer_stops_indexing(app, public_draf
     rebuilds = 0
     for n in range(16):
         made.append(make_opinion(public_draft, f"第{n}号意见：加装电梯补贴标准应当公开。").id)
-        for _cycle in range(indexer_module.Settings.from_app(app).heal_after + 1):
+        for _cycle in range(settings_module.Settings.from_app(app).heal_after + 1):
             result = _drain(app)
             rebuilds += result.rebuilt
             if _outbox_count() == 0:
@@ -184,7 +188,7 @@ def test_the_indexer_thread_heals_the_same_way(app, indexed, public_draft, make_
 # --- when the rebuild fails too: backoff ----------------------------------------------------
 
 def test_backoff_delays():
-    delays = [indexer_module.backoff_delay(attempt, 5, 60) for attempt in range(1, 8)]
+    delays = [healing_module.backoff_delay(attempt, 5, 60) for attempt in range(1, 8)]
     assert delays == [0, 5, 10, 20, 40, 60, 60]
 
 
@@ -195,13 +199,13 @@ def test_a_failing_rebuild_is_retried_with_a_growing_capped_backoff(app, client,
     waiting = make_opinion(public_draft, "重建也失败时的意见：公交站台无遮阳。")
     _failing_merges(monkeypatch)
     attempts = []
-    real_commit_segments = indexer_module.commit_segments
+    real_commit_segments = rebuilding_module.commit_segments
 
     def broken_commit_segments(path, segments):
         attempts.append(clock.now)
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(indexer_module, "commit_segments", broken_commit_segments)
+    monkeypatch.setattr(rebuilding_module, "commit_segments", broken_commit_segments)
     for _ in range(3):
         result = _drain(app)
     assert len(attempts) == 1 and result.error.startswith("rebuild failed: OSError")
@@ -228,7 +232,7 @@ def test_a_failing_rebuild_is_retried_with_a_growing_capped_backoff(app, client,
     assert "OSError" in check["detail"] and app.config["SEARCH_INDEX_PATH"] not in json.dumps(body)
     assert "/" not in check["detail"]
 
-    monkeypatch.setattr(indexer_module, "commit_segments", real_commit_segments)
+    monkeypatch.setattr(rebuilding_module, "commit_segments", real_commit_segments)
     clock.now += 30
     result = _drain(app)
     assert result.ok and result.rebuilt
@@ -400,7 +404,7 @@ def test_readyz_degraded_when_the_index_is_unwritable(app, client, indexed, runn
     target = {"base": Path(app.config["SEARCH_INDEX_PATH"]), "live": _live(app),
               "instance": Path(app.instance_path)}[part]
     if part == "instance":
-        (target / indexer_module.WRITER_LOCK_FILE).unlink()  # it must be created
+        (target / settings_module.WRITER_LOCK_FILE).unlink()  # it must be created
     undo = _make_unwritable(target)
     if undo is None:
         pytest.skip("cannot make a directory unwritable here")
@@ -455,10 +459,10 @@ def test_the_search_check_never_raises(app, client, indexed, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("boom")
 
-    monkeypatch.setattr(indexer_module, "_backlog_head", broken)
+    monkeypatch.setattr(healthcheck_module, "_backlog_head", broken)
     check = search.health(app)
     assert check["state"] == "degraded" and check["reason"] == "unknown"
-    monkeypatch.setattr(indexer_module, "_unwritable", broken)
+    monkeypatch.setattr(healthcheck_module, "_unwritable", broken)
     assert search.health(app) == {"state": "degraded", "reason": "check_failed", "detail": "ValueError"}
     code, body = _readyz(client)
     assert code == 200 and body["checks"]["search"]["reason"] == "check_failed"

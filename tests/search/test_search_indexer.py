@@ -15,8 +15,10 @@ import pytest
 import search
 from participation.extensions import db
 from search import indexer as indexer_module
+from search import rebuilding as rebuilding_module
 from search.backend import IndexStore
-from search.indexer import Indexer, Settings
+from search.indexer import Indexer
+from search.settings import Settings
 from tests.search.conftest import hit_ids
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -146,7 +148,7 @@ def test_changes_made_during_a_rebuild_are_caught_up(app, public_draft, make_opi
 
 
 def test_parallel_rebuild_with_worker_processes(app, public_draft, make_opinion, search_api, monkeypatch):
-    monkeypatch.setattr(indexer_module, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(rebuilding_module, "PARALLEL_THRESHOLD", 1)
     ids = [make_opinion(public_draft, f"并行重建的第{i}条意见：地下管廊。", commit=False) for i in range(40)]
     db.session.commit()
     result = search.rebuild(app, procs=2)

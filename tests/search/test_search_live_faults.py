@@ -23,7 +23,7 @@ import pytest
 
 from search.backend import IndexStore
 from search.locks import FileLock
-from search.indexer import WRITER_LOCK_FILE
+from search.settings import WRITER_LOCK_FILE
 from tests.live_opinions import (
     Server,
     searchable_opinion_ids,
