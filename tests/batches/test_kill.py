@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from bench.batch_data import csv_bytes, excel_like_xlsx, generate_rows
 from participation.extensions import db
 from participation.models import Batch, Opinion
+from tests.live_opinions import children
 from tests.resources import REPO_ROOT
 
 BIN = Path(sys.executable).parent
@@ -112,18 +113,6 @@ def test_a_killed_import_leaves_nothing(app, setting, tmp_path, pause_after):
     assert _counts() == (1, 3000)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if f"\nPPid:\t{pid}\n" in text:
-            found.append(int(status.parent.name))
-    return found
-
-
 def test_a_gunicorn_worker_killed_while_serving_an_upload(app, setting, tmp_path, operator):
     """Kill the worker at several moments of a 3,000-row upload; after each kill the
     batch is either whole or absent, and the respawned worker takes the upload."""
@@ -149,7 +138,7 @@ def test_a_gunicorn_worker_killed_while_serving_an_upload(app, setting, tmp_path
     try:
         _wait_until_serving(port, master)
         for delay in (0.2, 0.6, 1.2):
-            workers = _children(master.pid)
+            workers = children(master.pid)
             assert workers
             sender = _async_post(url, headers, data)
             time.sleep(delay)
