@@ -25,7 +25,7 @@ too, for staff); never contact details, which are not indexed at all.
 
 ``index_terms`` is the one place that turns a document's field values into terms,
 lengths and column values: the fields' formats call it when Whoosh's own writer adds a
-document (the indexer), and ``codec.SegmentBuilder`` calls it directly (a
+document (the indexer), and ``writing.SegmentBuilder`` calls it directly (a
 rebuild), so both write the same thing.
 """
 from __future__ import annotations
