@@ -14,7 +14,7 @@ and dispositions later) with a common set of fields:
   characters bigrams are made of; ``search.analysis.compact``). A phrase is in a
   document exactly when its compact form is in this text, so candidates are checked
   here. It replaces word positions: neither text field stores positions, which made up
-  most of the index and of the time to write it (see bench/README.md);
+  most of the index and of the time to write it (``bench/bench_search.py``);
 * columns: ``doc_id`` (document number → id), ``article`` (its facet counts are taken
   per document), ``created`` (sorting newest first, date ranges).
 
