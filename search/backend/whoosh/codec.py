@@ -23,8 +23,8 @@ from whoosh.filedb.structfile import BufferFile
 from search.backend.whoosh.postings import (
     PostingsMatcher,
     SearchPostingsWriter,
-    decode_postings,
     decode_ids,
+    decode_postings,
     extent,
     le_array,
     le_bytes,
