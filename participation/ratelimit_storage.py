@@ -3,7 +3,7 @@
 ``limits``' own ``memory://`` storage expires old counters from a ``threading.Timer``
 that it starts again, 10 ms later, whenever the previous one has ended: under steady
 traffic nearly every rate-limited request creates and starts a thread (about a fifth of
-the CPU of an API submission, see bench/README.md). This storage is the same counters
+the CPU of an API submission, measured with bench/bench_submit_cost.py). This storage is the same counters
 with expiry done inline instead: a counter past its window is already dropped when it
 is read (``MemoryStorage.get``), and the sweep of everything else that expired runs at
 most once a second, from whichever request comes by.

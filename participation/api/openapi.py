@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import copy
 
+from flask import current_app
+from flask_babel import force_locale
+
+from participation import labels
 from participation.api.blueprint import api
 from participation.api.errors import json_response
 from participation.api.params import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
@@ -194,32 +198,28 @@ _ERROR_RESPONSES: dict[int, tuple[str, str, str, dict | None]] = {
     500: ("InternalError", "服务器内部错误。", "Error", None),
 }
 
-_BASE_SCHEMAS = {
-    "Error": ERROR_SCHEMA,
-    "ValidationError": VALIDATION_ERROR_SCHEMA,
-    "DraftStatus": {
-        "type": "string",
-        "enum": [status.value for status in DraftStatus],
-        "description": "由服务器时钟计算：draft 草稿（未发布）、scheduled 即将征求意见、open 征求意见中、"
-                       "closed 已截止、feedback 已反馈。",
-    },
-    "Reading": {
-        "type": "string",
-        "enum": [reading.value for reading in Reading],
-        "description": "审次：consultation 征求意见稿、first 一审稿、second 二审稿、third 三审稿、final 表决稿。",
-    },
-    "ProvisionKind": {
-        "type": "string",
-        "enum": [kind.value for kind in ProvisionKind],
-        "description": "part 编、subpart 分编、chapter 章、section 节、article 条、paragraph 款、item 项、"
-                       "subitem 目、preamble 序言、annex 附件。",
-    },
-    "Role": {
-        "type": "string",
-        "enum": [role.value for role in Role],
-        "description": "citizen 公民、deputy 人大代表、operator 联系点信息员、staff 法工委工作人员、admin 管理员。",
-    },
-}
+def enum_schema(values, names: dict, *, intro: str = "", notes: dict | None = None) -> dict:
+    """A string enumeration whose description names each value as the pages do
+    (``labels``): ``draft 草稿、scheduled 即将征求意见…``. The document is written in
+    Chinese whatever the client's language, so the names are taken in the default
+    locale; call it while the document is built (``build_document``)."""
+    values = [getattr(value, "value", value) for value in values]
+    notes = notes or {}
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        named = "、".join(f"{value} {labels.label(names, value)}{notes.get(value, '')}" for value in values)
+    return {"type": "string", "enum": values, "description": f"{intro}{named}。"}
+
+
+def _base_schemas() -> dict:
+    return {
+        "Error": ERROR_SCHEMA,
+        "ValidationError": VALIDATION_ERROR_SCHEMA,
+        "DraftStatus": enum_schema(DraftStatus, labels.DRAFT_STATUS, intro="由服务器时钟计算：",
+                                   notes={"draft": "（未发布）"}),
+        "Reading": enum_schema(Reading, labels.READING, intro="审次："),
+        "ProvisionKind": enum_schema(ProvisionKind, labels.PROVISION_KIND),
+        "Role": enum_schema(Role, labels.ROLE),
+    }
 
 
 def page_schema(item: dict, description: str) -> dict:
@@ -273,7 +273,7 @@ def build_document() -> dict:
                     "每页条数。"),
             },
             "responses": responses,
-            "schemas": {**_BASE_SCHEMAS, **_schemas},
+            "schemas": {**_base_schemas(), **_schemas},
         },
     }
     return copy.deepcopy(document)

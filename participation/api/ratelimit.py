@@ -8,7 +8,7 @@ decorators.
 Why not Flask-Limiter's decorators here: its generic pass before every request (walking
 blueprint ancestry and exemption scopes, meta limits, resolving dynamic limit strings
 anew) cost 0.6-0.7 ms of CPU per API request, about a fifth of an opinion submission
-(bench/README.md, "Opinion submission"). The API has exactly two kinds of limit, so this
+(measured with bench/bench_submit_cost.py). The API has exactly two kinds of limit, so this
 module checks them directly with the strategy and storage that the app's Flask-Limiter
 set up (``RATELIMIT_STORAGE_URI``, ``RATELIMIT_STRATEGY``, ``RATELIMIT_ENABLED``). It
 keeps Flask-Limiter's behaviour: the same storage keys (limit key, then the endpoint), a

@@ -1,7 +1,7 @@
 """Parsing of regulation texts into provision trees (pure functions: no database, no Flask).
 
-See ``text_parser`` for the line rules, keys and issue codes, ``citations`` for the
-accepted citation forms and ``render`` for the canonical text.
+See ``lines`` for the line kinds, ``text_parser`` for the tree, keys and issue codes,
+``citations`` for the accepted citation forms and ``render`` for the canonical text.
 """
 
 from .citations import parse_citation

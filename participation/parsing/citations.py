@@ -29,8 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .numerals import NUMERAL_RE, chinese_to_int
-from .text_parser import TIANGAN
+from .numerals import NUMERAL_RE, TIANGAN, chinese_to_int
 from .tree import STRUCTURAL_KINDS, Node, ParsedDocument
 
 WHOLE_DRAFT = frozenset({"", "总体", "总体意见", "全文", "整体", "整体意见"})

@@ -16,6 +16,9 @@ NUMERAL_RE = "(?:[零〇一二两三四五六七八九十百千万]+|[0-9０-９
 
 _TO_CHINESE = "零一二三四五六七八九"
 
+#: The ten heavenly stems, which number sub-items in order (甲、乙、…; 甲目).
+TIANGAN = "甲乙丙丁戊己庚辛壬癸"
+
 
 def chinese_to_int(text: str) -> int:
     """Value of a Chinese (or Arabic) numeral; ``ValueError`` if it is not one."""

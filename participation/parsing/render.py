@@ -8,8 +8,7 @@ paragraph is empty but not its only one.
 
 from __future__ import annotations
 
-from .numerals import int_to_chinese
-from .text_parser import TIANGAN
+from .numerals import TIANGAN, int_to_chinese
 from .tree import Node, ParsedDocument
 
 

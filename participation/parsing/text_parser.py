@@ -1,25 +1,9 @@
 """Parse the text of a Chinese regulation into a provision tree.
 
-Lines are classified by their text alone: Markdown ``#`` marks are stripped first and
-only decide which front line is the title, so the same text with or without ``#``
-gives the same tree.  Any Unicode whitespace (ASCII space, tab, NBSP, U+2002, U+3000)
-is accepted inside and after headings and article numbers.
-
-Line kinds
-----------
-- heading: ``第N编``, ``第N分编``, ``第N章``, ``第N节`` followed by whitespace and a
-  title, or alone, or directly by a short title without punctuation (``第一章总则``).
-  An unnumbered ``附则`` line is a heading too.  A numbered heading without a title
-  takes the next line as its title when that line looks like one (Word documents
-  often put ``第一章`` and ``总则`` on separate lines).
-- article: ``第N条`` or ``第N条之M`` followed by whitespace, end of line or ``【`` (a
-  bracketed article title, which becomes the article's ``heading``).  ``第三十条规定的…``
-  is therefore paragraph text, and citations inside a line are never looked at.
-- item: ``（一）`` (full- or half-width brackets, Chinese numerals).
-- sub-item: ``1.`` ``1．`` ``1、`` ``（1）`` ``⑴`` ``①`` and ``甲、`` ``乙、`` …; only inside
-  an item — elsewhere the line is ordinary paragraph text, kept with its marker.
-- ``目录`` and ``序言`` (inner spacing ignored) before the body; ``附件`` ``附件一``
-  ``附件1`` ``附：`` ``附件：标题`` after the first article.
+Lines are first classified by their text alone (``lines`` documents the line kinds:
+heading, article, item, sub-item, table of contents, preamble, annex marker), so the
+same text with or without Markdown ``#`` gives the same tree; this module places the
+classified lines in the tree and checks their numbering.
 
 Tree and keys
 -------------
@@ -84,147 +68,14 @@ docx_autonumber   (warning, .docx only) Word automatic numbering, whose numbers 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from .numerals import NUMERAL_RE, chinese_to_int, int_to_chinese
+from .lines import (ARTICLE_START_RE, HEADING_WORDS, TOC_PAGE_RE, Line, classify,
+                    looks_like_title, squash)
+from .numerals import TIANGAN, chinese_to_int, int_to_chinese
 from .tree import Issue, Node, ParsedDocument
 
-_N = NUMERAL_RE
-_CN = "[零〇一二两三四五六七八九十百千]+"
-
-_HEADING_WORDS = {"编": "part", "分编": "subpart", "章": "chapter", "节": "section"}
 _LEVEL = {"part": 0, "subpart": 1, "chapter": 2, "section": 3}
 _KEY_WORD = {"part": "part", "subpart": "subpart", "chapter": "ch", "section": "sec"}
-_LABEL_WORD = {v: k for k, v in _HEADING_WORDS.items()}
-
-_HEADING_RE = re.compile(rf"第({_N})(分编|编|章|节)(?:\s+(.*)|$)")
-# A title glued to the number: short and without punctuation, so that
-# '第三章规定的情形，……' stays text.
-_HEADING_GLUED_RE = re.compile(
-    rf"第({_N})(分编|编|章|节)([^\s，。；：、！？,.;:!?（）()《》“”\"]{{1,20}})")
-_ARTICLE_RE = re.compile(rf"第({_N})条(?:之({_N}))?(?:\s+(.*)|(【.*)|$)")
-_ARTICLE_START_RE = re.compile(rf"第({_N})条(?:之({_N}))?")
-_ITEM_RE = re.compile(rf"[（(]({_CN})[）)]\s*(.*)")
-_SUBITEM_RES = (
-    re.compile(r"([0-9０-９]{1,3})(?:[.．](?![0-9０-９])|、)\s*(.*)"),
-    re.compile(r"[（(]([0-9０-９]{1,3})[）)]\s*(.*)"),
-)
-_CIRCLED = {chr(0x2474 + i): i + 1 for i in range(20)}        # ⑴ … ⒇
-_CIRCLED.update({chr(0x2460 + i): i + 1 for i in range(20)})  # ① … ⑳
-TIANGAN = "甲乙丙丁戊己庚辛壬癸"
-_TIANGAN_RE = re.compile(rf"([{TIANGAN}])、\s*(.*)")
-_ANNEX_RE = re.compile(rf"附件({_N})?(?:\s*[：:]\s*(.*)|\s+(.*)|$)")
-_ANNEX_SHORT_RE = re.compile(r"附\s*[：:]\s*(.*)")
-_BRACKET_TITLE_RE = re.compile(r"【([^】]*)】\s*(.*)")
-_MARKDOWN_RE = re.compile(r"(#{1,6})(?:\s+|$)")
-_SPACE_RE = re.compile(r"\s+")
-_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\ufeff]")
-_TOC_PAGE_RE = re.compile(r"[.．…·_\-—\s]*\d+$")
-_TITLE_END = "。；;：:，,！!？?"
-_MAX_NUMBER = 99_999
-
-
-def _squash(s: str) -> str:
-    return _SPACE_RE.sub("", s)
-
-
-def _looks_like_title(s: str) -> bool:
-    """A short line without sentence punctuation, usable as a heading or annex title."""
-    return (0 < len(s) <= 40 and s[-1] not in _TITLE_END and "。" not in s
-            and s[0] not in "（(")
-
-
-@dataclass
-class _Line:
-    """One non-blank source line, classified by its text alone."""
-    kind: str               # heading supp article item subitem toc preamble annex plain
-    lineno: int
-    text: str               # without Markdown marks and outer whitespace
-    h1: bool = False        # written as a '# ' Markdown line
-    node_kind: str = ""     # part/subpart/chapter/section for headings
-    number: int | None = None
-    suffix: int | None = None
-    heading: str = ""
-    rest: str = ""          # text after the marker
-    style: str = ""         # sub-item style: 'num' or 'tiangan'
-
-
-def _classify(lineno: int, raw: str) -> _Line | None:
-    s = _INVISIBLE_RE.sub("", raw).strip()
-    h1 = False
-    m = _MARKDOWN_RE.match(s)
-    if m:
-        h1 = len(m.group(1)) == 1
-        s = s[m.end():].strip()
-    if not s:
-        return None
-    try:
-        return _mark(_Line("plain", lineno, s, h1))
-    except ValueError:  # a malformed numeral (第一二十条) makes no marker
-        return _Line("plain", lineno, s, h1)
-
-
-def _number(text: str) -> int:
-    """A marker's number; ``ValueError`` for malformed or absurdly large numerals."""
-    n = chinese_to_int(text)
-    if n > _MAX_NUMBER:
-        raise ValueError(f"number too large: {text!r}")
-    return n
-
-
-def _mark(line: _Line) -> _Line:
-    """Fill in the kind and marker fields of a plain line."""
-    s = line.text
-    squashed = _squash(s)
-    if squashed in ("目录", "序言", "附则"):
-        line.kind = {"目录": "toc", "序言": "preamble", "附则": "supp"}[squashed]
-        return line
-    m = _HEADING_RE.match(s) or _HEADING_GLUED_RE.fullmatch(s)
-    if m:
-        line.kind, line.node_kind = "heading", _HEADING_WORDS[m.group(2)]
-        line.number, line.heading = _number(m.group(1)), _squash(m.group(3) or "")
-        return line
-    m = _ARTICLE_RE.match(s)
-    if m:
-        line.kind, line.number = "article", _number(m.group(1))
-        line.suffix = _number(m.group(2)) if m.group(2) else None
-        rest = (m.group(3) or m.group(4) or "").strip()
-        bracket = _BRACKET_TITLE_RE.match(rest)
-        if bracket:
-            line.heading, rest = _squash(bracket.group(1)), bracket.group(2)
-        line.rest = rest
-        return line
-    m = _ANNEX_RE.fullmatch(s)
-    if m:
-        line.kind = "annex"
-        line.number = _number(m.group(1)) if m.group(1) else None
-        line.heading = _squash(m.group(2) or m.group(3) or "")
-        return line
-    m = _ANNEX_SHORT_RE.fullmatch(s)
-    if m:
-        line.kind, line.heading = "annex", _squash(m.group(1))
-        return line
-    m = _ITEM_RE.match(s)
-    if m:
-        line.kind, line.number, line.rest = "item", _number(m.group(1)), m.group(2)
-        return line
-    for regex in _SUBITEM_RES:
-        m = regex.match(s)
-        if m:
-            line.kind, line.style = "subitem", "num"
-            line.number, line.rest = int(m.group(1)), m.group(2)
-            return line
-    if s[0] in _CIRCLED:
-        line.kind, line.style = "subitem", "num"
-        line.number, line.rest = _CIRCLED[s[0]], s[1:].strip()
-        return line
-    m = _TIANGAN_RE.match(s)
-    if m:
-        line.kind, line.style = "subitem", "tiangan"
-        line.number, line.rest = TIANGAN.index(m.group(1)) + 1, m.group(2)
-        return line
-    return line
+_LABEL_WORD = {v: k for k, v in HEADING_WORDS.items()}
 
 
 def _article_label(number: int, suffix: int | None) -> str:
@@ -237,7 +88,7 @@ def _brief(text: str, limit: int = 30) -> str:
 
 
 class _Parser:
-    def __init__(self, lines: list[_Line]):
+    def __init__(self, lines: list[Line]):
         self.lines = lines
         self.doc = ParsedDocument()
         self.used_keys: set[str] = set()
@@ -270,7 +121,7 @@ class _Parser:
         self.used_keys.add(candidate)
         return candidate
 
-    def effective_kind(self, line: _Line) -> str:
+    def effective_kind(self, line: Line) -> str:
         """The line's kind in the current context (annex content is text)."""
         if line.kind in ("toc", "preamble"):
             return "plain"  # only meaningful in the front matter
@@ -284,8 +135,8 @@ class _Parser:
         """Title text on line i+1, if that line is plain and looks like a title."""
         if i + 1 < len(self.lines):
             nxt = self.lines[i + 1]
-            if self.effective_kind(nxt) == "plain" and _looks_like_title(nxt.text):
-                return _squash(nxt.text)
+            if self.effective_kind(nxt) == "plain" and looks_like_title(nxt.text):
+                return squash(nxt.text)
         return None
 
     def expected_articles(self) -> list[tuple[int, int]]:
@@ -305,7 +156,7 @@ class _Parser:
 
     def front_matter(self) -> int:
         """Title, notes and a table of contents; returns the index of the body start."""
-        front: list[_Line] = []
+        front: list[Line] = []
         i = 0
         while i < len(self.lines):
             line = self.lines[i]
@@ -339,7 +190,7 @@ class _Parser:
             line = self.lines[j]
             if line.kind not in ("heading", "supp", "preamble"):
                 break
-            entry = _TOC_PAGE_RE.sub("", _squash(line.text))
+            entry = TOC_PAGE_RE.sub("", squash(line.text))
             if self.toc_entries and entry == self.toc_entries[0][1]:
                 break
             self.toc_entries.append((line.lineno, entry))
@@ -428,7 +279,7 @@ class _Parser:
     def attach(self, node: Node) -> None:
         (self.stack[-1].children if self.stack else self.doc.nodes).append(node)
 
-    def open_block(self, line: _Line, kind: str, key: str, label: str,
+    def open_block(self, line: Line, kind: str, key: str, label: str,
                    number: int | None, heading: str = "", suffix: int | None = None) -> Node:
         self.close_block()
         node = Node(kind, self.unique_key(key), label, number, heading, line=line.lineno,
@@ -441,7 +292,7 @@ class _Parser:
         self.block = node
         return node
 
-    def open_article(self, line: _Line) -> None:
+    def open_article(self, line: Line) -> None:
         number, suffix = line.number, line.suffix
         key = f"art.{number}-{suffix}" if suffix else f"art.{number}"
         article = self.open_block(line, "article", key, _article_label(number, suffix),
@@ -496,7 +347,7 @@ class _Parser:
         return Node("paragraph", self.unique_key(f"{block.key}.{index}"),
                     f"第{int_to_chinese(index)}{word}", None, "", text, line=lineno)
 
-    def add_item(self, line: _Line) -> None:
+    def add_item(self, line: Line) -> None:
         if self.block is None:
             self.place_nowhere(line)
             return
@@ -511,7 +362,7 @@ class _Parser:
         para.children.append(item)
         self.item, self.subitem = item, None
 
-    def add_subitem(self, line: _Line) -> None:
+    def add_subitem(self, line: Line) -> None:
         item = self.item
         if line.style == "tiangan":
             label = f"{TIANGAN[line.number - 1]}目"
@@ -586,8 +437,8 @@ class _Parser:
         self.block.children.append(self.paragraph)
         self.item = self.subitem = None
 
-    def check_no_space(self, line: _Line) -> None:
-        m = _ARTICLE_START_RE.match(line.text)
+    def check_no_space(self, line: Line) -> None:
+        m = ARTICLE_START_RE.match(line.text)
         if not m:
             return
         try:
@@ -600,7 +451,7 @@ class _Parser:
                        f"第{line.lineno}行以“{m.group(0)}”开头但编号后没有空格，未作为新的一条；"
                        "如果是新的一条，请在编号后加空格", line.lineno)
 
-    def place_nowhere(self, line: _Line) -> None:
+    def place_nowhere(self, line: Line) -> None:
         self.doc.unplaced.append(line.text)
         self.issue("error", "unplaced_text",
                    f"第{line.lineno}行的文字“{_brief(line.text)}”不属于任何条文", line.lineno)
@@ -618,7 +469,7 @@ class _Parser:
             self.issue("error", "no_articles", "未识别到任何条文（条文应以“第一条”加空格开头）",
                        None)
         if self.toc_entries:
-            headings = {_squash(n.label + n.heading) for n in self.doc.walk()
+            headings = {squash(n.label + n.heading) for n in self.doc.walk()
                         if n.kind in _LEVEL or n.kind == "preamble"}
             headings |= {n.heading for n in self.doc.walk() if n.kind in _LEVEL}
             for lineno, entry in self.toc_entries:
@@ -630,7 +481,7 @@ class _Parser:
 
 def parse_lines(lines: list[str], extra_issues: list[Issue] | None = None) -> ParsedDocument:
     """Parse already split lines (line numbers are 1-based positions in ``lines``)."""
-    classified = [c for n, raw in enumerate(lines, 1) if (c := _classify(n, raw))]
+    classified = [c for n, raw in enumerate(lines, 1) if (c := classify(n, raw))]
     doc = _Parser(classified).parse()
     if extra_issues:
         doc.issues = sorted(doc.issues + extra_issues, key=lambda issue: issue.line or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from search.backend.whoosh.codec import bits_to_ids, ids_to_bits
+from search.backend.whoosh.postings import bits_to_ids, ids_to_bits
 
 document_sets = st.one_of(
     st.sets(st.integers(0, 5_000), max_size=40),                      # sparse

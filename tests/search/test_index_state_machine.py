@@ -59,7 +59,8 @@ from search.backend import (
     forget_searchers,
     search,
 )
-from search.backend.whoosh.codec import _DENSE, _blob, column, decode_postings
+from search.backend.whoosh.codec import column
+from search.backend.whoosh.postings import _DENSE, _blob, decode_postings
 from search.query import Filters, parse_query
 
 # --- documents and the model ------------------------------------------------------------------
@@ -639,7 +640,7 @@ def test_index_state_machine_against_the_model(tmp_path):
 # --- a long deterministic run --------------------------------------------------------------------
 
 #: In about one document in a hundred: its posting lists are arrays of document
-#: numbers, not bitsets (``search.backend.whoosh.codec.DENSE_RATIO``).
+#: numbers, not bitsets (``search.backend.whoosh.postings.DENSE_RATIO``).
 RARE = "鲜见"
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import io
+import pickle
 import re
 from pathlib import Path
 
 import pytest
 
+from search.backend import IndexStore, Writer
 from search.backend.whoosh import CHECKED_WHOOSH_VERSION
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -61,3 +64,39 @@ def test_only_the_backend_imports_whoosh():
             outside[str(path.relative_to(PROJECT_ROOT))] = lines
     assert not outside, f"Whoosh imported outside search/backend/whoosh: {outside}"
     assert _imports_whoosh(BACKEND / "codec.py"), "the check itself finds nothing"
+
+
+#: The classes of this package an index's table of contents names (it pickles the schema
+#: and the segments with their codec), by module path.
+PICKLED = {
+    "search.backend.whoosh.codec": {"SearchCodec", "StringColumn", "Int64Column", "TextColumn"},
+    "search.backend.whoosh.schema": {"WordTokenizer", "GramTokenizer", "CountedTerms", "CountedText"},
+}
+
+
+def test_the_classes_an_index_pickles_keep_their_module_paths(tmp_path):
+    """A class moved to another module makes every existing generation unreadable (and
+    rebuilt from the database): move one only with a SCHEMA_VERSION bump, and update
+    PICKLED."""
+    _name, path, ix = IndexStore(tmp_path).create_generation()
+    with Writer(ix) as writer:
+        writer.upsert({"doc_id": "opinion:1", "kind": "opinion", "parts": ["停车位不足。"], "draft": "1"})
+    named: dict[str, set[str]] = {}
+
+    class Recording(pickle.Unpickler):
+        def find_class(self, module, name):
+            if module.startswith("search."):
+                named.setdefault(module, set()).add(name)
+            return super().find_class(module, name)
+
+    tocs = list(path.glob("*.toc"))
+    assert tocs
+    for toc in tocs:
+        # Whoosh's TOC (TOC.write): a header, the schema pickled with protocol 2 (after its
+        # length), the generation and an unused number (4 bytes each), the segments pickled.
+        data = toc.read_bytes()
+        stream = io.BytesIO(data[data.index(b"\x80\x02"):])
+        Recording(stream).load()
+        stream.seek(8, io.SEEK_CUR)
+        Recording(stream).load()
+    assert named == PICKLED

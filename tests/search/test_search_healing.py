@@ -147,10 +147,10 @@ def test_the_merge_failure_of_issue_13_no_longer_stops_indexing(app, public_draf
                                                                  monkeypatch, clock):
     """The codec defect itself, put back: every automatic merge fails. Drained one
     opinion at a time, search keeps up anyway (a rebuild every few commits)."""
-    from search.backend.whoosh import codec
+    from search.backend.whoosh import postings
 
-    monkeypatch.setattr(codec.PostingsMatcher, "value", lambda self: "")
-    monkeypatch.setattr(codec.PostingsMatcher, "all_items", lambda self: ((d, "") for d in self._ids))
+    monkeypatch.setattr(postings.PostingsMatcher, "value", lambda self: "")
+    monkeypatch.setattr(postings.PostingsMatcher, "all_items", lambda self: ((d, "") for d in self._ids))
     made = []
     rebuilds = 0
     for n in range(16):

@@ -1,6 +1,6 @@
 """An index kept alive through many commits, as in production: Whoosh merges small
 segments on most commits after the first few, and merged segments again later. Every
-merge goes through this project's posting format (``search.backend.whoosh.codec``)."""
+merge goes through this project's posting format (``search.backend.whoosh.postings``)."""
 from __future__ import annotations
 
 import tempfile

@@ -1,5 +1,5 @@
-"""The import graph of ``participation/``: no cycles between its modules, and no view
-importing the application wiring (``participation.web``).
+"""The import graphs of ``participation/`` and ``search/``: no cycles between the modules
+of either, and no view importing the application wiring (``participation.web``).
 
 The graph is read from the source (``ast``), not from ``sys.modules``, so that imports
 inside functions count too: a cycle hidden in a function body still ties two modules
@@ -9,14 +9,16 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = "participation"
-ROOT = Path(__file__).resolve().parents[2] / PACKAGE
+SOURCE = Path(__file__).resolve().parents[2]
 
 
-def _module_names() -> dict[str, Path]:
+def _module_names(package: str) -> dict[str, Path]:
     modules = {}
-    for path in ROOT.rglob("*.py"):
-        parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    for path in (SOURCE / package).rglob("*.py"):
+        parts = list(path.relative_to(SOURCE).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
         modules[".".join(parts)] = path
@@ -44,10 +46,10 @@ def _imported_names(tree: ast.AST, module: str, is_package: bool) -> set[str]:
     return names
 
 
-def import_graph() -> dict[str, set[str]]:
+def import_graph(package: str = PACKAGE) -> dict[str, set[str]]:
     """module → the modules of the package it imports. ``from a.b import c`` is an edge to
     ``a.b.c`` when that is a module, else to ``a.b``."""
-    modules = _module_names()
+    modules = _module_names(package)
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -145,12 +147,19 @@ def test_the_graph_sees_imports_inside_functions():
     assert "participation.cli" in graph["participation.web"]
 
 
-def test_no_import_cycle_between_modules_of_participation():
-    graph = import_graph()
+@pytest.mark.parametrize("package", ["participation", "search"])
+def test_no_import_cycle_between_modules_of_a_package(package):
+    graph = import_graph(package)
     cycles = [members for members in strongly_connected_components(graph) if len(members) > 1]
     described = [f"  {' → '.join(_a_cycle(graph, members))}  (modules tied together: {', '.join(members)})"
                  for members in cycles]
-    assert not cycles, "import cycles in participation/:\n" + "\n".join(described)
+    assert not cycles, f"import cycles in {package}/:\n" + "\n".join(described)
+
+
+def test_the_graph_of_search_sees_its_backend():
+    # search/ has packages of its own (backend/whoosh/): the walk must reach into them.
+    graph = import_graph("search")
+    assert "search.backend.whoosh.codec" in graph["search.backend.whoosh.schema"]
 
 
 def test_no_view_imports_the_application_wiring():

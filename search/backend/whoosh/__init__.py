@@ -11,8 +11,10 @@ Modules:
              ``commit_segments``)
 ``reading``  a searcher per thread, per-segment data kept between searches,
              ``search()`` (filters, exclusions, facet counts, scoring, the page)
-``codec``    how the index is stored: Whoosh's W3 codec with posting lists read whole
-             as bitsets, and columns that load at once
+``postings`` the posting lists: one blob per term, read whole as a bitset; the matcher
+             and posting writer Whoosh's own code gets over them
+``codec``    how the index is stored: Whoosh's W3 codec with those posting lists, and
+             columns that load at once
 ``schema``   the fields, their version (``schema_id``), the tokenizers over
              ``search.analysis``'s token streams, what a document puts in each field
 ``queries``  a parsed query and filters as Whoosh query objects
@@ -25,27 +27,24 @@ version's source, run tests/search, then update ``CHECKED_WHOOSH_VERSION``.
 Whoosh internals this package relies on (private names, or public ones whose
 behaviour it depends on beyond their documentation):
 
-codec
+postings
   * ``SegmentReader._terms._postfile`` (``_blob``): the term index's postings file, to
     read a posting list's blob whole at the extent its ``W3TermInfo`` gives;
-    ``W3TermInfo.extent()`` returning the length as a 1-tuple (``_extent``).
+    ``W3TermInfo.extent()`` returning the length as a 1-tuple (``extent``).
+  * ``W3TermInfo._weight, _df, _minlength, _maxlength, _maxweight, _minid, _maxid``
+    (``fill_terminfo``): filled directly, as Whoosh's own posting writer does.
+  * ``ListMatcher._ids, _weights, _format, _scorer, _i, _all_weights, _term,
+    _terminfo`` (``PostingsMatcher.copy``, ``all_items``), and that merging segments
+    hands ``Matcher.value()`` to ``PostingPool.add``, which asserts bytes.
+codec
   * ``SegmentReader._perdoc`` and its ``has_column``, ``column_reader`` and private
     ``_get_column_file`` (``lengths_array``, ``column``): a segment's columns and
     field-length bytes read in one piece, and the fallback to default values for a
     column whose file the segment lacks.
-  * ``whoosh.codec.whoosh3._lenfield`` and ``LENGTHS_COLUMN``: the name and type of
-    the hidden length column of a scorable field.
-  * ``W3TermInfo._weight, _df, _minlength, _maxlength, _maxweight, _minid, _maxid``
-    (``_fill_terminfo``): filled directly, as Whoosh's own posting writer does.
+  * ``whoosh.codec.whoosh3._lenfield`` and ``LENGTHS_COLUMN`` (also in ``writing``):
+    the name and type of the hidden length column of a scorable field.
   * ``W3Codec._blocklimit, _compression, _inlinelimit``: passed on to Whoosh's own
     posting writer for term vectors (unused by the schema).
-  * ``ListMatcher._ids, _weights, _format, _scorer, _i, _all_weights, _term,
-    _terminfo`` (``PostingsMatcher.copy``, ``all_items``), and that merging segments
-    hands ``Matcher.value()`` to ``PostingPool.add``, which asserts bytes.
-  * ``W3PerDocWriter._create_column, _get_column, _fieldlengths, _doccount, _indoc``
-    and ``W3FieldWriter._postfile, _fieldid, _tindex`` (``SegmentBuilder.finish``):
-    a whole segment written with Whoosh's own file layout, without its per-posting
-    path.
   * ``BufferFile._buf`` (``TextColumn.Reader``): the mapped compound file, searched in
     place.
 store
@@ -67,6 +66,10 @@ writing
     Whoosh's multiprocessing writer does.
   * ``update_document`` replaces documents of committed segments only, not one the
     same writer added (``search.indexer._apply`` writes each document once per batch).
+  * ``W3PerDocWriter._create_column, _get_column, _fieldlengths, _doccount, _indoc``
+    and ``W3FieldWriter._postfile, _fieldid, _tindex`` (``SegmentBuilder.finish``):
+    a whole segment written with Whoosh's own file layout, without its per-posting
+    path.
 reading
   * ``SegmentReader._perdoc.deleted_docs()`` (``_deleted_bits``): a segment's deleted
     documents, as a set of numbers.
@@ -79,9 +82,9 @@ The tests reach further in for fault injection and white-box checks (``ix._segme
 ``SegmentWriter._merge_segments``, ``TOC.write``, ``whoosh.index.clean_files``).
 
 Pickles: an index's table of contents pickles its schema and segments, which name
-classes of this package (``search.backend.whoosh.schema``, ``.codec``) by module path;
-moving or renaming one of them makes older generations unreadable (they are then
-rebuilt from the database: ``search.indexer``).
+classes of this package (``search.backend.whoosh.schema``; ``.codec``: the codec and
+the column types) by module path; moving or renaming one of them makes older
+generations unreadable (they are then rebuilt from the database: ``search.indexer``).
 """
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from search.analysis import MAX_WORD_LENGTH, fold, gram_char, query_grams, query_words
-from search.backend.whoosh.codec import bits_to_ids, column, ids_to_bits, lengths_array, postings_bits
+from search.backend.whoosh.codec import column, lengths_array
+from search.backend.whoosh.postings import bits_to_ids, ids_to_bits, postings_bits
 from search.backend.whoosh.store import IndexStore, IndexUnavailable, OpenIndex
 from search.query import Filters, ParsedQuery, QueryTerm
 

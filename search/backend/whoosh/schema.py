@@ -14,7 +14,7 @@ and dispositions later) with a common set of fields:
   characters bigrams are made of; ``search.analysis.compact``). A phrase is in a
   document exactly when its compact form is in this text, so candidates are checked
   here. It replaces word positions: neither text field stores positions, which made up
-  most of the index and of the time to write it (see bench/README.md);
+  most of the index and of the time to write it (``bench/bench_search.py``);
 * columns: ``doc_id`` (document number → id), ``article`` (its facet counts are taken
   per document), ``created`` (sorting newest first, date ranges).
 
@@ -25,7 +25,7 @@ too, for staff); never contact details, which are not indexed at all.
 
 ``index_terms`` is the one place that turns a document's field values into terms,
 lengths and column values: the fields' formats call it when Whoosh's own writer adds a
-document (the indexer), and ``codec.SegmentBuilder`` calls it directly (a
+document (the indexer), and ``writing.SegmentBuilder`` calls it directly (a
 rebuild), so both write the same thing.
 """
 from __future__ import annotations

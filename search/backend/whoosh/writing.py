@@ -1,17 +1,24 @@
 """Changing an index: documents as Whoosh field values, a writer that adds, replaces and
 deletes them by document id, and the bulk path of a rebuild (whole segments written by
-``codec.SegmentBuilder``, then listed in the index's table of contents at once).
+``SegmentBuilder``, then listed in the index's table of contents at once).
 """
 from __future__ import annotations
 
 import os
+from array import array
+from collections import defaultdict
 from datetime import timezone
 
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, W3PerDocWriter, W3TermInfo, _lenfield
 from whoosh.query import And, Term
+from whoosh.system import pack_ushort
+from whoosh.util.numeric import length_to_byte
 
 from search.analysis import PART_SEPARATOR, compact
-from search.backend.whoosh.codec import codec
+from search.backend.whoosh.codec import BulkColumnWriter, codec
+from search.backend.whoosh.postings import encode_postings, fill_terminfo
+from search.backend.whoosh.schema import index_plan, index_terms
 from search.backend.whoosh.store import WriterBusy
 
 
@@ -137,26 +144,108 @@ class Writer:
 # --- bulk building (rebuild) ----------------------------------------------------------
 
 class SegmentBuilder:
-    """Writes one segment of a new generation (``codec.SegmentBuilder``: without
-    Whoosh's per-posting path), in a worker process of a parallel rebuild or in the
-    rebuilding process itself. ``commit_segments`` then lists the segments in the
+    """Writes one segment of a new generation from documents, in a worker process of a
+    parallel rebuild or in the rebuilding process itself, without Whoosh's per-posting
+    path: terms are counted per document by ``schema.index_terms`` (the same function
+    the schema's fields use when Whoosh's writer adds a document), gathered per term in
+    arrays, and written term by term when the segment is finished.
+
+    The segment is not part of the index until ``commit_segments`` lists it in the
     index's table of contents, as Whoosh's own multiprocessing writer does."""
 
     def __init__(self, path: str | os.PathLike):
-        from search.backend.whoosh.codec import SegmentBuilder as _Builder
-
-        self._builder = _Builder(whoosh_index.open_dir(str(path)))
-
-    @property
-    def count(self) -> int:
-        return self._builder.count
+        ix = whoosh_index.open_dir(str(path))
+        self.codec = codec()
+        self.storage = ix.storage
+        self.indexname = ix.indexname
+        self.schema = ix.schema
+        self.segment = self.codec.new_segment(self.storage, self.indexname)
+        self.plan = index_plan(self.schema)
+        self.count = 0
+        self._postings: dict[str, dict[str, array]] = {name: {} for name in self.plan.indexed}
+        self._counts: dict[str, dict[str, dict[int, int]]] = {name: defaultdict(dict) for name in self.plan.indexed}
+        self._columns: dict[str, list] = {name: [] for name in self.plan.columns}
+        self._lengths: dict[str, bytearray] = {name: bytearray() for name in self.plan.scorable}
+        self._totals: dict[str, int] = {name: 0 for name in self.plan.scorable}
 
     def add(self, document: dict) -> None:
-        self._builder.add(whoosh_fields(document))
+        docnum = self.count
+        terms, lengths, column_values = index_terms(whoosh_fields(document), self.plan)
+        postings = self._postings
+        for fieldname, counted in terms.items():
+            table = postings[fieldname]
+            for term in counted:
+                found = table.get(term)
+                if found is None:
+                    found = table[term] = array("I")
+                found.append(docnum)
+            if self.plan.frequencies.get(fieldname):
+                repeated = [term for term, count in counted.items() if count > 1]
+                if repeated:
+                    extra = self._counts[fieldname]
+                    for term in repeated:
+                        extra[term][docnum] = counted[term]
+        for fieldname, length in lengths.items():
+            self._lengths[fieldname].append(length_to_byte(length))
+            self._totals[fieldname] += length
+        for fieldname, value in column_values.items():
+            self._columns[fieldname].append(value)
+        self.count += 1
 
     def finish(self):
-        """The finished segment (picklable), or None when nothing was added."""
-        return self._builder.finish()
+        """Write the segment's files; the finished segment (picklable), or None when
+        nothing was added."""
+        if not self.count:
+            return None
+        storage = self.storage
+        segment = self.segment
+        # Per-document data: Whoosh's writer for the layout, filled column by column.
+        perdoc = W3PerDocWriter(self.codec, storage, segment)
+        for fieldname, values in self._columns.items():
+            fieldobj = self.schema[fieldname]
+            perdoc._create_column(fieldname, fieldobj.column_type)
+            writer = perdoc._get_column(fieldname)
+            if isinstance(writer, BulkColumnWriter):
+                writer.extend(values)
+            else:
+                for docnum, value in enumerate(values):
+                    writer.add(docnum, value)
+        for fieldname, lengths in self._lengths.items():
+            name = _lenfield(fieldname)
+            perdoc._create_column(name, LENGTHS_COLUMN)
+            writer = perdoc._get_column(name)
+            for docnum, code in enumerate(lengths):
+                if code:
+                    writer.add(docnum, code)
+            perdoc._fieldlengths[fieldname] = self._totals[fieldname]
+        perdoc._doccount = self.count
+        perdoc._indoc = None
+        perdoc.close()
+        # Terms and postings, field by field in name order (the term index's key order).
+        fields = W3FieldWriter(self.codec, storage, segment)
+        postfile = fields._postfile
+        for fieldname in sorted(self._postings):
+            table = self._postings.pop(fieldname)
+            extra = self._counts.pop(fieldname)
+            fields.start_field(fieldname, self.schema[fieldname])
+            fieldid = fields._fieldid
+            add = fields._tindex.add
+            for term in sorted(table):
+                ids = table[term]
+                counts = extra.get(term)
+                weight = len(ids) + (sum(counts.values()) - len(counts) if counts else 0)
+                maxweight = max(counts.values()) if counts else 1
+                terminfo = W3TermInfo()
+                fill_terminfo(terminfo, ids, weight, maxweight, None, 0)
+                blob = encode_postings(ids, counts)
+                terminfo.set_extent(postfile.tell(), len(blob))
+                postfile.write(blob)
+                add(pack_ushort(fieldid) + term.encode("utf-8"), terminfo.to_bytes())
+            fields.finish_field()
+        fields.close()
+        segment.set_doc_count(self.count)
+        segment.create_compound_file(storage)
+        return segment
 
 
 def commit_segments(path: str | os.PathLike, segments: list) -> None:
