@@ -5,8 +5,8 @@ Run from the repository root:  .venv/bin/python bench/bench_batches.py [--rows 1
 
 1. In process, on the embedded SQLite and (when reachable) on PostgreSQL: for each file
    form (an .xlsx as Excel saves it, an .xlsx as openpyxl writes it, a GBK CSV) the
-   time of ``read_upload`` (parse), ``import_batch`` (validate every row, insert the
-   batch and its rows) and the commit, as the web confirm step and the API do. Each run
+   time of ``batches.check`` (read the file, check every row), ``batches.store`` (insert
+   the batch and its rows) and the commit, as the web confirm step and the API do. Each run
    is a new batch (another seed) into the same database, which grows by 10,000 rows a
    run.
 2. Through the real stack: gunicorn as ``make run`` starts it (1 worker, 8 threads) and

@@ -28,6 +28,14 @@ from participation.text import clean_text, is_storable_text
 _MISSING = object()
 
 
+def _looked_up(cache: dict, raw: str, look_up):
+    """``look_up(raw)``, once per distinct cell text (None results included)."""
+    value = cache.get(raw, _MISSING)
+    if value is _MISSING:
+        value = cache[raw] = look_up(raw)
+    return value
+
+
 def validate_rows(rows: list[RowInput], clauses: VersionClauses, *, names: dict[str, str] | None = None,
                   letters: dict[str, str] | None = None) -> tuple[list[CleanRow], list[RowError]]:
     """Check every row; returns the cleaned rows and every error found (all rows are
@@ -60,22 +68,13 @@ def validate_rows(rows: list[RowInput], clauses: VersionClauses, *, names: dict[
             if len(texts[name]) > limit:
                 fail(name, _("不能超过 %(limit)d 个字（现有 %(count)d 个字）。", limit=limit, count=len(texts[name])))
 
-        raw_stance = values.get("stance", "")
-        stance = stances.get(raw_stance, _MISSING)
-        if stance is _MISSING:
-            stance = stances[raw_stance] = stance_of(raw_stance)
+        stance = _looked_up(stances, values.get("stance", ""), stance_of)
         if stance is None:
             fail("stance", _("无法识别态度。请填写：%(choices)s。", choices="、".join(STANCE_CHOICES)))
-        raw_category = values.get("category", "")
-        category = categories.get(raw_category, _MISSING)
-        if category is _MISSING:
-            category = categories[raw_category] = category_of(raw_category)
+        category = _looked_up(categories, values.get("category", ""), category_of)
         if category is None:
             fail("category", _("无法识别提出人类别。请填写：%(choices)s。", choices="、".join(CATEGORY_CHOICES)))
-        raw_count = values.get("represented", "")
-        represented = counts.get(raw_count, _MISSING)
-        if represented is _MISSING:
-            represented = counts[raw_count] = _represented(raw_count)
+        represented = _looked_up(counts, values.get("represented", ""), _represented)
         if represented is None:
             fail("represented", _("代表人数应为 1 到 %(max)d 之间的整数（留空记为 1）。", max=MAX_REPRESENTED))
         provision, problem = clauses.resolve(values.get("provision", ""))

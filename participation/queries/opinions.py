@@ -51,20 +51,27 @@ class OpinionPage:
     citations: dict[str, str]
 
 
+def _published(query, draft_id: int, version_id: int, provision_ids: list[int] | None, whole_draft_only: bool):
+    """``query`` restricted to the published opinions a listing shows (see
+    ``published_opinions_page``)."""
+    query = query.where(
+        Opinion.draft_id == draft_id, Opinion.version_id == version_id,
+        Opinion.moderation_state == ModerationState.PUBLISHED.value,
+    )
+    if provision_ids is not None:
+        return query.where(Opinion.provision_id.in_(provision_ids))
+    if whole_draft_only:
+        return query.where(Opinion.provision_id.is_(None))
+    return query
+
+
 def published_opinions_page(draft_id: int, version_id: int, *, provision_ids: list[int] | None = None,
                             whole_draft_only: bool = False, after: OpinionCursor | None = None,
                             limit: int = 20) -> OpinionPage:
     """One page of published opinions, newest first. ``provision_ids`` restricts to
     those clauses (a clause with its parts); ``whole_draft_only`` to 总体意见; neither:
     everything said on the draft's version."""
-    query = select(Opinion).where(
-        Opinion.draft_id == draft_id, Opinion.version_id == version_id,
-        Opinion.moderation_state == ModerationState.PUBLISHED.value,
-    )
-    if provision_ids is not None:
-        query = query.where(Opinion.provision_id.in_(provision_ids))
-    elif whole_draft_only:
-        query = query.where(Opinion.provision_id.is_(None))
+    query = _published(select(Opinion), draft_id, version_id, provision_ids, whole_draft_only)
     if after is not None:
         query = query.where(or_(
             Opinion.created_at < after.created_at,
@@ -194,14 +201,8 @@ def duty_record_query(user_id: int):
 def published_count(draft_id: int, version_id: int, *, provision_ids: list[int] | None = None,
                     whole_draft_only: bool = False) -> int:
     """How many opinions ``published_opinions_page`` lists over all its pages."""
-    query = select(func.count()).select_from(Opinion).where(
-        Opinion.draft_id == draft_id, Opinion.version_id == version_id,
-        Opinion.moderation_state == ModerationState.PUBLISHED.value,
-    )
-    if provision_ids is not None:
-        query = query.where(Opinion.provision_id.in_(provision_ids))
-    elif whole_draft_only:
-        query = query.where(Opinion.provision_id.is_(None))
+    query = _published(select(func.count()).select_from(Opinion), draft_id, version_id, provision_ids,
+                       whole_draft_only)
     return db.session.scalar(query) or 0
 
 
