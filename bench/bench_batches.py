@@ -5,8 +5,8 @@ Run from the repository root:  .venv/bin/python bench/bench_batches.py [--rows 1
 
 1. In process, on the embedded SQLite and (when reachable) on PostgreSQL: for each file
    form (an .xlsx as Excel saves it, an .xlsx as openpyxl writes it, a GBK CSV) the
-   time of ``read_upload`` (parse), ``import_batch`` (validate every row, insert the
-   batch and its rows) and the commit, as the web confirm step and the API do. Each run
+   time of ``batches.check`` (read the file, check every row), ``batches.store`` (insert
+   the batch and its rows) and the commit, as the web confirm step and the API do. Each run
    is a new batch (another seed) into the same database, which grows by 10,000 rows a
    run.
 2. Through the real stack: gunicorn as ``make run`` starts it (1 worker, 8 threads) and
@@ -57,7 +57,7 @@ def _setup(app):
     from participation.parsing import parse_text
     from participation.services import accounts, liaison
     from participation.services import drafts as draft_service
-    from participation.services.batches import VersionClauses
+    from participation.batches.citations import VersionClauses
 
     text_ = (DEMO_DATA / "eldercare.md").read_text(encoding="utf-8")
     document = parse_text(text_)
@@ -81,14 +81,14 @@ def in_process(database_url: str, instance: Path, rows_per_batch: int, runs: int
     from app import create_app
     from participation import clock
     from participation.extensions import db
-    from participation.services import batches as service
+    from participation import batches
 
     app = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": database_url,
                       "SECRET_KEY": "bench", "SEARCH_INDEXER": "off", "BATCH_MAX_ROWS": max(rows_per_batch, 20000)})
     with app.app_context():
         upgrade()
         draft, point, operator, citations = _setup(app)
-        activity = service.Activity(kind="forum", date=date(2026, 1, 5))
+        activity = batches.Activity(kind="forum", date=date(2026, 1, 5))
         seed = 0
         for form, make in FORMS.items():
             totals = []
@@ -97,19 +97,16 @@ def in_process(database_url: str, instance: Path, rows_per_batch: int, runs: int
                 data, filename = make(generate_rows(rows_per_batch, citations, seed=seed))
                 cpu = time.process_time()
                 started = time.perf_counter()
-                upload = service.read_upload(data, filename)
+                result = batches.check(batches.FileSource(data, filename), draft, point)
                 parsed = time.perf_counter()
-                batch, created = service.import_batch(
-                    point, draft, activity, upload.rows, entered_by=operator, now=clock.now(),
-                    source=service.SourceInfo(format=upload.format, digest=upload.digest, encoding=upload.encoding),
-                    names=upload.names, letters=upload.letters, problems=upload.problems)
+                batch, created = batches.store(result, activity, operator, clock.now())
                 stored = time.perf_counter()
                 db.session.commit()
                 done = time.perf_counter()
                 assert created and batch.row_count == rows_per_batch
                 totals.append(done - started)
-                print(f"  {form:16} run {run + 1}: {len(data) / 1024:6.0f} KiB  parse {parsed - started:5.2f} s  "
-                      f"validate+insert {stored - parsed:5.2f} s  commit {done - stored:5.2f} s  "
+                print(f"  {form:16} run {run + 1}: {len(data) / 1024:6.0f} KiB  check {parsed - started:5.2f} s  "
+                      f"store {stored - parsed:5.2f} s  commit {done - stored:5.2f} s  "
                       f"total {done - started:5.2f} s (CPU of this process {time.process_time() - cpu:4.2f} s)")
             print(f"  {form:16} median {statistics.median(totals):.2f} s, worst {max(totals):.2f} s\n")
         db.session.remove()

@@ -66,17 +66,24 @@ def config_from_env(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh_CN"),  # zh_CN or en
+        # Liaison-point batches (participation/batches/): rows one batch may hold, bytes
+        # an .xlsx may unpack to, hours an unconfirmed preview is kept, requests per
+        # API token (a batch can be thousands of rows).
+        "BATCH_MAX_ROWS": int(os.environ.get("BATCH_MAX_ROWS") or 20_000),
+        "BATCH_MAX_UNPACKED_BYTES": int(os.environ.get("BATCH_MAX_UNPACKED_BYTES") or 100 * 1024 * 1024),
+        "BATCH_PENDING_UPLOAD_HOURS": int(os.environ.get("BATCH_PENDING_UPLOAD_HOURS") or 24),
+        "BATCH_API_RATE_LIMIT": os.environ.get("BATCH_API_RATE_LIMIT") or "30 per minute",
         **_from_env_when_set(),
     }
 
 
 # Settings whose defaults live next to the code that uses them (rate limits of the opinion
-# form and receipt look-ups, batch limits); the environment overrides them when set.
+# form and receipt look-ups); the environment overrides them when set.
 _STRING_SETTINGS = (
     "OPINION_RATE_LIMIT_PER_IP", "OPINION_RATE_LIMIT_PER_ACCOUNT", "RECEIPT_LOOKUP_RATE_LIMIT",
-    "BATCH_API_RATE_LIMIT", "SECURITY_LOG_PATH",
+    "SECURITY_LOG_PATH",
 )
-_INTEGER_SETTINGS = ("OPINION_MAX_REQUEST_BYTES", "BATCH_MAX_ROWS", "BATCH_MAX_UNPACKED_BYTES")
+_INTEGER_SETTINGS = ("OPINION_MAX_REQUEST_BYTES",)
 
 
 def _from_env_when_set() -> dict:

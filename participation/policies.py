@@ -7,6 +7,7 @@ views computed here. Anonymous users are Flask-Login's AnonymousUserMixin
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 from participation.models import ApiToken, Draft, DraftStatus, Role, User
 
@@ -176,10 +177,15 @@ def can_view_batches(user, point) -> bool:
     return _is_operator_of(user, point.id) or is_staff(user)
 
 
+def point_takes_batches(point) -> bool:
+    """A deactivated point takes no new batches (its old ones stay readable)."""
+    return bool(point.is_active)
+
+
 def can_submit_batch(user, point) -> bool:
     """Upload a batch for ``point``: its own operators, or staff on its behalf (代为录入,
     recorded as such). A deactivated point takes no new batches."""
-    if not point.is_active:
+    if not point_takes_batches(point):
         return False
     return _is_operator_of(user, point.id) or is_staff(user)
 
@@ -192,3 +198,42 @@ def can_enter_late_batch(user) -> bool:
 
 def can_view_batch(user, batch) -> bool:
     return _is_operator_of(user, batch.liaison_point_id) or is_staff(user)
+
+
+class BatchRefusal(Enum):
+    """Why a draft takes no batch for a point now (``batch_refusal``)."""
+
+    POINT_INACTIVE = "point_inactive"
+    LATE_REASON_MISSING = "late_reason_missing"
+    CLOSED = "closed"
+    FEEDBACK = "feedback"
+    SCHEDULED = "scheduled"
+    UNPUBLISHED = "unpublished"
+
+
+def batch_refusal(user, point, draft: Draft, now: datetime, *, late_reason: str) -> BatchRefusal | None:
+    """Whether ``point`` may hand in a batch for ``draft`` now, entered by ``user``: None
+    when it may, else why not. A deactivated point takes no batches. Operators hand in
+    while the comment period is open, like everybody; staff may enter a batch after it
+    closed (``can_enter_late_batch``), giving a reason. Whether ``user`` may submit for
+    ``point`` at all is ``can_submit_batch``, asked first by the views."""
+    if not point_takes_batches(point):
+        return BatchRefusal.POINT_INACTIVE
+    status = draft.status_at(now)
+    if status == DraftStatus.OPEN:
+        return None
+    if status == DraftStatus.CLOSED:
+        if not can_enter_late_batch(user):
+            return BatchRefusal.CLOSED
+        return None if late_reason else BatchRefusal.LATE_REASON_MISSING
+    if status == DraftStatus.FEEDBACK:
+        return BatchRefusal.FEEDBACK
+    if status == DraftStatus.SCHEDULED:
+        return BatchRefusal.SCHEDULED
+    return BatchRefusal.UNPUBLISHED
+
+
+def is_late_batch(draft: Draft, now: datetime) -> bool:
+    """A batch accepted now is late (and records its late reason) unless the comment
+    period is open."""
+    return draft.status_at(now) != DraftStatus.OPEN

@@ -21,25 +21,26 @@ import re
 from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
-from participation import clock, policies, queries
+from participation import batches, clock, policies, queries
+from participation.batches import vocabulary
+from participation.batches.checking import Activity
+from participation.batches.rows import RowError
 from participation.api import openapi
 from participation.api.blueprint import api, token_limited_routes
 from participation.api.auth import current_api_user, require, token_required
 from participation.api.errors import ApiError, error_response, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, json_body
-from participation.errors import Conflict, ValidationFailed
+from participation.errors import ValidationFailed
 from participation.extensions import db
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint
 from participation.request_boundary import refusal_shape
-from participation.services import batches as service
 from participation.timeutil import utc_to_local
 from participation.views import load_visible
 
 MAX_ID = 2**31 - 1
-DEFAULT_BATCH_RATE_LIMIT = "30 per minute"
 ACTIVITY_FIELDS = ("kind", "date", "place", "participants", "notes", "late_reason")
-_ACTIVITY_LIMITS = {"place": service.MAX_PLACE_LENGTH, "notes": service.MAX_NOTES_LENGTH,
-                    "late_reason": service.MAX_LATE_REASON_LENGTH}
+_ACTIVITY_LIMITS = {"place": vocabulary.MAX_PLACE_LENGTH, "notes": vocabulary.MAX_NOTES_LENGTH,
+                    "late_reason": vocabulary.MAX_LATE_REASON_LENGTH}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]{1,9}")
 JSON_FIELDS = ("draft", "activity", "rows")
@@ -48,7 +49,7 @@ MULTIPART_FIELDS = ("draft", "file", *ACTIVITY_FIELDS)
 
 def batch_rate_limit() -> str:
     """Per token (BATCH_API_RATE_LIMIT): a batch can be thousands of rows."""
-    return current_app.config.get("BATCH_API_RATE_LIMIT") or DEFAULT_BATCH_RATE_LIMIT
+    return current_app.config["BATCH_API_RATE_LIMIT"]
 
 
 class _Problems:
@@ -70,7 +71,7 @@ class _Problems:
             raise ValidationFailed(_("请求有误，请检查标出的字段。"), fields=self.fields)
 
 
-def _rejected(errors: list[service.RowError], message: str, fields: dict | None = None, more: int = 0, *,
+def _rejected(errors: list[RowError], message: str, fields: dict | None = None, more: int = 0, *,
               code: str = "validation_failed"):
     body_errors = [error.as_dict() for error in errors]
     response = error_response(422, code, message, fields=fields or {})
@@ -81,8 +82,8 @@ def _rejected(errors: list[service.RowError], message: str, fields: dict | None 
     return json_response(data, 422)
 
 
-def _field_errors(fields: dict[str, list[str]]) -> list[service.RowError]:
-    return [service.RowError(None, name, "", message) for name, messages in fields.items() for message in messages]
+def _field_errors(fields: dict[str, list[str]]) -> list[RowError]:
+    return [RowError(None, name, "", message) for name, messages in fields.items() for message in messages]
 
 
 batch_submissions = token_limited_routes("batch_submissions", batch_rate_limit)
@@ -99,38 +100,36 @@ def create_batch(point_id: int):
     require(policies.can_open_batches(user))
     point = load_visible(LiaisonPoint, point_id, lambda point: policies.can_view_batches(user, point),
                          message=_("联系点不存在。"))
-    if not point.is_active:
-        raise Conflict(_("该联系点已停用，不能再报送意见。"))
+    if not policies.point_takes_batches(point):
+        # 409 rather than can_submit_batch's 403: the account may, the point no longer.
+        raise batches.refusal_error(policies.BatchRefusal.POINT_INACTIVE)
     require(policies.can_submit_batch(user, point))
-
     try:
         key = idempotency_key()
-        if request.mimetype == "multipart/form-data":
-            draft, activity, rows, source, upload = _from_multipart(now)
-            names, letters, problems = upload.names, upload.letters, upload.problems
-        elif request.is_json:
-            draft, activity, rows, source, problems = _from_json(now)
-            names = letters = None
-        else:
-            raise ApiError(415, "unsupported_media_type",
-                           _("请求体必须是 multipart/form-data（上传文件）或 application/json（逐行提交）。"))
-        batch, created = service.import_batch(
-            point, draft, activity, rows, source=source, entered_by=user, now=now,
-            allow_late=policies.can_enter_late_batch(user),
-            idempotency_key=f"{user.id}:{key}" if key else None,
-            names=names, letters=letters, problems=problems,
-        )
-    except service.BatchRejected as exc:
+        draft, activity, source = _request_batch(now)
+        result = batches.check(source, draft, point)
+        batch, created = batches.store(result, activity, user, now,
+                                       idempotency_key=f"{user.id}:{key}" if key else None)
+    except batches.BatchRejected as exc:
         db.session.rollback()
         return _rejected(exc.errors, exc.message, exc.fields, exc.more_errors)
     except ValidationFailed as exc:
         db.session.rollback()
         return _rejected(_field_errors(exc.fields), exc.message, exc.fields,
                          code=getattr(exc, "code", "validation_failed"))
-    body = batch_body(batch, service.receipts_of(batch))
+    body = batch_body(batch, queries.receipts_of(batch))
     db.session.commit()
     return json_response(body, 201 if created else 200,
                          headers={"Location": url_for("batches.batch", batch_id=batch.id)})
+
+
+def _request_batch(now) -> tuple[Draft, Activity, batches.FileSource | batches.JsonSource]:
+    if request.mimetype == "multipart/form-data":
+        return _from_multipart(now)
+    if request.is_json:
+        return _from_json(now)
+    raise ApiError(415, "unsupported_media_type",
+                   _("请求体必须是 multipart/form-data（上传文件）或 application/json（逐行提交）。"))
 
 
 def _draft(value, problems: _Problems, now, *, from_text: bool = False) -> Draft | None:
@@ -146,14 +145,14 @@ def _draft(value, problems: _Problems, now, *, from_text: bool = False) -> Draft
     return draft
 
 
-def _activity(raw: dict, problems: _Problems, now, prefix: str, *, from_text: bool = False) -> service.Activity | None:
+def _activity(raw: dict, problems: _Problems, now, prefix: str, *, from_text: bool = False) -> Activity | None:
     """The activity, read exactly as documented (the web form is more forgiving): the
     kind one of the listed words, the date YYYY-MM-DD, texts within their lengths,
     participants an integer (digits, in a multipart form)."""
     before = len(problems.fields)
     kind = raw.get("kind")
-    if kind not in service.ACTIVITY_WORDS:
-        problems.add(prefix + "kind", _("活动形式只能是：%(choices)s。", choices="、".join(service.ACTIVITY_WORDS)))
+    if kind not in vocabulary.ACTIVITY_WORDS:
+        problems.add(prefix + "kind", _("活动形式只能是：%(choices)s。", choices="、".join(vocabulary.ACTIVITY_WORDS)))
     day = raw.get("date")
     if not isinstance(day, str) or not _DATE.fullmatch(day):
         problems.add(prefix + "date", _("请按“年-月-日”填写活动日期，例如 2026-03-15。"))
@@ -170,7 +169,7 @@ def _activity(raw: dict, problems: _Problems, now, prefix: str, *, from_text: bo
     if len(problems.fields) > before:
         return None
     try:
-        return service.parse_activity(raw, today=utc_to_local(now).date())
+        return batches.parse_activity(raw, today=utc_to_local(now).date())
     except ValidationFailed as exc:
         problems.merge(exc.fields, prefix)
         return None
@@ -191,12 +190,7 @@ def _from_multipart(now):
         else:
             problems.add("file", _("请上传意见汇总表文件（字段 file）。"))
     problems.raise_if_any()
-    data = storage.read()
-    upload = service.read_upload(data, storage.filename or "")
-    stored = service.store_upload(data, upload.format)
-    source = service.SourceInfo(format=upload.format, digest=upload.digest, encoding=upload.encoding,
-                                filename=upload.filename, stored_file=stored)
-    return draft, activity, upload.rows, source, upload
+    return draft, activity, batches.FileSource(storage.read(), storage.filename or "")
 
 
 def _from_json(now):
@@ -218,10 +212,7 @@ def _from_json(now):
     if "rows" not in payload:
         problems.add("rows", _("请提供 rows（意见行的数组）。"))
     problems.raise_if_any()
-    items = payload["rows"]
-    rows, row_problems = service.rows_from_json(items)
-    source = service.SourceInfo(format=BatchSource.JSON.value, digest=service.json_digest(items))
-    return draft, activity, rows, source, row_problems
+    return draft, activity, batches.JsonSource(payload["rows"])
 
 
 def batch_body(batch: Batch, receipts: list[tuple[int, str]]) -> dict:
@@ -265,15 +256,15 @@ openapi.add_schema("BatchActivity", {
     "required": ["kind", "date"],
     "additionalProperties": False,
     "properties": {
-        "kind": {"type": "string", "enum": list(service.ACTIVITY_WORDS),
+        "kind": {"type": "string", "enum": list(vocabulary.ACTIVITY_WORDS),
                  "description": "活动形式：forum 座谈会、visit 走访、survey 问卷、other 其他（也可写中文）。"},
         "date": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                  "description": "活动日期（不晚于今天）。"},
-        "place": _limited(service.MAX_PLACE_LENGTH, "地点。"),
-        "participants": {**openapi.nullable({"type": "integer", "minimum": 1, "maximum": service.MAX_PARTICIPANTS}),
+        "place": _limited(vocabulary.MAX_PLACE_LENGTH, "地点。"),
+        "participants": {**openapi.nullable({"type": "integer", "minimum": 1, "maximum": vocabulary.MAX_PARTICIPANTS}),
                          "description": "参加人数。"},
-        "notes": _limited(service.MAX_NOTES_LENGTH, "备注。"),
-        "late_reason": _limited(service.MAX_LATE_REASON_LENGTH,
+        "notes": _limited(vocabulary.MAX_NOTES_LENGTH, "备注。"),
+        "late_reason": _limited(vocabulary.MAX_LATE_REASON_LENGTH,
                                 "逾期原因：征求意见期结束后由工作人员代为录入时必填。"),
     },
     "description": "收集这批意见的活动。",
@@ -284,22 +275,22 @@ openapi.add_schema("BatchRowInput", {
     "required": ["body"],
     "additionalProperties": False,
     "properties": {
-        "provision": _limited(service.MAX_PROVISION_LENGTH,
+        "provision": _limited(vocabulary.MAX_PROVISION_LENGTH,
                               "条款：条款键（art.11.1.3），或写法同表格（第十一条、第11条第2款、第十一条第（三）项）；"
                               "null、空字符串、“总体意见”表示对草案整体的意见。必须是该草案当前版本中的条款，否则 422。"),
-        "body": {"type": "string", "minLength": 1, "maxLength": service.MAX_BODY_LENGTH, "pattern": _VISIBLE,
+        "body": {"type": "string", "minLength": 1, "maxLength": vocabulary.MAX_BODY_LENGTH, "pattern": _VISIBLE,
                  "description": "意见内容（必填）。"},
-        "stance": {**openapi.nullable(_TEXT), "enum": [*service.STANCE_WORDS, "", None],
+        "stance": {**openapi.nullable(_TEXT), "enum": [*vocabulary.STANCE_WORDS, "", None],
                    "description": "态度：support/oppose/amend/add/delete/other，或 赞成、反对、修改、新增、删除、其他 等；"
                                   "null 或空记为“其他”。"},
-        "proposed_text": _limited(service.MAX_PROPOSED_TEXT_LENGTH, "修改建议条文。"),
-        "reason": _limited(service.MAX_REASON_LENGTH, "理由。"),
-        "category": {**openapi.nullable(_TEXT), "enum": [*service.CATEGORY_WORDS, "", None],
+        "proposed_text": _limited(vocabulary.MAX_PROPOSED_TEXT_LENGTH, "修改建议条文。"),
+        "reason": _limited(vocabulary.MAX_REASON_LENGTH, "理由。"),
+        "category": {**openapi.nullable(_TEXT), "enum": [*vocabulary.CATEGORY_WORDS, "", None],
                      "description": "提出人类别：SubmitterCategory 的值，或 公民（居民）、人大代表、企业、律师、专家、"
                                     "单位、基层立法联系点、其他 等；null 或空记为“公民”。"},
-        "name": _limited(service.MAX_NAME_LENGTH, "提出人姓名（不公开；同一联系点同名按同一人统计）。"),
-        "region": _limited(service.MAX_REGION_LENGTH, "地区。"),
-        "represented": {**openapi.nullable({"type": "integer", "minimum": 1, "maximum": service.MAX_REPRESENTED}),
+        "name": _limited(vocabulary.MAX_NAME_LENGTH, "提出人姓名（不公开；同一联系点同名按同一人统计）。"),
+        "region": _limited(vocabulary.MAX_REGION_LENGTH, "地区。"),
+        "represented": {**openapi.nullable({"type": "integer", "minimum": 1, "maximum": vocabulary.MAX_REPRESENTED}),
                         "description": "代表人数；null 记为 1。"},
     },
     "description": "一行意见（与表格的一行相同）。",
@@ -325,12 +316,12 @@ openapi.add_schema("BatchUpload", {
         "file": {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream",
                  "description": "意见汇总表：.xlsx 工作簿，或 CSV（UTF-8、带 BOM 的 UTF-8、GBK/GB18030）、"
                                 "Unicode 文本（UTF-16，制表符分隔）。按内容识别，不看文件名。"},
-        "kind": {"type": "string", "enum": list(service.ACTIVITY_WORDS), "description": "活动形式，见 BatchActivity。"},
+        "kind": {"type": "string", "enum": list(vocabulary.ACTIVITY_WORDS), "description": "活动形式，见 BatchActivity。"},
         "date": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-        "place": {"type": "string", "maxLength": service.MAX_PLACE_LENGTH},
-        "participants": {"type": "integer", "minimum": 1, "maximum": service.MAX_PARTICIPANTS},
-        "notes": {"type": "string", "maxLength": service.MAX_NOTES_LENGTH},
-        "late_reason": {"type": "string", "maxLength": service.MAX_LATE_REASON_LENGTH},
+        "place": {"type": "string", "maxLength": vocabulary.MAX_PLACE_LENGTH},
+        "participants": {"type": "integer", "minimum": 1, "maximum": vocabulary.MAX_PARTICIPANTS},
+        "notes": {"type": "string", "maxLength": vocabulary.MAX_NOTES_LENGTH},
+        "late_reason": {"type": "string", "maxLength": vocabulary.MAX_LATE_REASON_LENGTH},
     },
 })
 openapi.add_schema("BatchCreated", openapi.obj(

@@ -15,13 +15,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from participation import batches
 from participation.extensions import db
 from participation.models import Draft, Role, User
 from participation.parsing import parse_text
 from participation.demo.sample_opinions import (
     CLOSED_DRAFT_OPINIONS, DEMO_BATCH_ACTIVITY, DEMO_BATCH_ROWS, OPEN_DRAFT_OPINIONS,
 )
-from participation.services import accounts, batches, liaison, opinions
+from participation.services import accounts, liaison, opinions
 from participation.services import drafts as draft_service
 from participation.timeutil import add_days
 
@@ -183,12 +184,8 @@ def _operator_email(point_name: str) -> str:
 
 
 def _import_demo_batch(draft: Draft, point, operator: User, now: datetime) -> None:
-    rows, problems = batches.rows_from_json(DEMO_BATCH_ROWS)
     activity = batches.parse_activity({**DEMO_BATCH_ACTIVITY, "date": now.date().isoformat()}, today=now.date())
-    batches.import_batch(
-        point, draft, activity, rows, problems=problems, entered_by=operator, now=now,
-        source=batches.SourceInfo(format="json", digest=batches.json_digest(DEMO_BATCH_ROWS)),
-    )
+    batches.store(batches.check(batches.JsonSource(DEMO_BATCH_ROWS), draft, point), activity, operator, now)
 
 
 # -- the .docx for trying the import ------------------------------------------------

@@ -1,6 +1,6 @@
 """Forms of the 报送意见 area: a new batch (the draft, the activity, the table) and the
 corrected table on the preview page. The activity's rules are the service's
-(``services.batches.parse_activity``), shared with the API, which reports every field
+(``batches.parse_activity``), shared with the API, which reports every field
 at fault; the form carries the fields, the CSRF token and the browser's hints."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from participation import labels
-from participation.services.batches import (
+from participation.batches.vocabulary import (
     MAX_LATE_REASON_LENGTH,
     MAX_NOTES_LENGTH,
     MAX_PARTICIPANTS,

@@ -5,8 +5,9 @@ The path: a point's batches → new batch (draft, activity, file) → preview (e
 every error by row and column, the tally it will add) → confirm → the batch page
 (each row's status and disposition, the feedback sheet). The uploaded file is kept
 under INSTANCE_PATH/uploads/batches by its SHA-256 and the preview is a small JSON file
-beside it (``services.batches.PendingUpload``); confirming reads the stored file again
-and imports it in one transaction.
+beside it (``batches.uploads.PendingUpload``). The preview and the confirmation read the
+stored file again and make the calls the API makes (``batches.check``, then
+``batches.store`` and one commit).
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from participation import clock, policies, queries
+from participation import batches, clock, policies, queries
+from participation.batches import uploads, vocabulary, workbooks
+from participation.batches.citations import VersionClauses
 from participation.errors import ServiceError
 from participation.extensions import db
 from participation.forms.batches import BatchForm, ConfirmForm, ReplaceFileForm
 from participation.models import Draft, DraftStatus, LiaisonPoint, User
-from participation.services import batches as service
 from participation.spreadsheets import XLSX_MIMETYPE
 from participation.timeutil import utc_to_local
 from participation.views import apply_field_errors, load_visible, require
@@ -86,7 +88,7 @@ def index():
     require(policies.can_open_batches(user))
     if not policies.is_staff(user):
         return redirect(url_for("batches.point_batches", point_id=user.liaison_point_id))
-    page = service.batches_page(point_id=None, page=_page(), per_page=BATCHES_PER_PAGE)
+    page = queries.batches_page(point_id=None, page=_page(), per_page=BATCHES_PER_PAGE)
     # A city has a handful of points (about 8); the bound only keeps the page finite.
     points = db.session.scalars(select(LiaisonPoint).where(LiaisonPoint.is_active.is_(True))
                                 .order_by(LiaisonPoint.name).limit(200)).all()
@@ -98,8 +100,8 @@ def point_batches(point_id: int):
     point = _load_point(point_id)
     now = clock.now()
     can_submit = policies.can_submit_batch(current_user, point)
-    drafts = service.open_drafts_for_batches(now, include_closed=False)
-    page = service.batches_page(point_id=point.id, page=_page(), per_page=BATCHES_PER_PAGE)
+    drafts = queries.open_drafts_for_batches(now, include_closed=False)
+    page = queries.batches_page(point_id=point.id, page=_page(), per_page=BATCHES_PER_PAGE)
     return render_template("batches/point.html", point=point, page=page, drafts=drafts, can_submit=can_submit,
                            on_behalf=policies.is_staff(current_user))
 
@@ -107,7 +109,7 @@ def point_batches(point_id: int):
 # --- New batch, preview, confirm -------------------------------------------------------------
 
 def _draft_choices(now) -> list[Draft]:
-    return service.open_drafts_for_batches(now, include_closed=policies.can_enter_late_batch(current_user))
+    return queries.open_drafts_for_batches(now, include_closed=policies.can_enter_late_batch(current_user))
 
 
 def _draft_label(draft: Draft, now) -> str:
@@ -128,43 +130,47 @@ def new_batch(point_id: int):
     if request.method == "GET":
         form.draft.data = request.args.get("draft", "")
         form.date.data = utc_to_local(now).date().isoformat()
-    can_late = policies.can_enter_late_batch(current_user)
+    elif (pending := _begin_upload(form, point, drafts, now)) is not None:
+        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    return render_template("batches/new.html", point=point, form=form, drafts=drafts,
+                           can_late=policies.can_enter_late_batch(current_user),
+                           on_behalf=policies.is_staff(current_user)), (422 if request.method == "POST" else 200)
 
-    def page(status: int = 200):
-        return render_template("batches/new.html", point=point, form=form, drafts=drafts, can_late=can_late,
-                               on_behalf=policies.is_staff(current_user)), status
 
-    if request.method == "GET" or not form.validate_on_submit():
-        return page(422 if form.errors else 200)
-
+def _begin_upload(form: BatchForm, point: LiaisonPoint, drafts: list[Draft], now) -> uploads.PendingUpload | None:
+    """The new-batch form's draft, activity and table, kept as a preview; None when
+    any is wrong (said on the form, or flashed)."""
+    if not form.validate_on_submit():
+        return None
     draft = next((d for d in drafts if str(d.id) == (form.draft.data or "")), None)
     if draft is None:
         form.draft.errors = [_("请选择一部正在征求意见的草案。")]
-        return page(422)
-    storage = form.file.data
-    filename = getattr(storage, "filename", "") or ""
-    data = storage.read() if storage is not None and filename else b""
+        return None
+    data, filename = _uploaded_file(form.file.data)
     try:
-        activity = service.parse_activity(form.activity_data(), today=utc_to_local(now).date())
-        service.check_accepting_batch(draft, now, allow_late=can_late, late_reason=activity.late_reason)
+        activity = batches.parse_activity(form.activity_data(), today=utc_to_local(now).date())
+        refusal = batches.acceptance_error(current_user, point, draft, now, late_reason=activity.late_reason)
+        if refusal is not None:
+            raise refusal
         if not data:
             message = _("请选择要上传的意见汇总表文件。")
-            raise service.BatchRejected([], message=message, fields={"file": [message]})
-        upload = service.read_upload(data, filename)
+            raise batches.BatchRejected([], message=message, fields={"file": [message]})
+        return uploads.save_pending(point=point, draft=draft, user=_actor(), activity=activity, data=data,
+                                    filename=filename, now=now)
     except ServiceError as exc:
         db.session.rollback()
         if not apply_field_errors(form, exc):
             flash(exc.message, "error")
-        return page(422)
-    stored = service.store_upload(data, upload.format)
-    service.purge_stale_uploads()
-    pending = service.save_pending_upload(point=point, draft=draft, user=_actor(), activity=activity,
-                                          filename=upload.filename, stored_file=stored, now=now)
-    return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+        return None
+
+
+def _uploaded_file(storage) -> tuple[bytes, str]:
+    filename = getattr(storage, "filename", "") or ""
+    return (storage.read() if storage is not None and filename else b""), filename
 
 
 def _load_pending(upload_id: str):
-    pending = service.load_pending_upload(upload_id)
+    pending = uploads.load_pending(upload_id)
     if pending is None:
         abort(404)
     point = _load_point(pending.point_id)
@@ -178,114 +184,92 @@ def _load_pending(upload_id: str):
     return pending, point, draft
 
 
-def _read_pending(pending) -> tuple[service.ParsedUpload | None, list]:
-    data = service.read_stored_upload(pending.stored_file)
+def _check_pending(pending: uploads.PendingUpload, point: LiaisonPoint, draft: Draft) -> batches.BatchCheck:
+    data = pending.read()
     if data is None:
         abort(404)
-    try:
-        return service.read_upload(data, pending.filename), []
-    except service.BatchRejected as exc:
-        return None, exc.errors
+    return batches.check(batches.FileSource(data, pending.filename), draft, point)
 
 
 @bp.get("/uploads/<upload_id>")
 def preview(upload_id: str):
     pending, point, draft = _load_pending(upload_id)
-    now = clock.now()
-    upload, file_errors = _read_pending(pending)
-    version = draft.current_version
-    if version is None:
+    if draft.current_version is None:
         abort(404)
-    clauses = service.VersionClauses(version.id)
-    clean, errors = [], list(file_errors)
-    if upload is not None:
-        clean, errors = service.check_rows(upload.rows, clauses, names=upload.names, letters=upload.letters,
-                                           problems=upload.problems)
-    existing = service.find_existing(point, draft, upload.digest) if upload is not None else None
-    blocked = None
-    try:
-        service.check_accepting_batch(draft, now, allow_late=policies.can_enter_late_batch(current_user),
-                                      late_reason=pending.activity.get("late_reason", ""))
-    except ServiceError as exc:
-        blocked = exc.message
-
+    result = _check_pending(pending, point, draft)
+    existing = result.existing()
+    blocked = batches.acceptance_error(current_user, point, draft, clock.now(),
+                                       late_reason=pending.activity.get("late_reason", ""))
     only_errors = request.args.get("errors") == "1"
-    rows = upload.rows if upload is not None else []
+    return render_template(
+        "batches/preview.html", pending=pending, point=point, draft=draft, upload=result.upload,
+        activity=pending.activity_value(), errors=result.errors[:ERRORS_SHOWN], error_count=len(result.errors),
+        tally=result.tally(), only_errors=only_errors, existing=existing,
+        blocked=blocked.message if blocked is not None else None, fields=vocabulary.FIELDS,
+        headers=vocabulary.HEADERS, confirm_form=ConfirmForm(), replace_form=ReplaceFileForm(),
+        can_confirm=not result.errors and existing is None and blocked is None,
+        **_preview_rows(result, only_errors),
+    ), (200 if not result.errors else 422)
+
+
+def _preview_rows(result: batches.BatchCheck, only_errors: bool) -> dict:
+    """One page of the preview's rows (all, or only those with errors), each with its
+    cleaned values and its errors."""
     by_row: dict[int, list] = {}
-    for error in errors:
+    for error in result.errors:
         if error.row is not None:
             by_row.setdefault(error.row, []).append(error)
-    shown = [row for row in rows if row.row in by_row] if only_errors else rows
-    page = max(1, min(_page(), (len(shown) - 1) // ROWS_PER_PAGE + 1 if shown else 1))
-    clean_by_row = {row.row: row for row in clean}
+    shown = [row for row in result.rows if row.row in by_row] if only_errors else result.rows
+    pages = max(1, (len(shown) - 1) // ROWS_PER_PAGE + 1)
+    page = min(_page(), pages)
+    clean_by_row = {row.row: row for row in result.clean}
     page_rows = [
         {"input": row, "clean": clean_by_row.get(row.row), "errors": by_row.get(row.row, [])}
         for row in shown[(page - 1) * ROWS_PER_PAGE: page * ROWS_PER_PAGE]
     ]
-    return render_template(
-        "batches/preview.html", pending=pending, point=point, draft=draft, upload=upload,
-        activity=pending.activity_value(), errors=errors[:ERRORS_SHOWN], error_count=len(errors),
-        errors_with_row=len(by_row), tally=service.preview_tally(clean, clauses) if not errors else None,
-        page_rows=page_rows, page=page, pages=max(1, (len(shown) - 1) // ROWS_PER_PAGE + 1), shown_count=len(shown),
-        only_errors=only_errors, existing=existing, blocked=blocked, fields=service.FIELDS, headers=service.HEADERS,
-        confirm_form=ConfirmForm(), replace_form=ReplaceFileForm(),
-        can_confirm=not errors and existing is None and blocked is None,
-    ), (200 if not errors else 422)
+    return {"page_rows": page_rows, "page": page, "pages": pages, "shown_count": len(shown),
+            "errors_with_row": len(by_row)}
 
 
 @bp.post("/uploads/<upload_id>/file")
 def replace_file(upload_id: str):
     """A corrected table for the same preview (the activity is kept)."""
     pending, point, draft = _load_pending(upload_id)
-    now = clock.now()
+    back = redirect(url_for("batches.preview", upload_id=pending.id), 303)
     form = ReplaceFileForm()
     if not form.validate_on_submit():
         flash(_("表单已过期，请重新上传。"), "error")
-        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
-    storage = form.file.data
-    filename = getattr(storage, "filename", "") or ""
-    data = storage.read() if storage is not None and filename else b""
+        return back
+    data, filename = _uploaded_file(form.file.data)
     if not data:
         flash(_("请选择要上传的意见汇总表文件。"), "error")
-        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+        return back
     try:
-        upload = service.read_upload(data, filename)
-    except service.BatchRejected as exc:
+        replaced = uploads.save_pending(point=point, draft=draft, user=_actor(), activity=pending.activity_value(),
+                                        data=data, filename=filename, now=clock.now(), upload_id=pending.id)
+    except batches.BatchRejected as exc:
         flash(exc.message, "error")
-        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
-    stored = service.store_upload(data, upload.format)
-    service.save_pending_upload(point=point, draft=draft, user=_actor(), activity=pending.activity_value(),
-                                filename=upload.filename, stored_file=stored, now=now, upload_id=pending.id)
-    flash(_("已重新读取“%(name)s”。", name=upload.filename or _("上传的文件")), "info")
-    return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+        return back
+    flash(_("已重新读取“%(name)s”。", name=replaced.filename or _("上传的文件")), "info")
+    return back
 
 
 @bp.post("/uploads/<upload_id>/confirm")
 def confirm(upload_id: str):
     pending, point, draft = _load_pending(upload_id)
-    now = clock.now()
-    form = ConfirmForm()
-    if not form.validate_on_submit():
+    back = redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    if not ConfirmForm().validate_on_submit():
         flash(_("表单已过期，请重新确认。"), "error")
-        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
-    upload, file_errors = _read_pending(pending)
-    if upload is None:
-        flash(file_errors[0].message if file_errors else _("无法读取上传的文件。"), "error")
-        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+        return back
+    result = _check_pending(pending, point, draft)
     try:
-        batch, created = service.import_batch(
-            point, draft, pending.activity_value(), upload.rows,
-            source=service.SourceInfo(format=upload.format, digest=upload.digest, encoding=upload.encoding,
-                                      filename=upload.filename, stored_file=pending.stored_file),
-            entered_by=_actor(), now=now, allow_late=policies.can_enter_late_batch(current_user),
-            names=upload.names, letters=upload.letters, problems=upload.problems,
-        )
+        batch, created = batches.store(result, pending.activity_value(), _actor(), clock.now())
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+        return back
     db.session.commit()
-    service.discard_pending_upload(pending.id)
+    uploads.discard_pending(pending.id)
     if created:
         flash(_("已导入 %(count)d 条意见（批次 #%(id)d）。", count=batch.row_count, id=batch.id), "success")
     else:
@@ -296,30 +280,30 @@ def confirm(upload_id: str):
 # --- A batch and its feedback ------------------------------------------------------------------
 
 def _load_batch(batch_id: int):
-    return load_visible(service.get_batch, batch_id, lambda batch: policies.can_view_batch(current_user, batch))
+    return load_visible(queries.get_batch, batch_id, lambda batch: policies.can_view_batch(current_user, batch))
 
 
 @bp.get("/<int:batch_id>")
 def batch(batch_id: int):
     batch = _load_batch(batch_id)
-    page = service.batch_rows_page(batch, page=_page(), per_page=ROWS_PER_PAGE)
-    clauses = service.VersionClauses(batch.version_id) if batch.version_id else None
+    page = queries.batch_rows_page(batch, page=_page(), per_page=ROWS_PER_PAGE)
+    clauses = VersionClauses(batch.version_id) if batch.version_id else None
     rows = []
     for opinion in page.items:
-        disposition, reason = service.row_disposition(opinion)
+        disposition, reason = workbooks.row_disposition(opinion)
         rows.append({
             "opinion": opinion,
             "citation": clauses.citation(opinion.provision_key) if clauses else (opinion.provision_key or ""),
-            "status": service.row_status(opinion), "disposition": disposition, "disposition_reason": reason,
+            "status": workbooks.row_status(opinion), "disposition": disposition, "disposition_reason": reason,
         })
     return render_template("batches/batch.html", batch=batch, page=page, rows=rows,
-                           states=service.batch_state_counts(batch))
+                           states=queries.batch_state_counts(batch))
 
 
 @bp.get("/<int:batch_id>/feedback.xlsx")
 def feedback(batch_id: int):
     batch = _load_batch(batch_id)
-    data = service.feedback_workbook(batch)
+    data = workbooks.feedback_workbook(batch)
     name = _download_name(batch.draft.title if batch.draft else "", _("意见反馈-批次%(id)d", id=batch.id))
     return _xlsx(data, name)
 
@@ -331,7 +315,7 @@ def template(draft_id: int):
     now = clock.now()
     if draft is None or not policies.can_view_draft(current_user, draft, now):
         abort(404)
-    data = service.template_workbook(draft)
+    data = workbooks.template_workbook(draft)
     return _xlsx(data, _download_name(draft.title, _("意见建议汇总表")))
 
 

@@ -118,27 +118,21 @@ def xlsx():
 def activity():
     from datetime import date
 
-    from participation.services.batches import Activity
+    from participation.batches import Activity
 
     return Activity(kind="forum", date=date(2026, 1, 5), place="社区活动室", participants=30)
 
 
 @pytest.fixture
 def import_file(app, draft, point, operator, activity, frozen_now):
-    """Read and import a file as the web confirm step does; returns (batch, created)."""
-    from participation.services import batches as service
+    """Check and store a file through the two calls the web confirm step and the API
+    make; returns (batch, created)."""
+    from participation import batches
 
     def run(data, filename="意见.xlsx", *, user=None, target_point=None, target_draft=None, act=None, key=None,
-            allow_late=False, commit=True):
-        upload = service.read_upload(data, filename)
-        stored = service.store_upload(data, upload.format)
-        result = service.import_batch(
-            target_point or point, target_draft or draft, act or activity, upload.rows,
-            source=service.SourceInfo(format=upload.format, digest=upload.digest, encoding=upload.encoding,
-                                      filename=upload.filename, stored_file=stored),
-            entered_by=user or operator, now=frozen_now.now, allow_late=allow_late, idempotency_key=key,
-            names=upload.names, letters=upload.letters, problems=upload.problems,
-        )
+            commit=True):
+        checked = batches.check(batches.FileSource(data, filename), target_draft or draft, target_point or point)
+        result = batches.store(checked, act or activity, user or operator, frozen_now.now, idempotency_key=key)
         if commit:
             db.session.commit()
         return result

@@ -19,7 +19,7 @@ import pytest
 
 from participation.extensions import db
 from participation.services import accounts
-from participation.services import batches as service
+from participation import batches
 from tests.batches.conftest import row, upload_form
 
 ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
@@ -69,15 +69,10 @@ CASES = [
 
 def _import(point, draft, operator, body, frozen_now):
     data = _xlsx([row("第三条", body)])
-    upload = service.read_upload(data, "意见.xlsx")
-    stored = service.store_upload(data, upload.format)
-    batch, _created = service.import_batch(
-        point, draft, service.Activity(kind="forum", date=frozen_now.now.date(), place="", participants=3),
-        upload.rows, source=service.SourceInfo(format=upload.format, digest=upload.digest, encoding=upload.encoding,
-                                               filename=upload.filename, stored_file=stored),
-        entered_by=operator, now=frozen_now.now, names=upload.names, letters=upload.letters,
-        problems=upload.problems,
-    )
+    checked = batches.check(batches.FileSource(data, "意见.xlsx"), draft, point)
+    batch, _created = batches.store(
+        checked, batches.Activity(kind="forum", date=frozen_now.now.date(), place="", participants=3), operator,
+        frozen_now.now)
     return batch
 
 

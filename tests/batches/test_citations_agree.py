@@ -15,7 +15,7 @@ from sqlalchemy import select
 import search
 from participation.extensions import db
 from participation.models import Opinion
-from participation.services import batches as service
+from participation.batches import uploads, workbooks
 from search import documents
 from tests.batches.conftest import row
 
@@ -51,11 +51,11 @@ def test_a_one_paragraph_articles_item_is_cited_alike_everywhere(app, client, ma
     tree = documents.VersionTrees(db.session.connection()).get(opinion.version_id)
     seen["search indexed text"] = tree.citation(opinion.provision_id)
 
-    clause_list = load_workbook(io.BytesIO(service.template_workbook(sample)))["条款列表"]
+    clause_list = load_workbook(io.BytesIO(workbooks.template_workbook(sample)))["条款列表"]
     seen["batch template"] = next(cells[0] for cells in clause_list.iter_rows(values_only=True)
                                   if cells[1] == "art.3.1.2")
-    os.remove(service.uploads_dir() / batch.stored_file)  # the feedback sheet then cites each clause itself
-    feedback = list(load_workbook(io.BytesIO(service.feedback_workbook(batch))).active.iter_rows(values_only=True))
+    os.remove(uploads.uploads_dir() / batch.stored_file)  # the feedback sheet then cites each clause itself
+    feedback = list(load_workbook(io.BytesIO(workbooks.feedback_workbook(batch))).active.iter_rows(values_only=True))
     seen["batch feedback workbook"] = feedback[1][0]
 
     assert seen == dict.fromkeys(seen, CITATION)

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from participation import clock
 from participation.extensions import db
 from participation.models import Batch, Draft, LiaisonPoint, Opinion, User
-from participation.services import batches as service
+from participation import batches
+from participation.batches import storing
 from tests.batches.conftest import row
 
 
@@ -19,7 +20,7 @@ def test_simultaneous_uploads_of_one_file_store_one_batch(app, monkeypatch, oper
     data = xlsx([row(body=f"意见{n}") for n in range(200)])
     ids = (point.id, draft.id, operator.id)
     db.session.rollback()
-    monkeypatch.setattr(service, "find_existing", _miss_then_look(service.find_existing))
+    monkeypatch.setattr(storing, "find_existing", _miss_then_look(storing.find_existing))
     barrier = threading.Barrier(2)
     results: list = []
     errors: list = []
@@ -29,12 +30,10 @@ def test_simultaneous_uploads_of_one_file_store_one_batch(app, monkeypatch, oper
             with app.app_context():
                 target_point, target_draft, user = (db.session.get(LiaisonPoint, ids[0]),
                                                     db.session.get(Draft, ids[1]), db.session.get(User, ids[2]))
-                parsed = service.read_upload(data, "意见.xlsx")
+                checked = batches.check(batches.FileSource(data, "意见.xlsx"), target_draft, target_point)
                 db.session.rollback()
                 barrier.wait(timeout=30)
-                batch, created = service.import_batch(
-                    target_point, target_draft, activity, parsed.rows, entered_by=user, now=clock.now(),
-                    source=service.SourceInfo(format=parsed.format, digest=parsed.digest))
+                batch, created = batches.store(checked, activity, user, clock.now())
                 db.session.commit()
                 results.append((batch.id, created))
                 db.session.remove()

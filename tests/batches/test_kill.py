@@ -36,7 +36,7 @@ IMPORTER = textwrap.dedent("""
     from participation import clock
     from participation.extensions import db
     from participation.models import Draft, LiaisonPoint, User
-    from participation.services import batches as service
+    from participation import batches
 
     database_url, instance, path, pause_after = sys.argv[1:5]
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": instance,
@@ -49,14 +49,12 @@ IMPORTER = textwrap.dedent("""
                 time.sleep(600)
 
         data = open(path, "rb").read()
-        upload = service.read_upload(data, path)
         point = db.session.get(LiaisonPoint, 1)
         draft = db.session.get(Draft, 1)
         user = db.session.get(User, 1)
-        activity = service.Activity(kind="forum", date=date(2026, 1, 5))
-        batch, created = service.import_batch(
-            point, draft, activity, upload.rows, entered_by=user, now=clock.now(),
-            source=service.SourceInfo(format=upload.format, digest=upload.digest, filename="x.xlsx"))
+        activity = batches.Activity(kind="forum", date=date(2026, 1, 5))
+        checked = batches.check(batches.FileSource(data, "x.xlsx"), draft, point)
+        batch, created = batches.store(checked, activity, user, clock.now())
         db.session.commit()
         print("COMMITTED", batch.id, flush=True)
 """)

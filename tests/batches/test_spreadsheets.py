@@ -259,7 +259,7 @@ def test_the_sheet_with_the_header_is_chosen():
     data_sheet.append([1, "意见"])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    from participation.services.batches import is_header_row
+    from participation.batches.vocabulary import is_header_row
 
     table = read_table(buffer.getvalue(), is_header=is_header_row)
     assert table.sheet == "汇总" and _texts(table)[1] == ["1", "意见"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from participation import queries
+from participation.extensions import db
 from participation.services import opinions as service
 
 ANNEXED = """# 带附件的条例
@@ -65,7 +66,7 @@ def test_subtrees_and_their_ids(make_draft):
     article = queries.find_provision(draft.current_version.id, "art.2")
     node = queries.provision_subtree(article)
     assert node.key == "art.2" and [child.key for child in node.children] == ["art.2.1", "art.2.2"]
-    keys = {row.key for row in [article] + [queries.db.session.get(type(article), i)
+    keys = {row.key for row in [article] + [db.session.get(type(article), i)
                                              for i in queries.subtree_ids(article)]}
     assert "art.2.2.2.1" in keys and "art.10-1" not in keys and "art.1" not in keys
     last = queries.find_provision(draft.current_version.id, "annex.1.1.2")

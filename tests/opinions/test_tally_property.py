@@ -130,7 +130,8 @@ def test_tally_with_batches_matches_brute_force(app, make_draft, make_user, froz
     count over the rows."""
     from datetime import date
 
-    from participation.services import batches
+    from participation import batches
+    from participation.batches.citations import VersionClauses
     from participation.services.liaison import create_liaison_point
 
     db.session.rollback()
@@ -142,7 +143,7 @@ def test_tally_with_batches_matches_brute_force(app, make_draft, make_user, froz
     operators = [make_user("operator", liaison_point=point) for point in points]
     authors = [make_user("citizen"), make_user("deputy"), operators[0]]
     staff = make_user("staff")
-    clauses = batches.VersionClauses(draft.current_version.id)
+    clauses = VersionClauses(draft.current_version.id)
     citations = ["总体意见"] + [choice.citation for choice in clauses.choices()[1:]]
     keys = [None] + [p.key for p in db.session.scalars(
         select(Provision).where(Provision.version_id == draft.current_version.id).order_by(Provision.position))
@@ -152,13 +153,13 @@ def test_tally_with_batches_matches_brute_force(app, make_draft, make_user, froz
     for number, action in enumerate(history):
         if action[0] == "batch":
             _, point_index, rows = action
-            inputs = [batches.RowInput(n + 2, {
+            items = [{
                 "provision": citations[clause % len(citations)], "body": f"意见{number}-{n}", "stance": stance,
-                "category": category, "name": name, "represented": str(represented)})
+                "category": category, "name": name, "represented": represented}
                 for n, (clause, stance, category, name, represented) in enumerate(rows)]
-            batch, _created = batches.import_batch(
-                points[point_index], draft, activity, inputs, entered_by=operators[point_index], now=frozen_now.now,
-                source=batches.SourceInfo(format="json", digest=f"{number:064d}"))
+            checked = batches.check(batches.JsonSource(items), draft, points[point_index])
+            batch, created = batches.store(checked, activity, operators[point_index], frozen_now.now)
+            assert created
             stored.extend(db.session.scalars(select(Opinion).where(Opinion.batch_id == batch.id)))
         elif action[0] == "submit":
             _, key_index, stance, author_index = action

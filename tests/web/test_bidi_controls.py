@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from participation.extensions import db
 from participation.models import DraftVersion, Opinion
-from participation.services import batches as batch_service
+from participation.batches.reading import read_upload
 from participation.services import opinions as opinion_service
 from participation.text import BIDI_CONTROLS, clean_filename, show_bidi_controls
 from tests.conftest import SAMPLE_DRAFT
@@ -85,5 +85,5 @@ def test_an_imported_draft_file_name_loses_its_bidi_controls(client, login, make
 
 
 def test_a_batch_upload_name_loses_its_bidi_controls(app):
-    upload = batch_service.read_upload("条款,意见内容\n第一条,好\n".encode("utf-8"), f"汇总{RLO}vsc.exe.csv")
+    upload = read_upload("条款,意见内容\n第一条,好\n".encode("utf-8"), f"汇总{RLO}vsc.exe.csv")
     assert upload.filename == "汇总vsc.exe.csv"

@@ -1,4 +1,6 @@
-"""Read helpers: listings with pagination and the provision tree of a version.
+"""Read helpers for a version's provision tree: the tree itself (assembled in memory
+from one ordered query), the outline and text pages of large drafts, subtrees, and the
+canonical citations of clauses (written by ``participation.citations``).
 
 Everything a template needs is loaded here, so that templates never trigger lazy loads.
 """
@@ -6,14 +8,13 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from participation.citations import cited_keys, nodes_from_rows, write_citation
 from participation.extensions import db
-from participation.models import Draft, DraftVersion, Provision
+from participation.models import Provision
 
 STRUCTURAL_KINDS = ("part", "subpart", "chapter", "section")
 # Above this many articles a draft is read one top-level division (编, or 章 without
@@ -282,91 +283,6 @@ def _title(row: Provision) -> str:
     return row.label
 
 
-def published_drafts_query():
-    return select(Draft).where(Draft.published_at.is_not(None))
-
-
-def open_drafts(now: datetime, limit: int | None = None) -> list[Draft]:
-    """Drafts taking opinions now, soonest deadline first."""
-    query = (
-        published_drafts_query()
-        .where(Draft.opens_at <= now, Draft.closes_at > now, Draft.feedback_published_at.is_(None))
-        .order_by(Draft.closes_at, Draft.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(db.session.scalars(query))
-
-
-def upcoming_drafts(now: datetime, limit: int | None = None) -> list[Draft]:
-    query = (
-        published_drafts_query()
-        .where(Draft.opens_at > now, Draft.feedback_published_at.is_(None))
-        .order_by(Draft.opens_at, Draft.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(db.session.scalars(query))
-
-
-def recently_closed_drafts(now: datetime, limit: int = 10) -> list[Draft]:
-    return list(db.session.scalars(
-        published_drafts_query()
-        .where(or_(Draft.closes_at <= now, Draft.feedback_published_at.is_not(None)))
-        .order_by(Draft.closes_at.desc(), Draft.id.desc())
-        .limit(limit)
-    ))
-
-
-def drafts_with_status_query(status: str | None, now: datetime, *, include_unpublished: bool):
-    """A select of drafts filtered by a computed status (the same rules as
-    ``Draft.status_at``), newest first."""
-    query = select(Draft) if include_unpublished else published_drafts_query()
-    conditions = {
-        "draft": Draft.published_at.is_(None),
-        "scheduled": and_(Draft.published_at.is_not(None), Draft.feedback_published_at.is_(None), Draft.opens_at > now),
-        "open": and_(Draft.published_at.is_not(None), Draft.feedback_published_at.is_(None),
-                     Draft.opens_at <= now, Draft.closes_at > now),
-        "closed": and_(Draft.published_at.is_not(None), Draft.feedback_published_at.is_(None), Draft.closes_at <= now),
-        "feedback": Draft.feedback_published_at.is_not(None),
-    }
-    if status in conditions:
-        query = query.where(conditions[status])
-    return query.order_by(Draft.created_at.desc(), Draft.id.desc())
-
-
-# Integer primary keys are 32-bit on PostgreSQL: a larger id in a URL cannot exist, and
-# looking it up would be a database error rather than "not found".
-MAX_ID = 2**31 - 1
-# Beyond any real listing; keeps the OFFSET within what the database accepts.
-MAX_PAGE = 100_000
-
-
-def get_draft(draft_id: int) -> Draft | None:
-    if not 0 < draft_id <= MAX_ID:
-        return None
-    return db.session.get(Draft, draft_id)
-
-
-def drafts_page(status: str | None, now: datetime, *, include_unpublished: bool, page: int, per_page: int = 20):
-    """One page (Flask-SQLAlchemy ``Pagination``) of ``drafts_with_status_query``; a page
-    number past the end gives an empty page rather than a 404."""
-    query = drafts_with_status_query(status, now, include_unpublished=include_unpublished)
-    return db.paginate(query, page=min(max(page, 1), MAX_PAGE), per_page=per_page, error_out=False)
-
-
-def current_version(draft_id: int) -> DraftVersion | None:
-    return db.session.scalar(
-        select(DraftVersion).where(DraftVersion.draft_id == draft_id).order_by(DraftVersion.number.desc()).limit(1)
-    )
-
-
-# --- Opinions (意见建议): citations, clause listings, staff lists, duty records ---------
-
-from datetime import timezone  # noqa: E402
-
-from participation.models import ModerationState, Opinion, User  # noqa: E402
-
 # Kinds whose paragraph count the citation writer needs (a one-paragraph article's 款 is
 # not written: "第十二条第（一）项", not "第十二条第一款第（一）项").
 _CITED_FROM = ("article",)
@@ -440,235 +356,9 @@ def clause_citation(version_id: int, key: str | None) -> str:
     return clause_citations([(version_id, key)])[(version_id, key)]
 
 
-@dataclass(frozen=True)
-class OpinionCursor:
-    """A position in a newest-first listing: the (created_at, id) of the last opinion
-    shown. Keyset pagination: the next page starts strictly after it, so a page never
-    repeats or skips rows when opinions arrive while someone reads."""
-
-    created_at: datetime
-    id: int
-
-    def encode(self) -> str:
-        stamp = self.created_at.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S%f")
-        return f"{stamp}-{self.id}"
-
-    @classmethod
-    def decode(cls, value: str | None) -> "OpinionCursor | None":
-        """None for anything malformed (a hand-edited link starts from the newest)."""
-        if not value or len(value) > 40:
-            return None
-        stamp, _sep, raw_id = value.partition("-")
-        if not raw_id.isdigit() or not stamp.isdigit() or len(stamp) != 20:
-            return None
-        try:
-            created_at = datetime.strptime(stamp, "%Y%m%d%H%M%S%f").replace(tzinfo=timezone.utc)
-        except ValueError:
-            return None
-        opinion_id = int(raw_id)
-        if not 0 < opinion_id <= MAX_ID:
-            return None
-        return cls(created_at, opinion_id)
-
-
-@dataclass
-class OpinionPage:
-    items: list[Opinion]
-    next_cursor: OpinionCursor | None
-    citations: dict[str, str]
-
-
-def published_opinions_page(draft_id: int, version_id: int, *, provision_ids: list[int] | None = None,
-                            whole_draft_only: bool = False, after: OpinionCursor | None = None,
-                            limit: int = 20) -> OpinionPage:
-    """One page of published opinions, newest first. ``provision_ids`` restricts to
-    those clauses (a clause with its parts); ``whole_draft_only`` to 总体意见; neither:
-    everything said on the draft's version."""
-    query = select(Opinion).where(
-        Opinion.draft_id == draft_id, Opinion.version_id == version_id,
-        Opinion.moderation_state == ModerationState.PUBLISHED.value,
-    )
-    if provision_ids is not None:
-        query = query.where(Opinion.provision_id.in_(provision_ids))
-    elif whole_draft_only:
-        query = query.where(Opinion.provision_id.is_(None))
-    if after is not None:
-        query = query.where(or_(
-            Opinion.created_at < after.created_at,
-            and_(Opinion.created_at == after.created_at, Opinion.id < after.id),
-        ))
-    rows = list(db.session.scalars(query.order_by(Opinion.created_at.desc(), Opinion.id.desc()).limit(limit + 1)))
-    items = rows[:limit]
-    next_cursor = OpinionCursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
-    citations = clause_citations((version_id, o.provision_key) for o in items)
-    return OpinionPage(items=items, next_cursor=next_cursor,
-                       citations={key: value for (_v, key), value in citations.items()})
-
-
-def published_counts(draft_id: int, version_id: int) -> tuple[dict[int, int], int]:
-    """Published opinions per provision id, and the number of published 总体意见."""
-    rows = db.session.execute(
-        select(Opinion.provision_id, func.count())
-        .where(Opinion.draft_id == draft_id, Opinion.version_id == version_id,
-               Opinion.moderation_state == ModerationState.PUBLISHED.value)
-        .group_by(Opinion.provision_id)
-    ).all()
-    counts = {provision_id: count for provision_id, count in rows if provision_id is not None}
-    whole = sum(count for provision_id, count in rows if provision_id is None)
-    return counts, whole
-
-
-def rolled_up_counts(nodes: list[ProvisionNode], counts: dict[int, int]) -> dict[str, int]:
-    """Key → count of the node and everything below it, for the nodes given (a page of
-    a draft), leaving out zeros."""
-    totals: dict[str, int] = {}
-
-    def visit(node: ProvisionNode) -> int:
-        total = counts.get(node.row.id, 0) + sum(visit(child) for child in node.children)
-        if total:
-            totals[node.row.key] = total
-        return total
-
-    for node in nodes:
-        visit(node)
-    return totals
-
-
-@dataclass
-class StaffOpinionFilters:
-    """The staff list's filters; empty values filter nothing."""
-
-    state: str = ""
-    stance: str = ""
-    category: str = ""
-    clause: str = ""     # a key: that clause and everything below it; "general": 总体意见
-    text: str = ""
-
-    def as_args(self) -> dict[str, str]:
-        return {name: value for name, value in vars(self).items() if value}
-
-
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def staff_opinions_query(draft_id: int, filters: StaffOpinionFilters):
-    """Every opinion of a draft matching the filters (hidden ones included), newest
-    first."""
-    query = select(Opinion).where(Opinion.draft_id == draft_id)
-    if filters.state:
-        query = query.where(Opinion.moderation_state == filters.state)
-    if filters.stance:
-        query = query.where(Opinion.stance == filters.stance)
-    if filters.category:
-        query = query.where(Opinion.category == filters.category)
-    if filters.clause == "general":
-        query = query.where(Opinion.provision_key.is_(None))
-    elif filters.clause:
-        query = query.where(or_(Opinion.provision_key == filters.clause,
-                                Opinion.provision_key.like(_like_escape(filters.clause) + ".%", escape="\\")))
-    if filters.text:
-        pattern = f"%{_like_escape(filters.text)}%"
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
-            Opinion.body, Opinion.proposed_text, Opinion.reason, Opinion.submitter_name, Opinion.region,
-            Opinion.contact, Opinion.receipt_code))))
-    return query.order_by(Opinion.created_at.desc(), Opinion.id.desc())
-
-
-def opinion_state_counts(draft_id: int) -> dict[str, int]:
-    """Opinions of a draft by moderation state (every state present, zeros included)."""
-    counts = {state.value: 0 for state in ModerationState}
-    counts.update(db.session.execute(
-        select(Opinion.moderation_state, func.count()).where(Opinion.draft_id == draft_id)
-        .group_by(Opinion.moderation_state)
-    ).all())
-    return counts
-
-
-def opinion_counts_by_draft(draft_ids) -> dict[int, dict[str, int]]:
-    """For listings: draft id → {state: count} (drafts without opinions are absent)."""
-    draft_ids = list(draft_ids)
-    if not draft_ids:
-        return {}
-    result: dict[int, dict[str, int]] = {}
-    for draft_id, state, count in db.session.execute(
-        select(Opinion.draft_id, Opinion.moderation_state, func.count())
-        .where(Opinion.draft_id.in_(draft_ids)).group_by(Opinion.draft_id, Opinion.moderation_state)
-    ):
-        result.setdefault(draft_id, {})[state] = count
-    return result
-
-
-def get_opinion(opinion_id: int) -> Opinion | None:
-    if not 0 < opinion_id <= MAX_ID:
-        return None
-    return db.session.get(Opinion, opinion_id)
-
-
-def opinion_citations(opinions) -> dict[int, str]:
-    """Opinion id → citation of its clause ('' for 总体意见)."""
-    opinions = list(opinions)
-    citations = clause_citations((o.version_id, o.provision_key) for o in opinions)
-    return {o.id: citations.get((o.version_id, o.provision_key), "") for o in opinions}
-
-
-def duty_record_query(user_id: int):
-    """A deputy's own opinions (履职记录), newest first (``drafts_by_id`` loads their
-    drafts)."""
-    return select(Opinion).where(Opinion.author_id == user_id).order_by(Opinion.created_at.desc(), Opinion.id.desc())
-
-
-def published_count(draft_id: int, version_id: int, *, provision_ids: list[int] | None = None,
-                    whole_draft_only: bool = False) -> int:
-    """How many opinions ``published_opinions_page`` lists over all its pages."""
-    query = select(func.count()).select_from(Opinion).where(
-        Opinion.draft_id == draft_id, Opinion.version_id == version_id,
-        Opinion.moderation_state == ModerationState.PUBLISHED.value,
-    )
-    if provision_ids is not None:
-        query = query.where(Opinion.provision_id.in_(provision_ids))
-    elif whole_draft_only:
-        query = query.where(Opinion.provision_id.is_(None))
-    return db.session.scalar(query) or 0
-
-
 def provision_positions(version_id: int) -> dict[str, int]:
     """Key → position of every provision of a version (to cut a tally into the
     division pages of a large draft)."""
     return dict(db.session.execute(
         select(Provision.key, Provision.position).where(Provision.version_id == version_id)
     ).all())
-
-
-def duty_record_summary(user_id: int) -> dict[str, int]:
-    row = db.session.execute(
-        select(func.count(), func.count(func.distinct(Opinion.draft_id))).where(Opinion.author_id == user_id)
-    ).one()
-    return {"opinions": row[0], "drafts": row[1]}
-
-
-def get_user(user_id: int) -> User | None:
-    if not 0 < user_id <= MAX_ID:
-        return None
-    return db.session.get(User, user_id)
-
-
-def drafts_by_id(draft_ids) -> dict[int, Draft]:
-    draft_ids = list(set(draft_ids))
-    if not draft_ids:
-        return {}
-    return {draft.id: draft for draft in db.session.scalars(select(Draft).where(Draft.id.in_(draft_ids)))}
-
-
-# --- Opinions API (participation/api/opinions.py) ------------------------------------
-
-def published_opinion_total(draft_id: int, version_id: int, provision_ids: list[int]) -> int:
-    """Published opinions on the given provisions (a clause and its parts: the "共 N 条"
-    of a listing)."""
-    return db.session.scalar(
-        select(func.count()).select_from(Opinion).where(
-            Opinion.draft_id == draft_id, Opinion.version_id == version_id,
-            Opinion.provision_id.in_(provision_ids),
-            Opinion.moderation_state == ModerationState.PUBLISHED.value,
-        )
-    )

@@ -1,0 +1,43 @@
+"""Read helpers: listings with pagination, the provision tree of a version, counts.
+
+Everything a template needs is loaded here, so that templates never trigger lazy loads.
+One module per area; every public name is re-exported here, so callers write
+``from participation import queries`` and ``queries.get_draft(...)`` whichever module
+holds it.
+"""
+from participation.queries.accounts import get_user
+from participation.queries.batches import (
+    batch_opinions, batch_rows_page, batch_state_counts, batches_page, get_batch, open_drafts_for_batches,
+    receipts_of,
+)
+from participation.queries.drafts import (
+    current_version, drafts_by_id, drafts_page, drafts_with_status_query, get_draft, open_drafts,
+    published_drafts_query, recently_closed_drafts, upcoming_drafts,
+)
+from participation.queries.opinions import (
+    OpinionCursor, OpinionPage, StaffOpinionFilters, duty_record_query, duty_record_summary, get_opinion,
+    opinion_citations, opinion_counts_by_draft, opinion_state_counts, published_count, published_counts,
+    published_opinion_total, published_opinions_page, rolled_up_counts, staff_opinions_query,
+)
+from participation.queries.paging import MAX_ID, MAX_PAGE
+from participation.queries.provisions import (
+    KIND_ORDER, LARGE_DRAFT_ARTICLES, LOOSE_ARTICLES_PER_PAGE, MAX_ARTICLES_PER_PAGE, STRUCTURAL_KINDS, DraftOutline,
+    ProvisionNode, TextPage, article_counts, clause_citation, clause_citations, draft_outline, find_provision,
+    kind_counts, provision_positions, provision_rows, provision_subtree, provision_tree, subtree_end, subtree_ids,
+)
+
+__all__ = [
+    "get_user",
+    "batch_opinions", "batch_rows_page", "batch_state_counts", "batches_page", "get_batch", "open_drafts_for_batches",
+    "receipts_of",
+    "current_version", "drafts_by_id", "drafts_page", "drafts_with_status_query", "get_draft", "open_drafts",
+    "published_drafts_query", "recently_closed_drafts", "upcoming_drafts",
+    "OpinionCursor", "OpinionPage", "StaffOpinionFilters", "duty_record_query", "duty_record_summary", "get_opinion",
+    "opinion_citations", "opinion_counts_by_draft", "opinion_state_counts", "published_count", "published_counts",
+    "published_opinion_total", "published_opinions_page", "rolled_up_counts", "staff_opinions_query",
+    "MAX_ID", "MAX_PAGE",
+    "KIND_ORDER", "LARGE_DRAFT_ARTICLES", "LOOSE_ARTICLES_PER_PAGE", "MAX_ARTICLES_PER_PAGE", "STRUCTURAL_KINDS",
+    "DraftOutline", "ProvisionNode", "TextPage", "article_counts", "clause_citation", "clause_citations",
+    "draft_outline", "find_provision", "kind_counts", "provision_positions", "provision_rows", "provision_subtree",
+    "provision_tree", "subtree_end", "subtree_ids",
+]
