@@ -26,6 +26,7 @@ from participation.models import Draft, DraftStatus, LiaisonPoint, User
 from participation.services import batches as service
 from participation.spreadsheets import XLSX_MIMETYPE
 from participation.timeutil import utc_to_local
+from participation.unit_of_work import writes
 from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -117,6 +118,7 @@ def _draft_label(draft: Draft, now) -> str:
 
 
 @bp.route("/points/<int:point_id>/new", methods=["GET", "POST"])
+@writes
 def new_batch(point_id: int):
     point = _load_point(point_id)
     require(policies.can_submit_batch(current_user, point))
@@ -234,6 +236,7 @@ def preview(upload_id: str):
 
 
 @bp.post("/uploads/<upload_id>/file")
+@writes
 def replace_file(upload_id: str):
     """A corrected table for the same preview (the activity is kept)."""
     pending, point, draft = _load_pending(upload_id)
@@ -261,6 +264,7 @@ def replace_file(upload_id: str):
 
 
 @bp.post("/uploads/<upload_id>/confirm")
+@writes
 def confirm(upload_id: str):
     pending, point, draft = _load_pending(upload_id)
     now = clock.now()
