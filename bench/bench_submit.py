@@ -48,7 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.opinion_data import DEFAULT_PG_URL, bench_config, scratch_database  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+# The virtualenv of the interpreter running this (gunicorn is installed beside it): a
+# worktree may use another checkout's .venv.
+VENV_BIN = Path(sys.executable).parent
 TOKENS = 50
 KEYS = ["art.1", "art.2", "art.2.2", "art.3", "art.3.1.1", "art.3.1.2", "art.3.1.3", "art.4", "art.5", None]
 
