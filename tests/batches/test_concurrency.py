@@ -12,6 +12,7 @@ from participation import clock
 from participation.extensions import db
 from participation.models import Batch, Draft, LiaisonPoint, Opinion, User
 from participation.services import batches as service
+from participation.unit_of_work import writing
 from tests.batches.conftest import row
 
 
@@ -32,10 +33,11 @@ def test_simultaneous_uploads_of_one_file_store_one_batch(app, monkeypatch, oper
                 parsed = service.read_upload(data, "意见.xlsx")
                 db.session.rollback()
                 barrier.wait(timeout=30)
-                batch, created = service.import_batch(
-                    target_point, target_draft, activity, parsed.rows, entered_by=user, now=clock.now(),
-                    source=service.SourceInfo(format=parsed.format, digest=parsed.digest))
-                db.session.commit()
+                with writing():
+                    batch, created = service.import_batch(
+                        target_point, target_draft, activity, parsed.rows, entered_by=user, now=clock.now(),
+                        source=service.SourceInfo(format=parsed.format, digest=parsed.digest))
+                    db.session.commit()
                 results.append((batch.id, created))
                 db.session.remove()
         except Exception as exc:  # reported below with the other thread's result
