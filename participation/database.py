@@ -1,48 +1,51 @@
-"""Database plumbing shared by every model: the UTC timestamp type and SQLite tuning.
+"""Database plumbing shared by every model: the UTC timestamp type, and the one place
+where the engine is tuned per dialect and told how each transaction begins.
 
-SQLite is the embedded default and must not answer "database is locked" under concurrent
-requests. Two things make that true:
+Transactions are read or write transactions, declared by their owner
+(``participation.unit_of_work`` for the ORM session, ``connect(engine, write=…)`` for a
+connection of one's own) and handed to the engine as the execution option
+``TRANSACTION_MODE``. The engine's "begin" listener reads it from the connection,
+never from the request.
 
-* WAL mode and a generous busy timeout, so readers never block writers and a writer waits
-  for another writer instead of failing at once;
-* write transactions start with ``BEGIN IMMEDIATE``. A deferred transaction that has read
-  and then tries to write fails immediately with SQLITE_BUSY (the busy timeout is not
-  applied, because waiting could deadlock) when another connection committed in between.
-  Taking the write lock at BEGIN avoids that. Read-only requests (GET/HEAD/OPTIONS) keep a
-  plain deferred BEGIN so pages never queue behind writers. A write view marked
-  ``write_lock_late`` reads in autocommit mode and begins its write with
-  ``begin_write_phase()``.
+``tune_engine`` installs the listeners on one engine (the app's, and the search
+rebuild's own); other engines in the process are left alone. On SQLite it makes the
+embedded default safe under concurrent requests, never answering "database is locked":
 
-On PostgreSQL such a view reads in autocommit too, and may write with one statement
-there (no BEGIN or COMMIT round trips).
+* WAL mode and a generous busy timeout, so readers never block writers and a writer
+  waits for another writer instead of failing at once;
+* write transactions begin with ``BEGIN IMMEDIATE``. A deferred transaction that has
+  read and then tries to write fails at once with SQLITE_BUSY (the busy timeout is not
+  applied, because waiting could deadlock) when another connection committed in
+  between; taking the write lock at BEGIN avoids that. Read transactions begin with a
+  plain deferred ``BEGIN`` so pages never queue behind writers, and run with
+  ``PRAGMA query_only`` so a write in a read fails loudly. A transaction nobody
+  declared begins deferred as well (it works, but a write in it may meet SQLITE_BUSY
+  under contention: every write path declares itself).
+
+PostgreSQL needs nothing of this: READ COMMITTED transactions read without blocking
+and writers wait for row locks. No writer queue: SQLite's own lock with its busy
+timeout serves the submission goal (bench/bench_submit.py).
 """
 from __future__ import annotations
 
-import contextvars
-import fcntl
-import os
-import threading
-import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import Pool
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
 #: Retry-After of the 503 answered when the database refuses for a while (a lock held
 #: past the busy timeout, a deadlock, a lost connection: SQLAlchemy's OperationalError).
 DATABASE_RETRY_AFTER_SECONDS = 5
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# None: decide from the request method; True/False: forced by `write_transaction()`.
-_forced_write_intent: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
-    "forced_write_intent", default=None
-)
+#: The execution option that says how a connection's transactions begin: READ or
+#: WRITE; absent, a transaction nobody declared (a plain deferred BEGIN).
+TRANSACTION_MODE = "participation_transaction_mode"
+READ, WRITE = "read", "write"
+# On a pooled SQLite connection: whether PRAGMA query_only is on now (set only when
+# the next transaction wants otherwise).
+_QUERY_ONLY = "participation.sqlite_query_only"
 
 
 def utcnow() -> datetime:
@@ -72,114 +75,47 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-# How a transaction begun now starts on SQLite.
-_BEGIN_IMMEDIATE, _BEGIN_DEFERRED, _NO_BEGIN = "immediate", "deferred", "none (reads in autocommit)"
+def connect(engine: Engine, *, write: bool) -> Connection:
+    """A connection of one's own (background work, bookkeeping) whose transactions
+    begin as reads or as writes: ``with connect(engine, write=False) as connection: …``."""
+    return engine.connect().execution_options(**{TRANSACTION_MODE: WRITE if write else READ})
 
 
-def _begin_mode() -> str:
-    forced = _forced_write_intent.get()
-    if forced is not None:
-        return _BEGIN_IMMEDIATE if forced else _BEGIN_DEFERRED
-    if has_request_context():
-        if request.method in _SAFE_METHODS:
-            return _BEGIN_DEFERRED
-        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-        return _NO_BEGIN if getattr(view, "takes_write_lock_late", False) else _BEGIN_IMMEDIATE
-    # CLI commands, background threads: they exist to write.
-    return _BEGIN_IMMEDIATE
+def transaction_mode(connection: Connection) -> str | None:
+    """READ, WRITE, or None (undeclared) for the transaction ``connection`` begins."""
+    return connection.get_execution_options().get(TRANSACTION_MODE)
 
 
-def wants_write_lock() -> bool:
-    """Whether a transaction begun now takes SQLite's write lock at BEGIN."""
-    return _begin_mode() == _BEGIN_IMMEDIATE
+def must_begin_again_to_write(connection: Connection) -> bool:
+    """Whether the transaction open on ``connection`` must end before a write
+    transaction can begin: on SQLite unless it began as a write (it holds no write
+    lock, and upgrading could fail at once, see above); elsewhere only when it was
+    declared a read."""
+    mode = transaction_mode(connection)
+    if connection.dialect.name == "sqlite":
+        return mode != WRITE
+    return mode == READ
 
 
-def write_lock_late(view):
-    """Mark a write view whose reads come first: on SQLite its transaction begins
-    without a BEGIN, its reads run in autocommit mode (no lock held while it
-    authenticates and looks things up), and the view calls ``begin_write_phase()``
-    before it writes. That keeps the one-writer lock for the INSERT and COMMIT only, so
-    concurrent submissions do their reading in parallel instead of queueing behind each
-    other's whole request; and it is still one transaction of the session, not a read
-    transaction committed and a second one begun (which cost a tenth of a submission)."""
-    view.takes_write_lock_late = True
-    return view
+def make_read_only(connection: Connection) -> None:
+    """For the rest of the transaction open on ``connection`` (which began
+    undeclared): refuse writes, as a declared read transaction does."""
+    if connection.dialect.name == "sqlite" and transaction_mode(connection) is None:
+        _set_query_only(connection, True)
 
 
-def begin_write_phase(session, *, single_statement: bool = False) -> None:
-    """For a view marked ``write_lock_late`` that has done its reading: make what the
-    session executes next its write.
-
-    * SQLite: the transaction becomes a write transaction holding the write lock from
-      now on (``BEGIN IMMEDIATE`` on the same connection). The objects the session
-      loaded are kept as they are (the write uses them without reading them again).
-    * PostgreSQL: the reads ran in autocommit. With ``single_statement`` the write stays
-      there: the caller's write is one statement, which is then its own transaction,
-      with no BEGIN and COMMIT round trips, and the row locks it takes (the tally's)
-      are released as it ends instead of being held across them. Otherwise autocommit
-      ends and the next statement begins one transaction for the rest.
-
-    Nothing may be pending in the session: the reads were not in a transaction, and
-    changes made then would not be written under the write lock."""
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("begin_write_phase() with unflushed changes: they would be written without the write lock")
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        connection = session.connection()
-        if not single_statement and connection.info.pop(_READS_IN_AUTOCOMMIT, False) \
-                and connection.info.pop(_AUTOCOMMIT_SET_HERE, False):
-            connection.connection.dbapi_connection.autocommit = False
+def tune_engine(engine: Engine) -> None:
+    """Install the dialect's tuning on ``engine`` (once; call before it connects).
+    Opt-in by dialect: only SQLite needs any."""
+    if engine.dialect.name != "sqlite" or event.contains(engine, "connect", _configure_sqlite_connection):
         return
-    if dialect != "sqlite":
-        return
-    if session.in_transaction():
-        connection = session.connection()
-        if connection.info.pop(_READS_IN_AUTOCOMMIT, False):
-            _begin_immediate(connection)
-            return
-        # A deferred read transaction (one begun outside such a view, e.g. a session a
-        # test shares across requests): end it, keeping the loaded objects, and begin
-        # the write below.
-        expire_on_commit = session.expire_on_commit
-        session.expire_on_commit = False
-        try:
-            session.commit()
-        finally:
-            session.expire_on_commit = expire_on_commit
-    with write_transaction():
-        session.connection()  # BEGIN IMMEDIATE
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
 
 
-@contextmanager
-def _write_intent(value: bool):
-    token = _forced_write_intent.set(value)
-    try:
-        yield
-    finally:
-        _forced_write_intent.reset(token)
-
-
-def write_transaction():
-    """Make transactions begun inside this block take SQLite's write lock at BEGIN.
-
-    For the rare write done during a GET request (for example touching a token's
-    last-used time) on a separate connection.
-    """
-    return _write_intent(True)
-
-
-def read_transaction():
-    """Make transactions begun inside this block plain deferred ones, for background
-    work that only reads (it must not queue behind writers for the write lock)."""
-    return _write_intent(False)
-
-
-@event.listens_for(Engine, "connect")
 def _configure_sqlite_connection(dbapi_connection, connection_record):
-    if type(dbapi_connection).__module__.split(".")[0] not in ("sqlite3", "pysqlite2"):
-        return
-    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling
-    # would begin lazily, before our listener can choose IMMEDIATE).
+    # Let the "begin" listener issue BEGIN itself (pysqlite's own handling would begin
+    # lazily, before the listener could choose IMMEDIATE).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -187,213 +123,22 @@ def _configure_sqlite_connection(dbapi_connection, connection_record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    connection_record.info[_QUERY_ONLY] = False
 
 
-class _WriterQueue:
-    """The writers of one SQLite database file, served in turn.
-
-    SQLite lets one connection write at a time; the others wait in its busy handler,
-    which polls by sleeping 1, 2, 5, 10 … up to 100 ms and so serves nobody in order:
-    under load some submissions waited a second behind others that came later. Writers
-    here queue instead, before ``BEGIN IMMEDIATE``, until right after their COMMIT or
-    ROLLBACK: the threads of a process on a lock, and one thread per process (the one
-    whose turn it is) on an advisory ``flock`` of ``<database>-writers.lock`` with the
-    other processes (gunicorn workers, commands). SQLite's lock stays what guarantees
-    correctness; the queue only spares writers its sleeps.
-
-    Waiting is bounded by the busy timeout: past it, the writer goes on to SQLite,
-    which decides as it would without the queue. A thread that already has the turn
-    and begins a second write transaction on another connection does not queue behind
-    itself either. A forked process starts with no queues (``_forget_writer_queues``)."""
-
-    def __init__(self, database: str) -> None:
-        self._lock_path = database + "-writers.lock"
-        self._lock = threading.Lock()
-        self._file: int | None = None
-        self.holder: int | None = None  # thread ident
-
-    def take(self) -> bool:
-        if self.holder == threading.get_ident():
-            return False
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
-        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
-            return False
-        locked = False
-        try:
-            locked = self._lock_file(deadline)
-        finally:
-            if not locked:
-                self._lock.release()
-        if locked:
-            self.holder = threading.get_ident()
-        return locked
-
-    def close(self) -> None:
-        if self._file is not None:
-            os.close(self._file)
-            self._file = None
-
-    def _lock_file(self, deadline: float) -> bool:
-        try:
-            if self._file is None:
-                self._file = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError:
-            return False  # read-only directory: SQLite's own handler alone, as before
-        delay = 0.0002
-        while True:
-            try:
-                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return False
-                # Another process writes; its transactions last about a millisecond.
-                time.sleep(delay)
-                delay = min(delay * 2, 0.002)
-
-    def give_back(self) -> None:
-        self.holder = None
-        try:
-            if self._file is not None:
-                fcntl.flock(self._file, fcntl.LOCK_UN)
-        finally:
-            self._lock.release()
-
-
-_writer_queues: dict[str, _WriterQueue] = {}
-_writer_queues_lock = threading.Lock()
-
-
-def _forget_writer_queues() -> None:
-    """In a forked child (a gunicorn worker): the parent's queues are not ours. Its
-    locks may have been held by a thread that does not exist here, and an inherited
-    descriptor would share the parent's flock instead of queueing against it."""
-    global _writer_queues_lock
-    for queue in _writer_queues.values():
-        queue.close()
-    _writer_queues.clear()
-    _writer_queues_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_writer_queues)
-_HELD_TURN = "participation.sqlite_writer_turn"
-# Set on a connection whose transaction has begun without a BEGIN (reads in autocommit;
-# on PostgreSQL, the driver connection in autocommit mode).
-_READS_IN_AUTOCOMMIT = "participation.reads_in_autocommit"
-# Kept with a pooled PostgreSQL connection whose autocommit this module turned on.
-_AUTOCOMMIT_SET_HERE = "participation.postgresql_autocommit_set_here"
-
-
-def _writer_queue(database: str) -> _WriterQueue:
-    with _writer_queues_lock:
-        queue = _writer_queues.get(database)
-        if queue is None:
-            queue = _writer_queues[database] = _WriterQueue(database)
-        return queue
-
-
-def _give_back_turn(info: dict) -> None:
-    queue = info.pop(_HELD_TURN, None)
-    if queue is not None:
-        queue.give_back()
-
-
-@event.listens_for(Engine, "begin")
-def _begin_transaction(connection):
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        _begin_postgresql_transaction(connection)
-        return
-    if dialect != "sqlite":
-        return
-    mode = _begin_mode()
-    if mode == _NO_BEGIN:
-        # No BEGIN: each read is its own snapshot until begin_write_phase().
-        connection.info[_READS_IN_AUTOCOMMIT] = True
-    elif mode == _BEGIN_DEFERRED:
-        connection.exec_driver_sql("BEGIN")
-    else:
-        _begin_immediate(connection)
-
-
-def _begin_postgresql_transaction(connection) -> None:
-    """A ``write_lock_late`` view's reads run in autocommit, each its own snapshot as
-    every statement of a READ COMMITTED transaction is anyway: psycopg sends no BEGIN
-    before them (a round trip of its own), and a single-statement write needs no COMMIT
-    either (``begin_write_phase``). The next transaction on the connection sets
-    autocommit off again, so a pooled connection left in autocommit by such a view
-    never makes another caller's statements commit one by one. A connection that was in
-    autocommit already (SQLAlchemy's ``isolation_level="AUTOCOMMIT"``) is left alone."""
-    info = connection.info
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    mode = transaction_mode(connection)
     dbapi_connection = connection.connection.dbapi_connection
-    if _begin_mode() == _NO_BEGIN:
-        if not dbapi_connection.autocommit:
-            dbapi_connection.autocommit = True
-            info[_AUTOCOMMIT_SET_HERE] = True
-        info[_READS_IN_AUTOCOMMIT] = True
-    elif info.pop(_AUTOCOMMIT_SET_HERE, False):
-        dbapi_connection.autocommit = False
+    if dbapi_connection.in_transaction:
+        # Left open by a COMMIT that failed (a deferred constraint): SQLAlchemy counts
+        # that transaction as ended, and SQLite would refuse to BEGIN inside it.
+        dbapi_connection.rollback()
+    _set_query_only(connection, mode == READ)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == WRITE else "BEGIN")
 
 
-def _begin_immediate(connection) -> None:
-    database = connection.engine.url.database or ""
-    queue = _writer_queue(database) if database not in ("", ":memory:") else None
-    if queue is not None and queue.take():
-        connection.info[_HELD_TURN] = queue
-    try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    except BaseException:
-        _give_back_turn(connection.info)
-        raise
-
-
-def _end_sqlite_transaction(connection, statement: str) -> None:
-    """COMMIT or ROLLBACK here, before giving back the turn: SQLAlchemy's own call that
-    follows finds no transaction and does nothing (autocommit mode, see
-    ``_configure_sqlite_connection``). Giving the turn back first would let the next
-    thread reach SQLite while the lock is still held, and sleep in its busy handler."""
-    connection.info.pop(_READS_IN_AUTOCOMMIT, None)
-    if _HELD_TURN not in connection.info:
-        return
-    dbapi_connection = connection.connection.dbapi_connection
-    try:
-        if dbapi_connection is not None and dbapi_connection.in_transaction:
-            dbapi_connection.execute(statement)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        # A failed COMMIT leaves SQLite's transaction open, and SQLAlchemy, which did
-        # not issue it, would not roll it back: end it here, so the connection is clean.
-        if dbapi_connection.in_transaction:
-            try:
-                dbapi_connection.execute("ROLLBACK")
-            except connection.dialect.loaded_dbapi.Error:
-                pass  # the original error is the one to report
-        # Raised as SQLAlchemy would have raised it from its own COMMIT.
-        raise DBAPIError.instance(statement, None, exc, connection.dialect.loaded_dbapi.Error,
-                                  dialect=connection.dialect) from exc
-    finally:
-        _give_back_turn(connection.info)
-
-
-@event.listens_for(Engine, "commit")
-def _commit_sqlite_transaction(connection):
-    _end_sqlite_transaction(connection, "COMMIT")
-
-
-@event.listens_for(Engine, "rollback")
-def _rollback_sqlite_transaction(connection):
-    _end_sqlite_transaction(connection, "ROLLBACK")
-
-
-@event.listens_for(Pool, "checkin")
-def _give_back_turn_on_checkin(dbapi_connection, connection_record):
-    # A safety net: a connection returned to the pool (its transaction reset by the
-    # pool) never keeps the turn.
-    if connection_record is not None:
-        connection_record.info.pop(_READS_IN_AUTOCOMMIT, None)
-        _give_back_turn(connection_record.info)
-
-
-@event.listens_for(Pool, "invalidate")
-def _give_back_turn_on_invalidate(dbapi_connection, connection_record, exception):
-    if connection_record is not None:
-        _give_back_turn(connection_record.info)
+def _set_query_only(connection: Connection, value: bool) -> None:
+    info = connection.connection.info  # the pooled connection's, kept across checkouts
+    if info.get(_QUERY_ONLY, False) != value:
+        connection.connection.dbapi_connection.execute(f"PRAGMA query_only={int(value)}")
+        info[_QUERY_ONLY] = value

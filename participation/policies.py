@@ -6,6 +6,7 @@ views computed here. Anonymous users are Flask-Login's AnonymousUserMixin
 """
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from enum import Enum
 
@@ -132,11 +133,33 @@ def can_list_published_opinions(user, draft: Draft, now: datetime) -> bool:
 
 # --- Opinions: submission, moderation, duty records (web pages) ---------------------
 
-def can_comment(user, draft: Draft) -> bool:
-    """Who may send an opinion on a draft (whether it is open is the service's
-    check, judged by the clock): anyone signed in, and visitors where the draft allows
-    anonymous opinions."""
-    return _role(user) is not None or bool(draft.allows_anonymous_opinions)
+class CommentRefusal(enum.Enum):
+    """Why an opinion on a draft is not accepted (``comment_refusal``)."""
+
+    NOT_PUBLISHED = "not_published"
+    NOT_OPEN_YET = "not_open_yet"
+    CLOSED = "closed"
+    SIGN_IN_REQUIRED = "sign_in_required"
+
+
+def comment_refusal(user, draft, now: datetime) -> CommentRefusal | None:
+    """Why ``user`` may not send an opinion on ``draft`` at ``now``, or None. The
+    period comes first: only an open draft takes opinions; then anyone signed in
+    may, and visitors where the draft allows anonymous opinions. ``draft`` is a Draft
+    or anything with its dates and ``allows_anonymous_opinions`` (the submission
+    service's ``SubmissionTarget``); ``user`` a User, an API ``TokenHolder`` or None."""
+    status = draft.status_at(now)
+    if status != DraftStatus.OPEN:
+        return {DraftStatus.DRAFT: CommentRefusal.NOT_PUBLISHED,
+                DraftStatus.SCHEDULED: CommentRefusal.NOT_OPEN_YET}.get(status, CommentRefusal.CLOSED)
+    if _role(user) is None and not draft.allows_anonymous_opinions:
+        return CommentRefusal.SIGN_IN_REQUIRED
+    return None
+
+
+def can_comment(user, draft, now: datetime) -> bool:
+    """Who may send an opinion on a draft now (``comment_refusal`` says why not)."""
+    return comment_refusal(user, draft, now) is None
 
 
 def can_moderate_opinions(user) -> bool:

@@ -12,9 +12,10 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from participation import clock, request_boundary, security_log
-from participation.database import DATABASE_RETRY_AFTER_SECONDS, read_transaction
+from participation.database import DATABASE_RETRY_AFTER_SECONDS, tune_engine
 from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
 from participation.text import show_bidi_controls
+from participation.unit_of_work import reading
 from participation.views.common import SUPPORTED_LOCALES, is_api_request, json_error, render_error
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -62,6 +63,9 @@ class SiteSessionInterface(SecureCookieSessionInterface):
 
 def init_web(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        # The app's own engine, before it connects (other engines are left alone).
+        tune_engine(db.engine)
     # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table.
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -188,9 +192,9 @@ def _register_error_handlers(app: Flask) -> None:
         # lock_timeout, a deadlock, a lost connection): transient, nothing was stored.
         app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
         db.session.rollback()
-        # The page reads (the signed-in account for the header) in a deferred
-        # transaction: a write transaction would queue for the same lock again.
-        with read_transaction():
+        # The page reads (the signed-in account for the header) in a read unit: a
+        # write transaction would queue for the same lock again.
+        with reading():
             return render_error(503, headers=[("Retry-After", str(DATABASE_RETRY_AFTER_SECONDS))])
 
     @app.errorhandler(Exception)

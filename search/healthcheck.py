@@ -12,7 +12,7 @@ import re
 
 from sqlalchemy import func, select
 
-from participation.database import read_transaction
+from participation.database import connect
 
 from search import healing
 from search.backend import IndexStore, IndexUnavailable, check_files
@@ -41,7 +41,7 @@ def _backlog_head(limit: int = HEALTH_BACKLOG_LIMIT) -> Backlog:
     from participation.database import utcnow
 
     head = select(_outbox.c.created_at).order_by(_outbox.c.id).limit(limit).subquery()
-    with read_transaction(), _engine().connect() as connection:
+    with connect(_engine(), write=False) as connection:
         count, oldest = connection.execute(select(func.count(), func.min(head.c.created_at))).one()
     age = max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else None
     return Backlog(count or 0, age)

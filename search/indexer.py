@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
-from participation.database import read_transaction
+from participation.database import connect
 
 from search import analysis, documents, healing, rebuilding
 from search.backend import (
@@ -80,7 +80,7 @@ def backlog(limit: int = 100_000) -> Backlog:
     """How many outbox rows wait (counted up to ``limit``) and the age of the oldest."""
     from participation.database import utcnow
 
-    with read_transaction(), _engine().connect() as connection:
+    with connect(_engine(), write=False) as connection:
         count = connection.execute(
             select(func.count()).select_from(select(_outbox.c.id).limit(limit).subquery())
         ).scalar() or 0
@@ -304,7 +304,7 @@ def _drain_locked(app, settings: Settings, *, max_batches: int | None) -> DrainR
     batches = 0
     try:
         while max_batches is None or batches < max_batches:
-            with read_transaction(), engine.connect() as connection:
+            with connect(engine, write=False) as connection:
                 batch = _read_batch(connection, settings.batch_size)
                 if not batch:
                     break
@@ -326,7 +326,7 @@ def _drain_locked(app, settings: Settings, *, max_batches: int | None) -> DrainR
                 connection.rollback()
             # The index first, then the outbox: a crash in between replays the batch.
             writer.commit()
-            with engine.begin() as connection:
+            with connect(engine, write=True) as connection, connection.begin():
                 connection.execute(delete(_outbox).where(_outbox.c.id.in_([row[0] for row in batch])))
             result.processed += len(batch)
             result.stuck_on = None
@@ -410,7 +410,7 @@ def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None,
     engine = _engine()
     # Outbox rows already committed are satisfied by the build, which reads the
     # database after them; rows committed later are applied once it is live.
-    with read_transaction(), engine.connect() as connection:
+    with connect(engine, write=False) as connection:
         covered = list(connection.execute(select(_outbox.c.id)).scalars())
     name, path, ix = store.create_generation()
     try:
@@ -425,7 +425,7 @@ def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None,
         raise
     logger.info("search index rebuilt as %s: %d opinions, %d provision documents", name, count, provisions)
     for start in range(0, len(covered), 5000):
-        with engine.begin() as connection:
+        with connect(engine, write=True) as connection, connection.begin():
             connection.execute(delete(_outbox).where(_outbox.c.id.in_(covered[start:start + 5000])))
     # Changes committed while the build read the database wait in the outbox.
     caught = _drain_locked(app, settings, max_batches=None)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from participation.database import read_transaction
+from participation.database import connect, tune_engine
 
 from search import analysis, documents
 from search.backend import SegmentBuilder, commit_segments
@@ -30,7 +30,7 @@ def _engine():
 
 def rebuild_size() -> tuple[int, int]:
     """(opinions, drafts) a rebuild will index, for a progress bar."""
-    with read_transaction(), _engine().connect() as connection:
+    with connect(_engine(), write=False) as connection:
         _low, _high, count = documents.opinion_id_bounds(connection)
         drafts = len(documents.all_draft_ids(connection))
     return count, drafts
@@ -48,7 +48,7 @@ def build_generation(app, path: Path, *, procs: int, progress=None, cpu_total: l
     documents, processes used); ``cpu_total[0]`` grows by the worker processes' CPU
     seconds."""
     engine = _engine()
-    with read_transaction(), engine.connect() as connection:
+    with connect(engine, write=False) as connection:
         provision_docs = []
         for draft_id in documents.all_draft_ids(connection):
             provision_docs.extend(documents.provision_documents(connection, draft_id))
@@ -62,7 +62,7 @@ def build_generation(app, path: Path, *, procs: int, progress=None, cpu_total: l
         segments = []
         if count:
             builder = SegmentBuilder(path)
-            with read_transaction(), engine.connect() as connection:
+            with connect(engine, write=False) as connection:
                 for document in documents.iter_opinion_documents(connection, low, high, end_transactions=True):
                     builder.add(document)
                     if progress is not None and builder.count % 1000 == 0:
@@ -158,10 +158,11 @@ def _build_worker(url: str, options: dict, path: str, low: int, high: int, insta
         analysis.configure(instance_path)
         analysis.warm()
         engine = create_engine(url, **options)
+        tune_engine(engine)  # as the app's: WAL, busy timeout, deferred reads
         builder = SegmentBuilder(path)
         step = 2000
         pending = 0
-        with read_transaction(), engine.connect() as connection:
+        with connect(engine, write=False) as connection:
             for document in documents.iter_opinion_documents(connection, low, high, end_transactions=True):
                 builder.add(document)
                 pending += 1

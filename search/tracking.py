@@ -9,9 +9,8 @@ session instead. What they catch:
 * bulk ``INSERT`` statements into opinions run through a session (recorded as "every
   opinion after the highest id seen before the insert");
 * opinions stored by the submission service with a Core INSERT on the session's
-  connection: it asks ``participation.signals.opinion_companion_rows`` for the rows to
-  write with each, and gets the outbox row (on PostgreSQL written by the opinion's own
-  INSERT statement).
+  connection: it calls the outbox port (``participation.outbox.record_opinion_stored``),
+  for which ``install`` registers ``_record_opinion``.
 
 Not caught: SQL sent around the ORM session (raw connections, ``text()`` updates), and
 database-side cascades, which is why deleting a draft or a version is recorded for the
@@ -25,9 +24,9 @@ from __future__ import annotations
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
+from participation import outbox
 from participation.database import utcnow
 from participation.models import Draft, DraftVersion, Opinion, Provision
-from participation.signals import OpinionCompanionRow, opinion_companion_rows
 from search.models import (
     ENTITY_ALL,
     ENTITY_BATCH,
@@ -179,19 +178,11 @@ def _matching(session: Session, column, where, entity: str) -> list[tuple[str, i
     return [(entity, value) for value in session.execute(query).scalars() if value is not None]
 
 
-#: The outbox row of an opinion the submission service stores (``new``: its row).
-_OPINION_OUTBOX_ROW = OpinionCompanionRow(
-    _outbox.name, ("entity", "entity_id", "created_at"), (f"'{ENTITY_OPINION}'", "new.id", "new.created_at"),
-)
-
-
-def _outbox_row_for_opinion(session: Session) -> OpinionCompanionRow | None:
-    if not _tracking_enabled():
-        return None
-    # The commit then wakes the indexer (a conflicting INSERT that wrote nothing only
-    # wakes it for nothing).
-    session.info[_WROTE_KEY] = True
-    return _OPINION_OUTBOX_ROW
+def _record_opinion(session: Session, opinion_id: int) -> None:
+    """The outbox port's recorder: the stored opinion's row, stamped with the time of
+    writing (what the backlog's age is measured from), not the opinion's own time."""
+    if _tracking_enabled():
+        _record(session, [(ENTITY_OPINION, opinion_id)])
 
 
 def _after_commit(session: Session) -> None:
@@ -219,5 +210,5 @@ def install() -> None:
     event.listen(Session, "do_orm_execute", _do_orm_execute)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_soft_rollback", _after_rollback)
-    opinion_companion_rows.connect(_outbox_row_for_opinion)
+    outbox.register_opinion_recorder(_record_opinion)
     _installed = True

@@ -27,7 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from participation import clock
 from participation.api.errors import ApiError
-from participation.database import SQLITE_BUSY_TIMEOUT_SECONDS, wants_write_lock, write_transaction
+from participation import unit_of_work
+from participation.database import SQLITE_BUSY_TIMEOUT_SECONDS, connect
 from participation.extensions import db
 from participation.models import ApiToken, User
 from participation.services.accounts import TokenHolder, find_token_holder
@@ -82,15 +83,12 @@ def _resolve() -> TokenHolder | None:
     if secret is None:
         request.environ[_ENVIRON_KEY] = None
         return None
-    # Whether this request's session had already begun a transaction before we looked
-    # the token up (only when a caller shares one session across requests, as tests do).
-    session_was_idle = not db.session().in_transaction()
     holder = find_token_holder(secret)
     if holder is None:
         raise token_invalid()
-    # A request whose transaction is a read (GET, or a write view that takes the write
-    # lock late) records the use on a separate connection: its own must stay a read.
-    _touch(holder, separate_connection=session_was_idle and not wants_write_lock())
+    # Inside a write unit the use is recorded in its transaction; otherwise on a
+    # separate connection, so that the request's own transaction stays a read.
+    _touch(holder, separate_connection=not unit_of_work.is_writing())
     request.environ[_ENVIRON_KEY] = holder
     return holder
 
@@ -98,11 +96,11 @@ def _resolve() -> TokenHolder | None:
 def _touch(holder: TokenHolder, *, separate_connection: bool) -> None:
     """Record when the token was last used, at most once per TOUCH_INTERVAL.
 
-    For reads the update runs in its own short transaction on a separate connection,
-    started with the write intent of ``write_transaction()`` (SQLite's BEGIN IMMEDIATE),
-    so the request's own transaction stays a read that never queues behind writers. A
-    write request records it in its own transaction, which already holds the write lock
-    (a second writer connection would wait for it forever).
+    Outside a write unit (the token is resolved before the view opens its unit) the
+    update runs in its own short write transaction on a separate connection, so the
+    request's own transaction stays a read that never queues behind writers. Inside a
+    write unit it runs in the unit's transaction, which already holds the write lock (a
+    second writer connection would wait for it forever).
     """
     now = clock.now()
     if holder.token_last_used_at is not None and now - holder.token_last_used_at < TOUCH_INTERVAL:
@@ -129,7 +127,7 @@ def _execute_briefly(statement) -> None:
     """Run ``statement`` in its own write transaction, giving up after
     TOUCH_LOCK_TIMEOUT_MS instead of the usual long wait when another writer holds the
     lock: a read must not stall behind a long write for the sake of bookkeeping."""
-    with db.engine.connect() as connection:
+    with connect(db.engine, write=True) as connection:
         sqlite = connection.dialect.name == "sqlite"
         # Straight on the driver connection (autocommit on SQLite, see
         # participation.database), so that no transaction begins before ours.
@@ -137,7 +135,7 @@ def _execute_briefly(statement) -> None:
         if raw is not None:
             raw.execute(f"PRAGMA busy_timeout={TOUCH_LOCK_TIMEOUT_MS}")
         try:
-            with write_transaction(), connection.begin():
+            with connection.begin():
                 if connection.dialect.name == "postgresql":
                     connection.exec_driver_sql(f"SET LOCAL lock_timeout = {TOUCH_LOCK_TIMEOUT_MS}")
                 connection.execute(statement)

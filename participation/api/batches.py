@@ -35,6 +35,7 @@ from participation.extensions import db
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint
 from participation.request_boundary import refusal_shape
 from participation.timeutil import utc_to_local
+from participation.unit_of_work import writes
 from participation.views import load_visible
 
 MAX_ID = 2**31 - 1
@@ -92,6 +93,7 @@ batch_submissions = token_limited_routes("batch_submissions", batch_rate_limit)
 @batch_submissions.post("/liaison-points/<int:point_id>/batches")
 @refusal_shape(lambda message, fields: _rejected(_field_errors(fields), message, fields))
 @token_required
+@writes
 def create_batch(point_id: int):
     user = current_api_user()
     now = clock.now()

@@ -28,7 +28,6 @@ from participation.api.blueprint import api, token_limited_routes
 from participation.api.auth import current_api_holder, current_api_user, token_required
 from participation.api.errors import ApiError, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, QueryArgs, idempotency_key, json_body
-from participation.database import begin_write_phase, write_lock_late
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import db
 from participation.models import Draft, ModerationState, Provision, Stance
@@ -36,6 +35,7 @@ from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
 from participation.tally.compute import compute_tally
 from participation.text import is_storable_text
+from participation.unit_of_work import reading, writing
 from participation.views import load_visible
 
 # Larger ids cannot exist (32-bit primary keys on PostgreSQL).
@@ -91,7 +91,6 @@ submissions = token_limited_routes("submissions", submission_rate_limit)
 
 
 @submissions.post("/drafts/<int:draft_id>/comments")
-@write_lock_late
 @token_required
 def create_comment(draft_id: int):
     # The hot path of the platform: it reads the token, the draft and the clause as
@@ -104,28 +103,23 @@ def create_comment(draft_id: int):
     now = clock.now()
     key = idempotency_key()
     data, refusal = _parsed_submission()
-    target = service.submission_target(draft_id, data.provision_key if data else None) \
-        if 0 < draft_id <= MAX_ID else None
-    # Unpublished drafts are "not found" to those who may not see them, as in /drafts;
-    # that comes before anything about the body.
-    if target is None or not policies.can_view_draft(holder, target, now):
-        raise NotFound(_("草案不存在，或尚未发布。"))
-    if refusal is not None:
-        raise refusal
+    # A read unit first: a refusal (no such draft, a bad body) never waits for the
+    # write lock, which one submission at a time holds (SQLite).
+    with reading():
+        target = service.submission_target(draft_id, data.provision_key if data else None) \
+            if 0 < draft_id <= MAX_ID else None
+        # Unpublished drafts are "not found" to those who may not see them, as in
+        # /drafts; that comes before anything about the body.
+        if target is None or not policies.can_view_draft(holder, target, now):
+            raise NotFound(_("草案不存在，或尚未发布。"))
+        if refusal is not None:
+            raise refusal
     submission_token = f"api:{holder.id}:{key}" if key else None
     try:
-        # Every check reads only (SQLite: in autocommit, without the write lock), so
-        # that the lock, which one submission at a time holds, is held for the INSERT
-        # and COMMIT alone.
-        prepared = service.prepare_opinion(
-            target, data, author=holder, now=now, submission_token=submission_token,
-            fingerprint=service.request_fingerprint(draft_id, data) if submission_token else None)
-        stored = prepared.existing  # a retry: answered with the opinion stored then
-        if stored is None:
-            # On PostgreSQL the INSERT is one statement (the search outbox row with it),
-            # run in autocommit.
-            begin_write_phase(db.session(), single_statement=True)
-            stored = service.insert_opinion(prepared)
+        with writing():
+            stored = service.submit_opinion(
+                target, data, author=holder, now=now, submission_token=submission_token,
+                fingerprint=service.request_fingerprint(draft_id, data) if submission_token else None)
             db.session.commit()
     except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:  # IdempotencyKeyConflict included
         exc.fields = {_API_FIELD_NAMES.get(name, name): messages for name, messages in exc.fields.items()}

@@ -12,6 +12,7 @@ from participation import clock, labels
 from participation.cli.drafts import in_default_locale
 from participation.demo import ACCOUNTS, DemoRefused, demo_docx_bytes, load_demo
 from participation.extensions import db
+from participation.unit_of_work import writes
 
 demo_cli = AppGroup("demo", help="演示数据：示例草案和各角色的演示账户。")
 
@@ -44,6 +45,7 @@ def _print_accounts(url: str) -> None:
 @click.option("--url", default=lambda: os.environ.get("PUBLIC_URL", DEFAULT_URL), show_default=DEFAULT_URL,
               help="打印给用户的网址（默认取环境变量 PUBLIC_URL）。")
 @in_default_locale
+@writes
 def load_command(url: str):
     """加载演示数据（只加载一次，重复运行不做改动），并打印演示账户。"""
     try:

@@ -19,6 +19,7 @@ from participation.extensions import db
 from participation.models import Draft
 from participation.services import drafts as draft_service
 from participation.timeutil import add_days, format_local
+from participation.unit_of_work import writes
 
 drafts_cli = AppGroup("drafts", help="法规草案：导入、发布、延长、截止、列表、结构报告。")
 
@@ -74,6 +75,7 @@ def _issue_lines(draft: Draft) -> list[str]:
 @click.option("--issuing-body", default=None, help="起草单位（默认为 DEFAULT_ISSUING_BODY）。")
 @click.option("--summary", default="", help="草案说明。")
 @in_default_locale
+@writes
 def import_command(file: Path, title: str, issuing_body: str | None, summary: str):
     """导入 .docx、.txt 或 .md 文件为新草案（未发布），输出草案编号。"""
     if not file.is_file():
@@ -106,6 +108,7 @@ def import_command(file: Path, title: str, issuing_body: str | None, summary: st
 @click.option("--days", type=click.IntRange(1, draft_service.MAX_COMMENT_DAYS),
               default=draft_service.DEFAULT_COMMENT_DAYS, show_default=True, help="征求意见天数。")
 @in_default_locale
+@writes
 def publish_command(draft_id: int, days: int):
     """立即开始征求意见，为期 N 天。"""
     draft = _load(draft_id)
@@ -121,6 +124,7 @@ def publish_command(draft_id: int, days: int):
 @drafts_cli.command("close")
 @click.argument("draft_id", metavar="ID", type=int)
 @in_default_locale
+@writes
 def close_command(draft_id: int):
     """立即截止征求意见。"""
     draft = _load(draft_id)
@@ -137,6 +141,7 @@ def close_command(draft_id: int):
 @click.option("--days", type=click.IntRange(1, draft_service.MAX_COMMENT_DAYS), required=True,
               help="把截止时间推后的天数。")
 @in_default_locale
+@writes
 def extend_command(draft_id: int, days: int):
     """把截止时间推后 N 天。"""
     draft = _load(draft_id)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from participation.cli.users import in_chinese, note, service_errors
 from participation.extensions import db
 from participation.services import liaison as liaison_service
+from participation.unit_of_work import writes
 
 liaison = AppGroup("liaison", help="基层立法联系点：创建、列出。")
 
@@ -17,6 +18,7 @@ liaison = AppGroup("liaison", help="基层立法联系点：创建、列出。")
 @click.option("--region", default="", help="所在区域，例如“某某区”。")
 @click.option("--address", default="", help="地址。")
 @in_chinese
+@writes
 def create_point(name, region, address):
     """Create a liaison point; prints its id."""
     with service_errors({"name": "NAME"}):

@@ -15,6 +15,7 @@ from participation.tally import upkeep as tally_upkeep
 from participation.cli.users import in_chinese, note
 from participation.extensions import db
 from participation.models import Draft
+from participation.unit_of_work import writes
 
 tally_cli = AppGroup("tally", help="意见统计：核对、重建统计数据。")
 
@@ -56,6 +57,7 @@ def check(draft_id):
 @tally_cli.command("rebuild")
 @click.argument("draft_id", type=int, required=False)
 @in_chinese
+@writes
 def rebuild(draft_id):
     """Reinstall the triggers and recount the tally from the opinion rows."""
     versions = _versions(draft_id)

@@ -17,6 +17,7 @@ from participation.errors import ServiceError
 from participation.extensions import db
 from participation.models import Role
 from participation.services import accounts, liaison
+from participation.unit_of_work import writes
 
 PASSWORD_ENVVAR = "LPP_PASSWORD"
 
@@ -105,6 +106,7 @@ def _password_or_prompt(password: str | None) -> str:
 @click.option("--delegation", help="所属代表团（deputy 必填）。")
 @click.option("--professional-group", help="专业小组（deputy 可选）。")
 @in_chinese
+@writes
 def create_user(role, email, password, display_name, liaison_point_id, deputy_number, delegation,
                 professional_group):
     """Create an account; prints the new account's id."""
@@ -130,6 +132,7 @@ def create_user(role, email, password, display_name, liaison_point_id, deputy_nu
 @click.argument("email")
 @click.option("--name", default="", help="令牌名称，写明用途。")
 @in_chinese
+@writes
 def issue_token(email, name):
     """Issue an API token; prints only the token (shown this once)."""
     user = _user_or_fail(email)
@@ -143,6 +146,7 @@ def issue_token(email, name):
 @users.command("revoke-tokens")
 @click.argument("email")
 @in_chinese
+@writes
 def revoke_tokens(email):
     """Revoke every live API token of an account."""
     user = _user_or_fail(email)
@@ -154,6 +158,7 @@ def revoke_tokens(email):
 @users.command("unlock")
 @click.argument("email")
 @in_chinese
+@writes
 def unlock(email):
     """Clear the sign-in throttle of an account (recorded as done from the command line)."""
     user = _user_or_fail(email)
@@ -166,6 +171,7 @@ def unlock(email):
 @click.argument("email")
 @password_option
 @in_chinese
+@writes
 def set_password(email, password):
     """Set a new password; every session of the account ends."""
     user = _user_or_fail(email)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from participation import outbox, policies
 from participation.errors import Conflict, Forbidden, IdempotencyKeyConflict, NotFound, ValidationFailed
 from participation.extensions import db
 from participation.models import (
@@ -21,7 +21,6 @@ from participation.models import (
 )
 from participation.models.drafts import status_at as draft_status_at
 from participation.models.provisions import COMMENTABLE_KINDS
-from participation.signals import OpinionCompanionRow, opinion_companion_rows
 from participation.receipts import new_receipt_code, normalize_receipt_code  # noqa: F401  (part of this service)
 from participation.text import clean_text
 
@@ -138,23 +137,19 @@ def _category_label(category: SubmitterCategory) -> str:
     return labels.label(labels.SUBMITTER_CATEGORY, category)
 
 
-def check_accepting(draft: Draft, now: datetime) -> None:
-    """Raise Conflict unless the draft is open for opinions at ``now``."""
-    status = draft.status_at(now)
-    if status == DraftStatus.OPEN:
-        return
-    if status == DraftStatus.SCHEDULED:
-        raise Conflict(_("该草案尚未开始征求意见。"))
-    if status == DraftStatus.DRAFT:
-        raise Conflict(_("该草案尚未发布。"))
-    raise Conflict(_("该草案的征求意见期已经结束。"))
+_REFUSALS = {
+    policies.CommentRefusal.NOT_OPEN_YET: lambda: Conflict(_("该草案尚未开始征求意见。")),
+    policies.CommentRefusal.NOT_PUBLISHED: lambda: Conflict(_("该草案尚未发布。")),
+    policies.CommentRefusal.CLOSED: lambda: Conflict(_("该草案的征求意见期已经结束。")),
+    policies.CommentRefusal.SIGN_IN_REQUIRED: lambda: Forbidden(_("该草案需要登录后才能发表意见。")),
+}
 
 
 @dataclass(frozen=True)
 class SubmissionTarget:
     """What a submission needs of a draft and of the clause it names, read in one
     statement without building ORM objects (``submission_target``). Duck-types as the
-    draft for ``Draft.status_at`` and ``policies.can_view_draft``."""
+    draft for ``Draft.status_at`` and the policies."""
 
     draft_id: int
     published_at: datetime | None
@@ -225,72 +220,28 @@ def submission_target(draft_id: int, provision_key: str | None) -> SubmissionTar
 
 
 _INSERT_OPINION_COLUMNS = [column.key for column in _opinions.c if column.key != "id"]
-_insert_statements: dict[tuple, tuple] = {}
-
-
-def _insert_opinion_statements(dialect: str, companions: tuple[OpinionCompanionRow, ...]):
-    """(the INSERT of an opinion, the statements to run after it with ``opinion_id``),
-    built once per dialect and set of companion rows.
-
-    The INSERT is ``… ON CONFLICT DO NOTHING RETURNING id``: a taken receipt code or
-    submission token yields no row instead of an error, so no savepoint is needed to
-    keep the transaction usable (PostgreSQL aborts it on an error). On PostgreSQL the
-    companion rows are written by the same statement (``WITH new AS (INSERT …) INSERT
-    … SELECT … FROM new``): the API stores an opinion with one statement, in autocommit,
-    with no BEGIN and COMMIT round trips. SQLite has no INSERT in a WITH clause; there
-    each companion row is its own statement, run next.
-
-    Written as text because SQLAlchemy does not cache the compiled form of its
-    dialect-specific ``insert().on_conflict_do_nothing()``, and compiling an INSERT of
-    every column on each submission cost more than the rest of it. Every column is
-    named, so column defaults are applied here (``_OPINION_DEFAULTS``)."""
-    key = (dialect, companions)
-    built = _insert_statements.get(key)
-    if built is not None:
-        return built
-    names = _INSERT_OPINION_COLUMNS
-    insert = (f"INSERT INTO {_opinions.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
-              "ON CONFLICT DO NOTHING")
-    after = []
-    if dialect == "postgresql" and companions:
-        # Only the columns the companions name: the opinion's texts need not be copied.
-        named = {name for row in companions for expression in row.expressions
-                 for name in re.findall(r"\bnew\.(\w+)", expression)}
-        parts = [f"new AS ({insert} RETURNING {', '.join(sorted(named | {'id'}))})"]
-        parts += [f"companion_{number} AS (INSERT INTO {row.table} ({', '.join(row.columns)}) "
-                  f"SELECT {', '.join(row.expressions)} FROM new)" for number, row in enumerate(companions)]
-        sql = f"WITH {', '.join(parts)} SELECT id FROM new"
-    else:
-        sql = f"{insert} RETURNING id"
-        after = [text(f"INSERT INTO {row.table} ({', '.join(row.columns)}) SELECT {', '.join(row.expressions)} "
-                      f"FROM {_opinions.name} AS new WHERE new.id = :opinion_id") for row in companions]
-    statement = text(sql).bindparams(*(bindparam(name, type_=_opinions.c[name].type) for name in names))
-    # Typed result columns: the result metadata is then cached with the compiled form.
-    built = _insert_statements[key] = (statement.columns(_opinions.c.id), tuple(after))
-    return built
-
-
+# ``ON CONFLICT DO NOTHING``: a taken receipt code or submission token yields no row
+# instead of an error, so no savepoint is needed to keep the transaction usable
+# (PostgreSQL aborts it on an error); both databases speak it. Written as text, from
+# the table's own columns, because SQLAlchemy does not cache the compiled form of its
+# dialect-specific ``insert().on_conflict_do_nothing()``, and compiling an INSERT of
+# every column on each submission cost more than the rest of it. Every column is named,
+# so column defaults are applied here (``_OPINION_DEFAULTS``).
+_INSERT_OPINION = text(
+    f"INSERT INTO {_opinions.name} ({', '.join(_INSERT_OPINION_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in _INSERT_OPINION_COLUMNS)}) ON CONFLICT DO NOTHING RETURNING id"
+).bindparams(
+    *(bindparam(name, type_=_opinions.c[name].type) for name in _INSERT_OPINION_COLUMNS)
+).columns(_opinions.c.id)  # typed: the result metadata is cached with the compiled form
 _OPINION_DEFAULTS = {
     name: (_opinions.c[name].default.arg
            if _opinions.c[name].default is not None and _opinions.c[name].default.is_scalar else None)
     for name in _INSERT_OPINION_COLUMNS
 }
 # A default computed per row (a callable) cannot be taken from the table like the
-# scalar ones above: store_opinion must set such a column itself.
+# scalar ones above: submit_opinion must set such a column itself.
 if {column.key for column in _opinions.c if column.default is not None and not column.default.is_scalar} - {"created_at"}:
-    raise RuntimeError("store_opinion does not fill a new column's computed default")
-
-
-@dataclass
-class PreparedOpinion:
-    """A submission that passed every check (``prepare_opinion``), ready for
-    ``insert_opinion``; or, with ``existing`` set, one whose submission token was seen
-    before, answered with the opinion stored then."""
-
-    target: SubmissionTarget
-    values: dict | None
-    author_id: int | None  # None: an anonymous submission
-    existing: StoredOpinion | None = None
+    raise RuntimeError("submit_opinion does not fill a new column's computed default")
 
 
 def request_fingerprint(draft_id: int, data: OpinionInput) -> str:
@@ -310,34 +261,41 @@ def _idempotency_conflict() -> IdempotencyKeyConflict:
         fields={"idempotency_key": [_("已用于内容不同的请求。")]})
 
 
-def prepare_opinion(
-    target: SubmissionTarget, data: OpinionInput, *, author, now: datetime,
+def submit_opinion(
+    draft: Draft | SubmissionTarget, data: OpinionInput, *, author, now: datetime,
     submission_token: str | None = None, fingerprint: str | None = None,
-) -> PreparedOpinion:
-    """Every check of a submission to ``target`` (from ``submission_target`` for
-    ``data.provision_key``) and the row to insert, without writing anything: on SQLite
-    the API does this before it takes the write lock, which it then holds for the
-    INSERT and COMMIT only. ``author`` is a User, a ``TokenHolder`` or None.
+) -> StoredOpinion:
+    """Send an opinion: the one use case the web form, the API, the demo and the
+    tests all call. Checks ``policies.comment_refusal`` (Conflict outside the open
+    period, Forbidden for a visitor where the draft wants a sign-in), the clause
+    (NotFound) and every field (ValidationFailed), then stores the opinion with one
+    INSERT on the session's connection and records it in the outbox
+    (``participation.outbox``), in the caller's write unit. Never commits.
 
-    ``submission_token`` makes the submission idempotent: a token seen before gives
-    the opinion stored the first time (``existing``; even once the draft has closed),
-    and ``insert_opinion`` resolves the race of two concurrent retries. With a
-    ``fingerprint`` (``request_fingerprint``, the API's Idempotency-Key), it is stored
-    with the opinion, and a token seen before with another fingerprint, or on another
-    draft, raises IdempotencyKeyConflict; an opinion stored without one (a form, or
-    before fingerprints were kept) counts as the same request."""
+    ``draft``: a Draft, or the ``submission_target`` a caller read already for
+    ``data.provision_key``. ``author``: a User, an API ``TokenHolder`` or None.
+
+    ``submission_token`` (the form's one-time token, the API's "api:<user>:<key>")
+    makes the call idempotent: a token seen before returns the opinion stored the first
+    time (created False; even once the draft has closed) instead of a second row, and
+    the unique constraint settles two concurrent retries. With a ``fingerprint``
+    (``request_fingerprint``, the API's Idempotency-Key) it is stored with the opinion,
+    and a token seen before with another fingerprint, or on another draft, raises
+    IdempotencyKeyConflict; an opinion stored without one counts as the same request."""
+    target = draft if isinstance(draft, SubmissionTarget) else _target_of(draft, data.provision_key)
     if (data.provision_key or None) != target.provision_key:
         raise ValueError("the target was read for another clause")
     signed_in = author is not None and getattr(author, "is_authenticated", False)
     author_id = author.id if signed_in else None
+    connection = db.session.connection()
     if submission_token is not None:
         submission_token = submission_token[:MAX_SUBMISSION_TOKEN_LENGTH]
-        existing = _stored_by_token(db.session.connection(), submission_token, target, author_id, fingerprint)
+        existing = _stored_by_token(connection, submission_token, target, author_id, fingerprint)
         if existing is not None:
-            return PreparedOpinion(target, None, author_id, existing=existing)
-    check_accepting(target, now)
-    if not signed_in and not target.allows_anonymous_opinions:
-        raise Forbidden(_("该草案需要登录后才能发表意见。"))
+            return existing
+    refusal = policies.comment_refusal(author, target, now)
+    if refusal is not None:
+        raise _REFUSALS[refusal]()
     if target.provision_key is not None and (
         target.provision_id is None or target.provision_kind not in COMMENTABLE_KINDS
     ):
@@ -348,7 +306,6 @@ def prepare_opinion(
     cleaned, errors = _validate(data, author if signed_in else None)
     if errors:
         raise ValidationFailed(_("请修改标出的内容后再提交。"), fields=errors)
-
     state = ModerationState.PENDING if target.moderation_mode == ModerationMode.PRE.value else ModerationState.PUBLISHED
     values = dict(
         _OPINION_DEFAULTS,
@@ -363,8 +320,15 @@ def prepare_opinion(
         moderation_state=state.value, submission_token=submission_token,
         submission_fingerprint=fingerprint if submission_token is not None else None, created_at=now,
     )
-    _set_receipt(values)
-    return PreparedOpinion(target, values, author_id)
+    return _insert(connection, target, values)
+
+
+def _target_of(draft: Draft, provision_key: str | None) -> SubmissionTarget:
+    db.session.flush()  # the target is read through the connection
+    target = submission_target(draft.id, provision_key)
+    if target is None:
+        raise NotFound(_("草案不存在，或尚未发布。"))
+    return target
 
 
 def _set_receipt(values: dict) -> None:
@@ -373,66 +337,27 @@ def _set_receipt(values: dict) -> None:
     values["submitter_key"] = f"u:{author_id}" if author_id is not None else f"anon:{receipt}"
 
 
-def insert_opinion(prepared: PreparedOpinion) -> StoredOpinion:
-    """Store a prepared opinion: one INSERT on the session's connection, with no ORM
-    object built (the submission hot path). Derived data (the search outbox) asked for
-    through ``signals.opinion_companion_rows`` is written with it: by the same statement
-    on PostgreSQL, so that a caller in autocommit (``begin_write_phase(…,
-    single_statement=True)``) stores the opinion and its companions atomically."""
-    if prepared.existing is not None:
-        return prepared.existing
-    session = db.session()
-    connection = session.connection()
-    values = prepared.values
+def _insert(connection, target: SubmissionTarget, values: dict) -> StoredOpinion:
     token = values["submission_token"]
-    companions = tuple(row for _receiver, row in opinion_companion_rows.send(session) if row is not None)
-    statement, after = _insert_opinion_statements(connection.dialect.name, companions)
     for _attempt in range(5):
+        _set_receipt(values)
         try:
-            opinion_id = connection.execute(statement, values).scalar()
+            opinion_id = connection.execute(_INSERT_OPINION, values).scalar()
         except IntegrityError:
             # Not a unique conflict (those return no row): a foreign key, so the draft,
             # its version or the clause was deleted after it was read.
             raise NotFound(_("草案不存在，或尚未发布。")) from None
         if opinion_id is not None:
-            for companion in after:
-                connection.execute(companion, {"opinion_id": opinion_id})
+            outbox.record_opinion_stored(db.session(), opinion_id)
             return StoredOpinion(opinion_id, values["receipt_code"], values["moderation_state"], created=True)
         if token is not None:
             # A concurrent retry with the same token stored it first.
-            existing = _stored_by_token(connection, token, prepared.target, prepared.author_id,
+            existing = _stored_by_token(connection, token, target, values["author_id"],
                                         values["submission_fingerprint"])
             if existing is not None:
                 return existing
         # Otherwise a receipt code collided (60 random bits: practically never); retry.
-        _set_receipt(values)
     raise RuntimeError("could not allocate a unique receipt code")
-
-
-def store_opinion(
-    target: SubmissionTarget, data: OpinionInput, *, author, now: datetime,
-    submission_token: str | None = None,
-) -> StoredOpinion:
-    """``prepare_opinion`` and ``insert_opinion`` in one call.
-
-    ``submission_token`` makes the call idempotent: the same token again returns the
-    opinion stored the first time (created False) instead of a second row — a
-    double-clicked form or a retried API call is stored once. The unique constraint
-    decides, so two concurrent retries cannot both insert."""
-    return insert_opinion(prepare_opinion(target, data, author=author, now=now, submission_token=submission_token))
-
-
-def submit_opinion(
-    draft: Draft, data: OpinionInput, *, author: User | None, now: datetime,
-    submission_token: str | None = None,
-) -> tuple[Opinion, bool]:
-    """``store_opinion`` for a loaded draft, returning the ORM row: (opinion, created)."""
-    db.session.flush()  # the target is read through the connection
-    target = submission_target(draft.id, data.provision_key)
-    if target is None:
-        raise NotFound(_("草案不存在，或尚未发布。"))
-    stored = store_opinion(target, data, author=author, now=now, submission_token=submission_token)
-    return db.session.get(Opinion, stored.id), stored.created
 
 
 def _stored_by_token(connection, token: str, target: SubmissionTarget, author_id: int | None,

@@ -13,6 +13,7 @@ from participation.forms.auth import ChangePasswordForm
 from participation.models import ApiToken
 from participation.services import accounts
 from participation.services import sessions as login_sessions
+from participation.unit_of_work import writes
 from participation.views.auth import current_login_session_secret, device_token_for, sign_in
 from participation.views import apply_field_errors, client_ip, load_visible, require
 
@@ -58,6 +59,7 @@ def _renew_session(user) -> None:
 
 
 @bp.route("/password", methods=["POST"])
+@writes
 def change_password():
     form = ChangePasswordForm()
     if not form.validate_on_submit():
@@ -86,6 +88,7 @@ def change_password():
 
 
 @bp.route("/tokens", methods=["POST"])
+@writes
 def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
@@ -104,6 +107,7 @@ def create_token():
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@writes
 def revoke_token(token_id: int):
     # Only one's own tokens are reachable here; others' are managed on the admin pages.
     token = load_visible(ApiToken, token_id, lambda token: token.user_id == current_user.id)
@@ -114,6 +118,7 @@ def revoke_token(token_id: int):
 
 
 @bp.route("/sessions/end-others", methods=["POST"])
+@writes
 def end_other_sessions():
     """Sign out every other browser of this account (a lost phone, a shared computer)."""
     ended = login_sessions.end_all_login_sessions(current_user, except_secret=current_login_session_secret())

@@ -20,6 +20,7 @@ from participation.forms.accounts import (
 )
 from participation.models import ApiToken, LiaisonPoint, Role, User
 from participation.services import accounts, liaison
+from participation.unit_of_work import writes
 from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -101,6 +102,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
+@writes
 def new_user():
     creatable = [r for r in Role if policies.can_create_account(current_user, r)]
     require(bool(creatable))
@@ -169,6 +171,7 @@ def user_detail(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@writes
 def edit_user(user_id: int):
     target = _load(User, user_id)
     require(policies.can_manage_account(current_user, target))
@@ -199,6 +202,7 @@ def edit_user(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@writes
 def set_password(user_id: int):
     target = _load(User, user_id)
     require(policies.can_set_password(current_user, target))
@@ -234,16 +238,19 @@ def _set_enabled(user_id: int, enabled: bool):
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@writes
 def disable_user(user_id: int):
     return _set_enabled(user_id, False)
 
 
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
+@writes
 def enable_user(user_id: int):
     return _set_enabled(user_id, True)
 
 
 @bp.route("/users/<int:user_id>/unlock-sign-in", methods=["POST"])
+@writes
 def unlock_sign_in(user_id: int):
     """Clear the account's sign-in throttle (recorded with who did it)."""
     target = _load(User, user_id)
@@ -255,6 +262,7 @@ def unlock_sign_in(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/tokens", methods=["POST"])
+@writes
 def issue_token(user_id: int):
     target = _load(User, user_id)
     require(policies.can_issue_token(current_user, target))
@@ -276,6 +284,7 @@ def issue_token(user_id: int):
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@writes
 def revoke_token(token_id: int):
     token = _load(ApiToken, token_id)
     require(policies.can_revoke_token(current_user, token))
@@ -296,6 +305,7 @@ def liaison_points():
 
 
 @bp.route("/liaison-points/new", methods=["GET", "POST"])
+@writes
 def new_liaison_point():
     require(policies.can_manage_liaison_points(current_user))
     form = LiaisonPointForm()
@@ -326,6 +336,7 @@ def liaison_point_detail(point_id: int):
 
 
 @bp.route("/liaison-points/<int:point_id>/edit", methods=["GET", "POST"])
+@writes
 def edit_liaison_point(point_id: int):
     point = _load(LiaisonPoint, point_id)
     require(policies.can_manage_liaison_points(current_user))

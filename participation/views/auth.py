@@ -16,6 +16,7 @@ from participation.forms.auth import LoginForm, RegisterForm
 from participation.services import accounts
 from participation.services import sessions as login_sessions
 from participation.timeutil import format_local
+from participation.unit_of_work import reads, writes
 from participation.views import apply_field_errors, client_ip, safe_next_url
 
 bp = Blueprint("auth", __name__)
@@ -107,42 +108,52 @@ def _notice(failures: accounts.FailedSignIns) -> str:
              n=failures.count, since=format_local(failures.since), addresses=failures.addresses)
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20/minute", methods=["POST"])
+@bp.get("/login")
+@reads
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("public.home"))
+    return render_template("auth/login.html", form=LoginForm())
+
+
+@bp.post("/login")
+@limiter.limit("20/minute")
+@writes
+def login_post():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
     form = LoginForm()
-    if form.validate_on_submit():
-        try:
-            result = accounts.authenticate(
-                email=form.email.data, password=form.password.data, ip=client_ip(), now=clock.now(),
-                limits=accounts.LoginLimits.from_config(current_app.config),
-                device_token=device_token_for(form.email.data),
-            )
-        except accounts.SignInThrottled as exc:
-            # Refused before the password was checked.
-            db.session.commit()
-            flash(exc.message, "error")
-            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
-        if result is None:
-            # A failed sign-in: wrong password, unknown or disabled account (one answer).
-            db.session.commit()  # the failed attempt counts towards the throttle
-            security_log.sign_in_failed()
-            flash(_("邮箱或密码不正确。"), "error")
-            return render_template("auth/login.html", form=form), 200
-        sign_in(result.user, remember=bool(form.remember.data))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    try:
+        result = accounts.authenticate(
+            email=form.email.data, password=form.password.data, ip=client_ip(), now=clock.now(),
+            limits=accounts.LoginLimits.from_config(current_app.config),
+            device_token=device_token_for(form.email.data),
+        )
+    except accounts.SignInThrottled as exc:
+        # Refused before the password was checked.
         db.session.commit()
-        flash(_("已登录。"), "success")
-        if result.earlier_failures is not None:
-            flash(_notice(result.earlier_failures), "warning")
-        response = redirect(safe_next_url(request.args.get("next"), url_for("public.home")))
-        _set_device_cookie(response, form.email.data)
-        return response
-    return render_template("auth/login.html", form=form)
+        flash(exc.message, "error")
+        return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
+    if result is None:
+        # A failed sign-in: wrong password, unknown or disabled account (one answer).
+        db.session.commit()  # the failed attempt counts towards the throttle
+        security_log.sign_in_failed()
+        flash(_("邮箱或密码不正确。"), "error")
+        return render_template("auth/login.html", form=form), 200
+    sign_in(result.user, remember=bool(form.remember.data))
+    db.session.commit()
+    flash(_("已登录。"), "success")
+    if result.earlier_failures is not None:
+        flash(_notice(result.earlier_failures), "warning")
+    response = redirect(safe_next_url(request.args.get("next"), url_for("public.home")))
+    _set_device_cookie(response, form.email.data)
+    return response
 
 
-@bp.route("/logout", methods=["POST"])
+@bp.post("/logout")
+@writes
 def logout():
     login_sessions.end_login_session(current_login_session_secret())
     db.session.commit()
@@ -152,24 +163,33 @@ def logout():
     return redirect(url_for("public.home"))
 
 
-@bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10/hour", methods=["POST"])
+@bp.get("/register")
+@reads
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("public.home"))
-    form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.register_citizen(
-                email=form.email.data, password=form.password.data, display_name=form.display_name.data,
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            if not apply_field_errors(form, exc):
-                flash(exc.message, "error")
-            return render_template("auth/register.html", form=form), 422
-        sign_in(user, remember=False)
-        db.session.commit()
-        flash(_("注册成功，欢迎参与立法。"), "success")
+    return render_template("auth/register.html", form=RegisterForm())
+
+
+@bp.post("/register")
+@limiter.limit("10/hour")
+@writes
+def register_post():
+    if current_user.is_authenticated:
         return redirect(url_for("public.home"))
-    return render_template("auth/register.html", form=form), (422 if form.errors else 200)
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return render_template("auth/register.html", form=form), (422 if form.errors else 200)
+    try:
+        user = accounts.register_citizen(
+            email=form.email.data, password=form.password.data, display_name=form.display_name.data,
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if not apply_field_errors(form, exc):
+            flash(exc.message, "error")
+        return render_template("auth/register.html", form=form), 422
+    sign_in(user, remember=False)
+    db.session.commit()
+    flash(_("注册成功，欢迎参与立法。"), "success")
+    return redirect(url_for("public.home"))

@@ -28,6 +28,7 @@ from participation.forms.batches import BatchForm, ConfirmForm, ReplaceFileForm
 from participation.models import Draft, DraftStatus, LiaisonPoint, User
 from participation.spreadsheets import XLSX_MIMETYPE
 from participation.timeutil import utc_to_local
+from participation.unit_of_work import writes
 from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -119,6 +120,7 @@ def _draft_label(draft: Draft, now) -> str:
 
 
 @bp.route("/points/<int:point_id>/new", methods=["GET", "POST"])
+@writes
 def new_batch(point_id: int):
     point = _load_point(point_id)
     require(policies.can_submit_batch(current_user, point))
@@ -232,6 +234,7 @@ def _preview_rows(result: batches.BatchCheck, only_errors: bool) -> dict:
 
 
 @bp.post("/uploads/<upload_id>/file")
+@writes
 def replace_file(upload_id: str):
     """A corrected table for the same preview (the activity is kept)."""
     pending, point, draft = _load_pending(upload_id)
@@ -255,6 +258,7 @@ def replace_file(upload_id: str):
 
 
 @bp.post("/uploads/<upload_id>/confirm")
+@writes
 def confirm(upload_id: str):
     pending, point, draft = _load_pending(upload_id)
     back = redirect(url_for("batches.preview", upload_id=pending.id), 303)

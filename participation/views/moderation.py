@@ -19,6 +19,7 @@ from participation.extensions import db
 from participation.forms.opinions import HideOpinionForm, StaffOpinionFilterForm
 from participation.models import Draft, LiaisonPoint, ModerationState, Stance, SubmitterCategory, User
 from participation.services import opinions as service
+from participation.unit_of_work import writes
 from participation.views import load_visible, require, safe_next_url
 from participation.views.staff import bp
 
@@ -118,6 +119,7 @@ def _back(opinion) -> str:
 
 
 @bp.route("/opinions/<int:opinion_id>/publish", methods=["POST"])
+@writes
 def publish_opinion(opinion_id: int):
     """Approve a held opinion, or show a hidden one again."""
     require(policies.can_moderate_opinions(current_user))
@@ -135,6 +137,7 @@ def publish_opinion(opinion_id: int):
 
 
 @bp.route("/opinions/<int:opinion_id>/hide", methods=["POST"])
+@writes
 def hide_opinion(opinion_id: int):
     require(policies.can_moderate_opinions(current_user))
     opinion = _load_opinion(opinion_id)

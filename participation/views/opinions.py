@@ -35,6 +35,7 @@ from participation.services import opinions as service
 from participation.tally.compute import compute_tally, heat_legend, heat_level
 from participation.views import apply_field_errors, load_visible, require
 from participation.views.common import render_error
+from participation.unit_of_work import reads, writes
 from participation.views.public import _load_visible, bp
 
 log = logging.getLogger(__name__)
@@ -174,34 +175,66 @@ def _too_many_requests(exc):
     return render_error(429)
 
 
-@bp.route("/drafts/<int:draft_id>/opinions/new", methods=["GET", "POST"])
-@limiter.limit(_configured_limit("OPINION_RATE_LIMIT_PER_IP"), methods=["POST"], on_breach=_form_after_breach)
-@limiter.limit(_configured_limit("OPINION_RATE_LIMIT_PER_ACCOUNT"), key_func=_account_key, methods=["POST"],
-               exempt_when=_is_anonymous, on_breach=_form_after_breach)
-@csrf.exempt  # checked in the view, so that an expired form gives its text back
+@bp.get("/drafts/<int:draft_id>/opinions/new")
+@reads
 def new_opinion(draft_id: int):
-    _limit_request_size()
+    """The opinion form (posted to ``send_opinion``, on the same address)."""
     draft = _load_visible(draft_id)
-    now = clock.now()
-    if request.method == "GET":
-        form = OpinionForm(formdata=None)
-        key = request.args.get("provision", "")
-    else:
-        form = OpinionForm()
-        key = form.provision.data or ""
     try:
-        target = _target(draft, key)
+        target = _target(draft, request.args.get("provision", ""))
     except _TargetMissing as exc:
         return _not_found(exc.message)
+    if policies.comment_refusal(current_user, draft, clock.now()) == policies.CommentRefusal.SIGN_IN_REQUIRED:
+        flash(_("该草案需要登录后才能发表意见，请先登录或注册。"), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    form = OpinionForm(formdata=None)
+    form.provision.data = target.key if target is not None else ""
+    form.submission_token.data = service.new_form_token()
+    return _render_form(draft, target, form)
 
-    if request.method == "GET":
-        if draft.status_at(now) == DraftStatus.OPEN and not policies.can_comment(current_user, draft):
-            flash(_("该草案需要登录后才能发表意见，请先登录或注册。"), "info")
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        form.provision.data = target.key if target is not None else ""
-        form.submission_token.data = service.new_form_token()
-        return _render_form(draft, target, form)
 
+@bp.post("/drafts/<int:draft_id>/opinions/new")
+@limiter.limit(_configured_limit("OPINION_RATE_LIMIT_PER_IP"), on_breach=_form_after_breach)
+@limiter.limit(_configured_limit("OPINION_RATE_LIMIT_PER_ACCOUNT"), key_func=_account_key,
+               exempt_when=_is_anonymous, on_breach=_form_after_breach)
+@csrf.exempt  # checked here, so that an expired form gives its text back
+@writes
+def send_opinion(draft_id: int):
+    _limit_request_size()
+    draft = _load_visible(draft_id)
+    form = OpinionForm()
+    try:
+        target = _target(draft, form.provision.data or "")
+    except _TargetMissing as exc:
+        return _not_found(exc.message)
+    refused = _refuse_form(draft, target, form)
+    if refused is not None:
+        return refused
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    try:
+        stored = service.submit_opinion(
+            draft, _opinion_input(form, target, user), author=user, now=clock.now(),
+            submission_token=service.form_submission_token(form.submission_token.data))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        placed = apply_field_errors(form, exc)
+        return _render_form(draft, target, form, status_code=422, notice=None if placed else exc.message)
+    except Forbidden as exc:
+        db.session.rollback()
+        return _render_form(draft, target, form, status_code=403, refused=exc.message, needs_sign_in=True)
+    except (Conflict, NotFound) as exc:
+        db.session.rollback()
+        return _render_form(draft, target, form, status_code=409, refused=exc.message)
+    db.session.commit()
+    session[SESSION_RECEIPT_KEY] = stored.receipt_code
+    if not stored.created:
+        flash(_("这份表单已经提交过，没有重复保存。下面是这条意见的回执。"), "info")
+    return redirect(url_for("public.opinion_submitted"), 303)
+
+
+def _refuse_form(draft: Draft, target: Provision | None, form: OpinionForm):
+    """The answer to a post that is not to be stored: an expired form (CSRF), or the
+    honeypot filled in; None for a post to go on with."""
     if current_app.config.get("WTF_CSRF_ENABLED", True):
         try:
             csrf.protect()
@@ -215,9 +248,11 @@ def new_opinion(draft_id: int):
         # thanks as anyone, and nothing is stored.
         log.info("opinion form honeypot filled from %s", request.remote_addr)
         return _private(make_response(render_template("opinions/received.html", draft=draft)))
+    return None
 
-    user = current_user._get_current_object() if current_user.is_authenticated else None
-    data = service.OpinionInput(
+
+def _opinion_input(form: OpinionForm, target: Provision | None, user) -> service.OpinionInput:
+    return service.OpinionInput(
         body=form.body.data or "", stance=form.stance.data or "",
         provision_key=target.key if target is not None else None,
         proposed_text=form.proposed_text.data or "", reason=form.reason.data or "",
@@ -226,29 +261,10 @@ def new_opinion(draft_id: int):
         region=form.region.data or "", submitter_name=form.submitter_name.data or "",
         is_name_public=bool(form.is_name_public.data), contact=form.contact.data or "",
     )
-    try:
-        opinion, created = service.submit_opinion(
-            draft, data, author=user, now=now,
-            submission_token=service.form_submission_token(form.submission_token.data),
-        )
-    except ValidationFailed as exc:
-        db.session.rollback()
-        placed = apply_field_errors(form, exc)
-        return _render_form(draft, target, form, status_code=422, notice=None if placed else exc.message)
-    except Forbidden as exc:
-        db.session.rollback()
-        return _render_form(draft, target, form, status_code=403, refused=exc.message, needs_sign_in=True)
-    except (Conflict, NotFound) as exc:
-        db.session.rollback()
-        return _render_form(draft, target, form, status_code=409, refused=exc.message)
-    db.session.commit()
-    session[SESSION_RECEIPT_KEY] = opinion.receipt_code
-    if not created:
-        flash(_("这份表单已经提交过，没有重复保存。下面是这条意见的回执。"), "info")
-    return redirect(url_for("public.opinion_submitted"), 303)
 
 
-@bp.route("/opinions/submitted")
+@bp.get("/opinions/submitted")
+@reads
 def opinion_submitted():
     """The receipt for the opinion this browser just sent (from the session, so the
     code never sits in an address bar or a history entry)."""
@@ -331,7 +347,8 @@ def _listing_response(draft: Draft, *, target: Provision | None, whole_draft_onl
     )
 
 
-@bp.route("/drafts/<int:draft_id>/provisions/<key>/opinions")
+@bp.get("/drafts/<int:draft_id>/provisions/<key>/opinions")
+@reads
 def clause_opinions(draft_id: int, key: str):
     """The published opinions on a clause, its paragraphs and items included; 20 at a
     time, newest first, with "加载更多"."""
@@ -343,7 +360,8 @@ def clause_opinions(draft_id: int, key: str):
                              endpoint_args={"draft_id": draft.id, "key": target.key})
 
 
-@bp.route("/drafts/<int:draft_id>/opinions")
+@bp.get("/drafts/<int:draft_id>/opinions")
+@reads
 def draft_opinions(draft_id: int):
     """Every published opinion on a draft (``?scope=general``: only 总体意见)."""
     draft = _load_visible(draft_id)
@@ -400,7 +418,26 @@ def _category_rows(counter) -> list[tuple[str, int, str]]:
             for category in labels.SUBMITTER_CATEGORY if counter.get(category)]
 
 
-@bp.route("/drafts/<int:draft_id>/tally")
+def _tally_page(result, version_id: int, outline):
+    """(the division shown, its clauses, each division's opinions for its link) of a
+    paged outline; (None, every clause, {}) otherwise."""
+    if not outline.is_paged:
+        return None, result.provisions, {}
+    page = outline.page(request.args.get("division", "")) or outline.pages[0]
+    positions = queries.provision_positions(version_id)
+
+    def within(division, clause) -> bool:
+        position = positions[clause.key]
+        return division.start <= position and (division.end is None or position < division.end)
+
+    # Each division's opinions, for its link: the articles (and preamble, annexes) in it.
+    counted = [c for c in result.provisions if c.kind in ("article", "preamble", "annex")]
+    page_totals = {division.key: sum(c.total for c in counted if within(division, c)) for division in outline.pages}
+    return page, [c for c in result.provisions if within(page, c)], page_totals
+
+
+@bp.get("/drafts/<int:draft_id>/tally")
+@reads
 def tally(draft_id: int):
     """意见统计. Everyone who may read the draft sees the counts the API gives (opinions
     received — pending ones included, hidden ones not —, by stance and by category,
@@ -412,21 +449,7 @@ def tally(draft_id: int):
     version = draft.current_version
     result = compute_tally(draft.id, version.id)
     outline = queries.draft_outline(version.id)
-    clauses = result.provisions
-    page = None
-    page_totals: dict[str, int] = {}
-    if outline.is_paged:
-        page = outline.page(request.args.get("division", "")) or outline.pages[0]
-        positions = queries.provision_positions(version.id)
-
-        def within(division, clause) -> bool:
-            position = positions[clause.key]
-            return division.start <= position and (division.end is None or position < division.end)
-
-        clauses = [c for c in clauses if within(page, c)]
-        # Each division's opinions, for its link: the articles (and preamble, annexes) in it.
-        counted = [c for c in result.provisions if c.kind in ("article", "preamble", "annex")]
-        page_totals = {division.key: sum(c.total for c in counted if within(division, c)) for division in outline.pages}
+    page, clauses, page_totals = _tally_page(result, version.id, outline)
     articles = [c for c in result.provisions if c.kind == "article"]
     maximum = max((c.total for c in articles), default=0)
     by_key = result.by_key()
@@ -466,7 +489,8 @@ def _render_duty_record(target, *, own: bool):
     return response
 
 
-@bp.route("/account/duty")
+@bp.get("/account/duty")
+@reads
 def my_duty_record():
     """履职记录: the signed-in deputy's own opinions."""
     require(current_user.is_authenticated)
@@ -475,7 +499,8 @@ def my_duty_record():
     return _render_duty_record(user, own=True)
 
 
-@bp.route("/admin/users/<int:user_id>/duty")
+@bp.get("/admin/users/<int:user_id>/duty")
+@reads
 def user_duty_record(user_id: int):
     """A deputy's record of duty, for staff (from the account's admin page)."""
     require(policies.can_list_accounts(current_user))

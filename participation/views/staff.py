@@ -23,6 +23,7 @@ from participation.models import Draft, DraftStatus, Provision
 from participation.services import drafts as draft_service
 from participation.services import opinions as opinion_service
 from participation.timeutil import add_days, local_to_utc, to_form_value
+from participation.unit_of_work import writes
 from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -79,6 +80,7 @@ def _uploaded(field) -> tuple[str | None, bytes | None]:
 
 
 @bp.route("/drafts/import", methods=["GET", "POST"])
+@writes
 def import_draft():
     form = ImportDraftForm()
     if request.method == "GET":
@@ -195,6 +197,7 @@ def draft(draft_id: int):
 
 
 @bp.route("/drafts/<int:draft_id>/text", methods=["POST"])
+@writes
 def replace_text(draft_id: int):
     draft = _load(draft_id)
     form = ReplaceTextForm()
@@ -227,6 +230,7 @@ def replace_text(draft_id: int):
 
 
 @bp.route("/drafts/<int:draft_id>/publish", methods=["POST"])
+@writes
 def publish(draft_id: int):
     draft = _load(draft_id)
     form = PublishForm()
@@ -261,6 +265,7 @@ def publish(draft_id: int):
 
 
 @bp.route("/drafts/<int:draft_id>/extend", methods=["POST"])
+@writes
 def extend(draft_id: int):
     draft = _load(draft_id)
     form = ExtendForm()
@@ -283,6 +288,7 @@ def extend(draft_id: int):
 
 
 @bp.route("/drafts/<int:draft_id>/close", methods=["POST"])
+@writes
 def close(draft_id: int):
     draft = _load(draft_id)
     try:
@@ -297,6 +303,7 @@ def close(draft_id: int):
 
 
 @bp.route("/drafts/<int:draft_id>/edit", methods=["GET", "POST"])
+@writes
 def edit(draft_id: int):
     draft = _load(draft_id)
     form = DraftEditForm(obj=draft)
@@ -322,6 +329,7 @@ def edit(draft_id: int):
 
 
 @bp.route("/drafts/<int:draft_id>/delete", methods=["POST"])
+@writes
 def delete(draft_id: int):
     draft = _load(draft_id)
     title = draft.title

@@ -188,18 +188,35 @@ def test_last_used_is_recorded_at_most_once_per_five_minutes(api_get, make_user,
     assert body["token"]["last_used_at"] is not None
 
 
-def test_a_write_request_records_use_in_its_own_transaction(probe_app, make_user, issue_token, frozen_now):
-    """A write request already holds the write lock, so the bookkeeping joins its
-    transaction instead of waiting on a second writer: it is kept when the request
-    commits, and dropped with a refused (rolled back) request."""
+def test_inside_a_write_unit_the_use_is_recorded_in_its_transaction(probe_app, make_user, issue_token, frozen_now):
+    """A write unit already holds the write lock, so the bookkeeping joins its
+    transaction instead of waiting on a second writer: it is kept when the unit
+    commits, and dropped with a refused (rolled back) one."""
+    from participation.api import auth as api_auth
+    from participation.unit_of_work import writing
+
+    secret = issue_token(make_user("citizen"))
+    db.session.rollback()
+    for commits in (False, True):
+        with probe_app.test_request_context("/api/v1/_probe/commit", method="POST", headers=bearer(secret)):
+            with writing():
+                started = time.monotonic()
+                api_auth.authenticate_request()
+                assert time.monotonic() - started < 5
+                if commits:
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+        assert _last_used(secret) == (frozen_now.now if commits else None)
+
+
+def test_a_write_request_resolved_before_its_unit_records_use_apart(probe_app, make_user, issue_token, frozen_now):
+    """The token is resolved before the view opens its write unit: the use is then
+    recorded on a separate connection, whether or not the request commits."""
     client = probe_app.test_client()
     secret = issue_token(make_user("citizen"))
     db.session.rollback()
-    started = time.monotonic()
     assert client.post("/api/v1/_probe/echo", json={}, headers=bearer(secret)).status_code == 200
-    assert time.monotonic() - started < 5
-    assert _last_used(secret) is None  # the echo does not commit
-    assert client.post("/api/v1/_probe/commit", headers=bearer(secret)).status_code == 200
     assert _last_used(secret) == frozen_now.now
 
 

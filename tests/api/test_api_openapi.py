@@ -100,14 +100,16 @@ def _seed_opinions(draft, citizen, frozen_now):
     """Opinions shown publicly on the examples' clause (art.1), one of them with the
     receipt code of the documented example, so the examples phase reads real ones."""
     from participation.extensions import db
+    from participation.models import Opinion
     from participation.services import opinions
 
     draft.shows_opinions_publicly = True
     for n in range(3):
-        opinion, _created = opinions.submit_opinion(
+        submitted = opinions.submit_opinion(
             draft, opinions.OpinionInput(body=f"意见{n}", provision_key="art.1", submitter_name="张三",
                                          is_name_public=n == 0, contact="13800000000"),
             author=citizen, now=frozen_now.now)
+        opinion = db.session.get(Opinion, submitted.id)
     opinion.receipt_code = "ABCD-2345-WXYZ"
     db.session.commit()
 

@@ -446,10 +446,11 @@ def _seed_history(open_draft, make_user, frozen_now):
     for n in range(40):
         author = (citizens + [deputy])[n % 4]
         category = None if author is deputy else ["citizen", "expert", "organisation"][n % 3]
-        opinion, _created = service.submit_opinion(
+        submitted = service.submit_opinion(
             open_draft, service.OpinionInput(body=f"意见{n}", stance=stances[n % 6], provision_key=keys[n % len(keys)],
                                              category=category),
             author=author, now=frozen_now.now)
+        opinion = db.session.get(Opinion, submitted.id)
         stored.append(opinion)
     for opinion in stored[::5]:
         service.hide_opinion(opinion, reason="与草案无关", by=staff, now=frozen_now.now)
@@ -537,10 +538,11 @@ def _publish_many(draft, author, frozen_now, keys):
     ids = []
     for n, key in enumerate(keys):
         frozen_now.advance(seconds=1 if n % 3 else 0)  # some share a timestamp: the id breaks ties
-        opinion, _created = service.submit_opinion(
+        submitted = service.submit_opinion(
             draft, service.OpinionInput(body=f"第{n}条意见", provision_key=key, contact="13800000000",
                                         submitter_name="实名", is_name_public=n % 2 == 0),
             author=author, now=frozen_now.now)
+        opinion = db.session.get(Opinion, submitted.id)
         ids.append(opinion.id)
     db.session.commit()
     return ids

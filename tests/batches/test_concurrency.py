@@ -13,6 +13,7 @@ from participation.extensions import db
 from participation.models import Batch, Draft, LiaisonPoint, Opinion, User
 from participation import batches
 from participation.batches import storing
+from participation.unit_of_work import writing
 from tests.batches.conftest import row
 
 
@@ -33,8 +34,9 @@ def test_simultaneous_uploads_of_one_file_store_one_batch(app, monkeypatch, oper
                 checked = batches.check(batches.FileSource(data, "意见.xlsx"), target_draft, target_point)
                 db.session.rollback()
                 barrier.wait(timeout=30)
-                batch, created = batches.store(checked, activity, user, clock.now())
-                db.session.commit()
+                with writing():
+                    batch, created = batches.store(checked, activity, user, clock.now())
+                    db.session.commit()
                 results.append((batch.id, created))
                 db.session.remove()
         except Exception as exc:  # reported below with the other thread's result

@@ -77,8 +77,9 @@ def make_opinion(frozen_now):
         author = db.session.get(User, author.id) if author is not None else None
         if author is None and not draft.allows_anonymous_opinions:
             draft.allows_anonymous_opinions = True
-        opinion, _created = service.submit_opinion(
+        submitted = service.submit_opinion(
             draft, service.OpinionInput(body=body, provision_key=key, **fields), author=author, now=frozen_now.now)
+        opinion = db.session.get(Opinion, submitted.id)
         opinion.moderation_state = state
         if state == "hidden":
             opinion.hidden_reason = "测试屏蔽"

@@ -1,97 +1,106 @@
-"""The two steps of storing an opinion: every check first (prepare_opinion), then the
-INSERT (insert_opinion), as the comment API runs them around SQLite's write lock."""
+"""Storing an opinion (``services.opinions.submit_opinion``): the unique token settles
+concurrent retries, and the search outbox row, written through the outbox port in the
+same transaction, is stored with the opinion or not at all."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from participation import clock
-from participation.database import begin_write_phase
+from participation import clock, outbox
+from participation.database import utcnow
 from participation.extensions import db
 from participation.models import Opinion
 from participation.services import opinions as service
-from participation.signals import OpinionCompanionRow, opinion_companion_rows
+from participation.unit_of_work import writing
 from search.models import SearchOutboxEntry
 
 
-def _prepared(draft, user, token):
-    target = service.submission_target(draft.id, "art.1")
-    data = service.OpinionInput(body="建议增加一款。", provision_key="art.1")
-    return service.prepare_opinion(target, data, author=user, now=clock.now(), submission_token=token)
+def _submit(draft, user, token=None, *, body="建议增加一款。", now=None):
+    data = service.OpinionInput(body=body, provision_key="art.1")
+    return service.submit_opinion(draft, data, author=user, now=now or clock.now(), submission_token=token)
 
 
-def test_preparing_writes_nothing(open_draft, make_user):
-    prepared = _prepared(open_draft, make_user("citizen"), None)
-    assert prepared.existing is None and prepared.values["receipt_code"]
-    assert db.session.scalar(select(func.count()).select_from(Opinion)) == 0
+def _count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Opinion))
 
 
-def test_two_retries_prepared_at_once_store_one_opinion(open_draft, make_user):
+def test_two_retries_that_both_checked_first_store_one_opinion(open_draft, make_user, monkeypatch):
     # Both saw no opinion with the token when they checked; the second INSERT finds the
     # first one's row through the unique token and answers with it.
     user = make_user("citizen")
-    first, second = _prepared(open_draft, user, "api:retry"), _prepared(open_draft, user, "api:retry")
-    assert first.existing is None and second.existing is None
-    stored = service.insert_opinion(first)
-    again = service.insert_opinion(second)
+    stored = _submit(open_draft, user, "api:retry")
+    looked_up = service._stored_by_token
+    calls = []
+
+    def missed_at_first(*args, **kwargs):
+        calls.append(args)
+        return None if len(calls) == 1 else looked_up(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_stored_by_token", missed_at_first)
+    again = _submit(open_draft, user, "api:retry")
+    assert len(calls) == 2  # the check, then the look-up after the INSERT stored nothing
     assert stored.created and not again.created
     assert (again.id, again.receipt_code) == (stored.id, stored.receipt_code)
-    assert db.session.scalar(select(func.count()).select_from(Opinion)) == 1
+    assert _count() == 1
+    monkeypatch.setattr(service, "_stored_by_token", looked_up)
     # And a later retry is answered from the check, before any write.
-    assert _prepared(open_draft, user, "api:retry").existing == again
+    assert _submit(open_draft, user, "api:retry") == again
 
 
-def _late_write_of(app, draft, user, body: str):
-    """insert_opinion as the comment API runs it: reads first, then a single-statement
-    write (in autocommit on PostgreSQL)."""
-    with app.test_request_context(f"/api/v1/drafts/{draft.id}/comments", method="POST"):
-        target = service.submission_target(draft.id, "art.1")
-        data = service.OpinionInput(body=body, provision_key="art.1")
-        prepared = service.prepare_opinion(target, data, author=user, now=clock.now())
-        begin_write_phase(db.session(), single_statement=True)
-        try:
-            stored = service.insert_opinion(prepared)
-            db.session.commit()
-        finally:
-            db.session.rollback()
-    return stored
+def test_the_outbox_row_is_stamped_with_the_time_of_writing(app, make_draft, make_user, frozen_now):
+    """A backdated opinion (the demo's) does not make the outbox look weeks behind."""
+    frozen_now.set(utcnow() - timedelta(days=43))
+    draft = make_draft(published=True)
+    user = make_user("citizen")
+    before = utcnow()
+    with writing():
+        stored = _submit(draft, user)
+        db.session.commit()
+    assert db.session.get(Opinion, stored.id).created_at < before - timedelta(days=42)
+    rows = db.session.execute(select(SearchOutboxEntry.entity_id, SearchOutboxEntry.created_at)
+                              .where(SearchOutboxEntry.entity == "opinion")).all()
+    assert [entity_id for entity_id, _at in rows] == [stored.id]
+    assert rows[0][1] >= before.replace(microsecond=0)
 
 
-def test_an_opinion_and_its_outbox_row_are_one_statement_on_postgresql(app, open_draft, make_user):
+def test_an_opinion_whose_outbox_row_fails_is_not_stored(app, open_draft, make_user):
     user = make_user("citizen")
     db.session.commit()
-    statements = []
 
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("INSERT", "WITH")):
-            statements.append(statement)
+    def broken_recorder(session, opinion_id):
+        session.connection().execute(text("INSERT INTO search_outbox (entity, no_such_column) VALUES ('x', 1)"))
 
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        stored = _late_write_of(app, open_draft, user, "意见与其检索待办行同时写入。")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-    # SQLite has no INSERT in a WITH clause: there the outbox row is the next statement
-    # of the same transaction.
-    assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 2)
-    outbox = db.session.scalars(select(SearchOutboxEntry.entity_id).where(SearchOutboxEntry.entity == "opinion"))
-    assert outbox.all() == [stored.id]
-
-
-def test_an_opinion_whose_companion_row_fails_is_not_stored(app, open_draft, make_user):
-    user = make_user("citizen")
-    db.session.commit()
-    broken = OpinionCompanionRow("search_outbox", ("entity", "no_such_column", "created_at"),
-                                 ("'opinion'", "new.id", "new.created_at"))
-
-    def ask_for_broken_row(session):
-        return broken
-
-    opinion_companion_rows.connect(ask_for_broken_row)
+    outbox.register_opinion_recorder(broken_recorder)
     try:
         with pytest.raises(DBAPIError, match="no_such_column"):
-            _late_write_of(app, open_draft, user, "伴随行写不进去时，意见也不留下。")
+            with writing():
+                _submit(open_draft, user, body="待办行写不进去时，意见也不留下。")
+                db.session.commit()
     finally:
-        opinion_companion_rows.disconnect(ask_for_broken_row)
-    assert db.session.scalar(select(func.count()).select_from(Opinion)) == 0
+        outbox.unregister_opinion_recorder(broken_recorder)
+    assert _count() == 0
+
+
+def test_an_api_submission_whose_outbox_row_fails_is_a_500_and_stores_nothing(app, client, open_draft, make_user):
+    from participation.services import accounts
+    from tests.api.helpers import bearer
+
+    _token, secret = accounts.issue_api_token(make_user("citizen"), name="t")
+    draft_id = open_draft.id
+    db.session.commit()
+
+    def broken_recorder(session, opinion_id):
+        raise RuntimeError("the outbox is broken")
+
+    outbox.register_opinion_recorder(broken_recorder)
+    try:
+        response = client.post(f"/api/v1/drafts/{draft_id}/comments", headers=bearer(secret),
+                               json={"provision": "art.1", "stance": "amend", "body": "意见。"})
+    finally:
+        outbox.unregister_opinion_recorder(broken_recorder)
+    assert response.status_code == 500
+    db.session.rollback()
+    assert _count() == 0

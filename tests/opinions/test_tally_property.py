@@ -72,10 +72,11 @@ def test_tally_matches_brute_force(tally_world, frozen_now, history):
     for action in history:
         if action[0] == "submit":
             _, key_index, stance, category, author_index = action
-            opinion, _created = service.submit_opinion(
+            submitted = service.submit_opinion(
                 draft, service.OpinionInput(body="意见", stance=stance, category=category,
                                             provision_key=keys[key_index % len(keys)]),
                 author=authors[author_index], now=frozen_now.now)
+            opinion = db.session.get(Opinion, submitted.id)
             stored.append(opinion)
         elif stored:
             opinion = stored[action[1] % len(stored)]
@@ -163,9 +164,10 @@ def test_tally_with_batches_matches_brute_force(app, make_draft, make_user, froz
             stored.extend(db.session.scalars(select(Opinion).where(Opinion.batch_id == batch.id)))
         elif action[0] == "submit":
             _, key_index, stance, author_index = action
-            opinion, _created = service.submit_opinion(
+            submitted = service.submit_opinion(
                 draft, service.OpinionInput(body="意见", stance=stance, provision_key=keys[key_index % len(keys)]),
                 author=authors[author_index], now=frozen_now.now)
+            opinion = db.session.get(Opinion, submitted.id)
             stored.append(opinion)
         elif stored:
             service.hide_opinion(stored[action[1] % len(stored)], reason="测试", by=staff, now=frozen_now.now)

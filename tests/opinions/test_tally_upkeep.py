@@ -24,10 +24,11 @@ def _submit_some(draft, authors, now, count=24):
     keys = _clause_keys(draft)
     stored = []
     for n in range(count):
-        opinion, _created = service.submit_opinion(
+        submitted = service.submit_opinion(
             draft, service.OpinionInput(body=f"意见{n}", stance=["support", "oppose", "amend"][n % 3],
                                         category=["citizen", "expert"][n % 2], provision_key=keys[(n * 7) % len(keys)]),
             author=authors[n % len(authors)], now=now)
+        opinion = db.session.get(Opinion, submitted.id)
         stored.append(opinion)
     db.session.commit()
     return stored

@@ -118,10 +118,13 @@ def _assert_incomplete(client, q: str) -> None:
 
 def _accept_an_opinion(frozen_now, draft, make_user) -> int:
     """Opinions are still accepted through the real submission service."""
+    from participation.models import Opinion
     from participation.services.opinions import OpinionInput, submit_opinion
 
-    opinion, created = submit_opinion(draft, OpinionInput(body="故障期间提交的意见：公共厕所不足。"),
+    submitted = submit_opinion(draft, OpinionInput(body="故障期间提交的意见：公共厕所不足。"),
                                       author=make_user("citizen"), now=frozen_now.now)
+    opinion = db.session.get(Opinion, submitted.id)
+    created = submitted.created
     db.session.commit()
     assert created
     return opinion.id

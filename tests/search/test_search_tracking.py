@@ -133,8 +133,10 @@ def test_the_real_submission_service_is_tracked(frozen_now, public_draft, make_u
     from participation.services.opinions import OpinionInput, submit_opinion
 
     user = make_user("citizen")
-    opinion, created = submit_opinion(public_draft, OpinionInput(body="通过服务提交的意见：垃圾清运。", provision_key="art.1"),
+    submitted = submit_opinion(public_draft, OpinionInput(body="通过服务提交的意见：垃圾清运。", provision_key="art.1"),
                                       author=user, now=frozen_now.now)
+    opinion = db.session.get(Opinion, submitted.id)
+    created = submitted.created
     db.session.commit()
     assert created
     drain()

@@ -52,12 +52,13 @@ def _opinion_with_bidi(make_user, make_draft):
     draft.shows_opinions_publicly = True
     author = make_user("citizen")
     spoof = f"同意{RLO}<script>意反</script>"
-    opinion, _created = opinion_service.submit_opinion(
+    submitted = opinion_service.submit_opinion(
         draft, opinion_service.OpinionInput(body=spoof, reason=f"理由{RLO}", proposed_text=f"条文{RLO}",
                                             provision_key="art.1", submitter_name=f"张{RLO}三",
                                             is_name_public=True),
         author=author, now=draft.opens_at,
     )
+    opinion = db.session.get(Opinion, submitted.id)
     db.session.commit()
     return draft, opinion, spoof
 

@@ -25,6 +25,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from participation import security_log
 from participation.extensions import db
+from participation.models import Opinion
 from participation.services import accounts
 from participation.services import opinions as opinion_service
 from tests.conftest import DEMO_PASSWORD
@@ -93,10 +94,11 @@ def world(app, make_user, make_draft):
     users = {role: make_user(role) for role in ROLES if role}
     target = make_user("citizen")
     draft = make_draft(published=True)
-    opinion, _created = opinion_service.submit_opinion(
+    submitted = opinion_service.submit_opinion(
         draft, opinion_service.OpinionInput(body="一条意见", provision_key="art.1"),
         author=users["citizen"], now=draft.opens_at,
     )
+    opinion = db.session.get(Opinion, submitted.id)
     target_token, _secret = accounts.issue_api_token(target, name="目标令牌")
     secrets = {role: accounts.issue_api_token(user, name="扫描")[1] for role, user in users.items()}
     db.session.commit()

@@ -50,7 +50,7 @@ def test_a_failed_sign_in_is_logged_without_the_email_or_password(client, make_u
     assert response.status_code == 200
     entry = _only(events(), "sign_in_failed")
     assert entry["reason"] == "bad_credentials"
-    assert entry["route"] == "/login" and entry["endpoint"] == "auth.login" and entry["method"] == "POST"
+    assert entry["route"] == "/login" and entry["endpoint"] == "auth.login_post" and entry["method"] == "POST"
     assert entry["address"] == "127.0.0.1" and entry["time"].endswith("Z")
     line = json.dumps(entry)
     assert "someone" not in line and "wrong password" not in line and DEMO_PASSWORD not in line
@@ -93,14 +93,14 @@ def test_csrf_failures_are_logged(csrf_on, client, make_user, make_draft, events
     user = make_user("citizen")
     assert client.post("/login", data={"email": user.email, "password": DEMO_PASSWORD}).status_code == 400
     entry = _only(events(), "csrf_failed")
-    assert entry["reason"] == "csrf_token_missing" and entry["endpoint"] == "auth.login"
+    assert entry["reason"] == "csrf_token_missing" and entry["endpoint"] == "auth.login_post"
     # The opinion form checks its token itself (to give the text back): logged as well.
     draft = make_draft(published=True)
     draft.allows_anonymous_opinions = True
     db.session.commit()
     response = client.post(f"/drafts/{draft.id}/opinions/new", data={"body": "意见", "stance": "amend"})
     assert response.status_code == 400
-    assert [e["endpoint"] for e in events() if e["event"] == "csrf_failed"] == ["auth.login", "public.new_opinion"]
+    assert [e["endpoint"] for e in events() if e["event"] == "csrf_failed"] == ["auth.login_post", "public.send_opinion"]
 
 
 def test_each_refusal_is_logged_once(client, events):
