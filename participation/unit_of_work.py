@@ -26,7 +26,7 @@ commit: the owner does, once, where its use case is complete.
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from participation import database
 from participation.extensions import db
@@ -39,20 +39,22 @@ def unit_of_work(write: bool, session=None):
     """Run the block as one read-only (``write=False``) or write unit of ``session``
     (default: the app's ``db.session``); yields the session."""
     session = session if session is not None else db.session()
-    previous = session.info.get(_MODE_KEY)
-    mode = database.WRITE if write else database.READ
-    _begin(session, mode)
-    session.info[_MODE_KEY] = mode
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        if previous is None:
-            session.info.pop(_MODE_KEY, None)
-        else:
-            session.info[_MODE_KEY] = previous
+    turn = database.writer_turn(session.get_bind()) if write else nullcontext()
+    with turn:
+        previous = session.info.get(_MODE_KEY)
+        mode = database.WRITE if write else database.READ
+        _begin(session, mode)
+        session.info[_MODE_KEY] = mode
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            if previous is None:
+                session.info.pop(_MODE_KEY, None)
+            else:
+                session.info[_MODE_KEY] = previous
 
 
 def writing(session=None):

@@ -281,3 +281,92 @@ def test_the_tuning_is_the_apps_engine_only(app, tmp_path):
         other.dispose()
     if db.engine.dialect.name == "sqlite":
         assert event.contains(db.engine, "begin", database._begin_sqlite_transaction)
+
+
+def _turn_is_free(database_path: str) -> bool:
+    """Whether another process could take the writers' turn of the file now."""
+    import fcntl
+    import os
+
+    descriptor = os.open(database_path + "-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)  # closing releases a lock taken here
+    return True
+
+
+def test_a_write_unit_holds_the_writers_turn_until_it_ends_even_when_it_fails(app, sqlite_only):
+    db.session.commit()
+    path = db.engine.url.database
+    with writing():
+        assert not _turn_is_free(path)
+        with writing():  # a unit inside a unit of the same thread: no deadlock
+            db.session.execute(text("UPDATE users SET display_name = display_name"))
+        assert not _turn_is_free(path)
+        db.session.commit()
+    assert _turn_is_free(path)
+    with pytest.raises(RuntimeError), writing():
+        raise RuntimeError("the use case failed")
+    assert _turn_is_free(path)
+    with reading():
+        assert _turn_is_free(path)
+
+
+def _functions_running_in(thread: threading.Thread) -> set[str]:
+    import sys
+
+    frame, names = sys._current_frames().get(thread.ident), set()
+    while frame is not None:
+        names.add(frame.f_code.co_name)
+        frame = frame.f_back
+    return names
+
+
+def test_a_thread_waits_for_its_turn_before_it_begins(app, sqlite_only):
+    """While one thread writes, another thread's write unit waits on the turn, not in
+    SQLite's busy handler: its BEGIN is not even sent until the first unit ends."""
+    import time
+
+    db.session.commit()
+    go, second_done = threading.Event(), threading.Event()
+
+    def second_writer() -> None:
+        with app.app_context():
+            go.wait(timeout=30)
+            with writing():
+                db.session.execute(text("UPDATE users SET display_name = display_name"))
+                db.session.commit()
+            db.session.remove()
+        second_done.set()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    try:
+        with writing():
+            go.set()
+            time.sleep(0.3)
+            waiting_in = _functions_running_in(thread)
+            assert "unit_of_work" in waiting_in
+            assert "_begin_sqlite_transaction" not in waiting_in and "_configure_sqlite_connection" not in waiting_in
+            assert not second_done.is_set()
+            db.session.commit()
+        thread.join(timeout=30)
+        assert second_done.is_set()
+    finally:
+        go.set()
+
+
+def test_a_forked_process_starts_without_the_parents_turns(app, sqlite_only):
+    import os
+
+    db.session.commit()
+    with writing():
+        pid = os.fork()
+        if pid == 0:  # the child: a gunicorn worker forked while the parent wrote
+            os._exit(0 if database._writer_turns == {} else 1)
+        db.session.commit()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
