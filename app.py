@@ -51,11 +51,11 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
 
-    from participation.web import init_web
+    from participation.web.wiring import init_web
 
     init_web(app)
 
-    from participation.ratelimit_storage import register_readiness_check
+    from participation.web.ratelimit_storage import register_readiness_check
 
     register_readiness_check(app)
 

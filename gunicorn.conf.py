@@ -22,7 +22,7 @@ control_socket_disable = True
 
 def nworkers_changed(server, new_value, old_value):
     os.environ["WEB_PROCESSES"] = str(new_value)
-    from participation.ratelimit_storage import per_process_warning
+    from participation.web.ratelimit_storage import per_process_warning
 
     warning = per_process_warning(_workers_config(server), int(new_value))
     if warning:

@@ -9,7 +9,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-import participation.ratelimit_storage  # noqa: F401  registers the local:// rate-limit storage
+import participation.web.ratelimit_storage  # noqa: F401  registers the local:// rate-limit storage
 
 # Deterministic constraint names so Alembic can drop and alter them on every backend
 # (SQLite batch mode needs names to find constraints again).

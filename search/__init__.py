@@ -91,7 +91,7 @@ def init_app(app) -> None:
 
     if not app.config["SEARCH_ENABLED"]:
         return
-    # participation.health runs the checks registered here (it never imports search).
+    # participation.web.health runs the checks registered here (it never imports search).
     app.extensions.setdefault("readiness_checks", {})["search"] = functools.partial(health, app)
     started_in: dict[str, int | None] = {"pid": None}
     lock = threading.Lock()

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from participation import labels, policies, queries
 from participation.extensions import db
 from participation.models import Draft, LiaisonPoint, ModerationState, Opinion, Provision, Stance, SubmitterCategory
-from participation.timeutil import local_to_utc
+from participation.clock import local_to_utc
 from search import documents
 from search.backend import IndexStore, IndexUnavailable, current_searcher, search as run_query
 from search.highlight import make_snippet

@@ -33,8 +33,8 @@ from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key,
 from participation.errors import ValidationFailed
 from participation.extensions import db
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint
-from participation.request_boundary import refusal_shape
-from participation.timeutil import utc_to_local
+from participation.web.request_boundary import refusal_shape
+from participation.clock import utc_to_local
 from participation.unit_of_work import writes
 from participation.views import load_visible
 

@@ -18,7 +18,7 @@ from participation.errors import ServiceError
 from participation.extensions import db
 from participation.models import Draft
 from participation.services import drafts as draft_service
-from participation.timeutil import add_days, format_local
+from participation.clock import add_days, format_local
 from participation.unit_of_work import writes
 
 drafts_cli = AppGroup("drafts", help="法规草案：导入、发布、延长、截止、列表、结构报告。")

@@ -24,7 +24,7 @@ from participation.demo.sample_opinions import (
 )
 from participation.services import accounts, liaison, opinions
 from participation.services import drafts as draft_service
-from participation.timeutil import add_days
+from participation.clock import add_days
 
 DEMO_DATA = Path(__file__).resolve().parent / "drafts"
 DEMO_ISSUING_BODY = "某市人大常委会法制工作委员会"

@@ -1,7 +1,7 @@
 """Staff forms for drafts: import, re-import, details, publish, extend.
 
 Times are typed as local wall-clock times in the configured zone (``datetime-local``
-inputs); the views convert them with ``participation.timeutil``.
+inputs); the views convert them with ``participation.clock``.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from participation.services.drafts import (
     MAX_SUMMARY_LENGTH,
     MAX_TITLE_LENGTH,
 )
-from participation.timeutil import FORM_FORMAT
+from participation.clock import FORM_FORMAT
 
 # The input's own format first: it is also the one used to prefill the field, and
 # browsers ignore a datetime-local value in any other format.

@@ -9,13 +9,13 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from participation import clock
-from participation import security_log
+from participation.web import security_log
 from participation.errors import ValidationFailed
 from participation.extensions import db, limiter
 from participation.forms.auth import LoginForm, RegisterForm
 from participation.services import accounts
 from participation.services import sessions as login_sessions
-from participation.timeutil import format_local
+from participation.clock import format_local
 from participation.unit_of_work import reads, writes
 from participation.views import apply_field_errors, client_ip, safe_next_url
 

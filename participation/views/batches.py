@@ -27,7 +27,7 @@ from participation.extensions import db
 from participation.forms.batches import BatchForm, ConfirmForm, ReplaceFileForm
 from participation.models import Draft, DraftStatus, LiaisonPoint, User
 from participation.spreadsheets import XLSX_MIMETYPE
-from participation.timeutil import utc_to_local
+from participation.clock import utc_to_local
 from participation.unit_of_work import writes
 from participation.views import apply_field_errors, load_visible, require
 

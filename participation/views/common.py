@@ -1,8 +1,8 @@
-"""What the pages and the application wiring (``participation.web``) both need: the
+"""What the pages and the application wiring (``participation.web.wiring``) both need: the
 site's languages and how an error is answered (an HTML page, or JSON on the API).
 
-It lives here, below both, because ``participation.web`` imports the views to register
-their blueprints: a view never imports ``participation.web`` (a test checks the import
+It lives here, below both, because ``participation.web.wiring`` imports the views to register
+their blueprints: a view never imports ``participation.web.wiring`` (a test checks the import
 graph of ``participation/`` for cycles)."""
 from __future__ import annotations
 

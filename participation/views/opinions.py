@@ -25,7 +25,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from participation import clock, labels, policies, queries, security_log
+from participation import clock, labels, policies, queries
+from participation.web import security_log
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import csrf, db, limiter
 from participation.forms.opinions import OpinionForm, ReceiptLookupForm

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from participation import clock, policies, queries
 from participation.models import Draft, DraftStatus
-from participation.timeutil import time_left
+from participation.clock import time_left
 from participation.views import load_visible, safe_next_url
 from participation.views.common import SUPPORTED_LOCALES
 

@@ -22,7 +22,7 @@ from participation.forms.drafts import (
 from participation.models import Draft, DraftStatus, Provision
 from participation.services import drafts as draft_service
 from participation.services import opinions as opinion_service
-from participation.timeutil import add_days, local_to_utc, to_form_value
+from participation.clock import add_days, local_to_utc, to_form_value
 from participation.unit_of_work import writes
 from participation.views import apply_field_errors, load_visible, require
 

@@ -17,7 +17,7 @@ import requests
 
 from app import create_app
 from participation.config import config_from_env
-from participation.ratelimit_storage import SHARED_STORAGE_EXAMPLE
+from participation.web.ratelimit_storage import SHARED_STORAGE_EXAMPLE
 from tests.live_server import Gunicorn, server_env
 from tests.resources import REPO_ROOT, redis_url
 

@@ -9,9 +9,9 @@ import pytest
 from limits import RateLimitItemPerSecond, strategies
 from limits.storage import storage_from_string
 
-from participation import ratelimit_storage
+from participation.web import ratelimit_storage
 from participation.extensions import limiter
-from participation.ratelimit_storage import LocalMemoryStorage
+from participation.web.ratelimit_storage import LocalMemoryStorage
 
 
 @pytest.fixture

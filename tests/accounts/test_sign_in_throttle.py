@@ -133,7 +133,7 @@ def test_the_owner_is_told_of_failures_at_the_next_sign_in(app, make_user, new_c
     browser = new_client(REMOTE_ADDR="192.0.2.40")
     sign_in(browser, owner.email, DEMO_PASSWORD)
     page = text(browser.get("/"))
-    from participation.timeutil import format_local
+    from participation.clock import format_local
 
     assert re.search(r"有 3 次以您的账户登录失败（最早在 " + re.escape(format_local(first_failure))
                      + r"，来自 2 个网络地址）", page), page

@@ -12,7 +12,7 @@ from participation.extensions import db
 from participation.models import Draft, DraftStatus, DraftVersion, Provision
 from participation.parsing import parse_text
 from participation.services import drafts as draft_service
-from participation.timeutil import add_days, local_to_utc, to_form_value, utc_to_local
+from participation.clock import add_days, local_to_utc, to_form_value, utc_to_local
 from tests.conftest import SAMPLE_DRAFT
 from tests.drafts.conftest import FIXED_TEXT, TEXT_WITH_ERRORS
 

@@ -23,7 +23,7 @@ import pytest
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
 
-from participation import security_log
+from participation.web import security_log
 from participation.extensions import db
 from participation.models import Opinion
 from participation.services import accounts

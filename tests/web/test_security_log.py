@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from participation import security_log
+from participation.web import security_log
 from participation.extensions import db
 from participation.services import accounts
 from tests.conftest import DEMO_PASSWORD

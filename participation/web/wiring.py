@@ -11,14 +11,15 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from participation import clock, request_boundary, security_log
+from participation import clock
+from participation.web import request_boundary, security_log
 from participation.database import DATABASE_RETRY_AFTER_SECONDS, tune_engine
 from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
 from participation.text import show_bidi_controls
 from participation.unit_of_work import reading
 from participation.views.common import SUPPORTED_LOCALES, is_api_request, json_error, render_error
 
-MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parents[2] / "migrations")
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -124,7 +125,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from participation.api import api
-    from participation.health import bp as health_bp
+    from participation.web.health import bp as health_bp
     from participation.views.account import bp as account_bp
     from participation.views.admin import bp as admin_bp
     from participation.views.auth import bp as auth_bp

@@ -153,7 +153,7 @@ def refuse_unstorable_head():
 
 def refusal(fields: list[str]) -> Response:
     """The answer to a request holding unstorable text in ``fields``; logged."""
-    from participation import security_log
+    from participation.web import security_log
 
     security_log.record("request_refused", reason="unstorable_characters", fields=fields)
     message = _("请求中含有无法保存的字符（如空字符 U+0000），请删除后重试。")
