@@ -86,6 +86,7 @@ def _chosen_liaison_point(form) -> LiaisonPoint | None:
 # --- accounts -----------------------------------------------------------------------
 
 @bp.route("/users")
+@reads
 def users():
     require(policies.can_list_accounts(current_user))
     form = AccountFilterForm(request.args)
@@ -167,6 +168,7 @@ def create_user():
 
 
 @bp.route("/users/<int:user_id>")
+@reads
 def user_detail(user_id: int):
     target = _load(User, user_id)
     require(policies.can_view_account(current_user, target))
@@ -351,6 +353,7 @@ def revoke_token(token_id: int):
 # --- liaison points -----------------------------------------------------------------
 
 @bp.route("/liaison-points")
+@reads
 def liaison_points():
     require(policies.can_manage_liaison_points(current_user))
     page = db.paginate(liaison.liaison_points_query(), page=_page(), per_page=POINTS_PER_PAGE, error_out=False)
@@ -385,6 +388,7 @@ def create_liaison_point():
 
 
 @bp.route("/liaison-points/<int:point_id>")
+@reads
 def liaison_point_detail(point_id: int):
     point = _load(LiaisonPoint, point_id)
     require(policies.can_manage_liaison_points(current_user))

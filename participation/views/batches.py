@@ -84,6 +84,7 @@ def _download_name(title: str, suffix: str) -> str:
 # --- Listings -----------------------------------------------------------------------------
 
 @bp.get("/")
+@reads
 def index():
     user = current_user
     require(policies.can_open_batches(user))
@@ -97,6 +98,7 @@ def index():
 
 
 @bp.get("/points/<int:point_id>")
+@reads
 def point_batches(point_id: int):
     point = _load_point(point_id)
     now = clock.now()
@@ -213,6 +215,7 @@ def _check_pending(pending: uploads.PendingUpload, point: LiaisonPoint, draft: D
 
 
 @bp.get("/uploads/<upload_id>")
+@reads
 def preview(upload_id: str):
     pending, point, draft = _load_pending(upload_id)
     if draft.current_version is None:
@@ -307,6 +310,7 @@ def _load_batch(batch_id: int):
 
 
 @bp.get("/<int:batch_id>")
+@reads
 def batch(batch_id: int):
     batch = _load_batch(batch_id)
     page = queries.batch_rows_page(batch, page=_page(), per_page=ROWS_PER_PAGE)
@@ -324,6 +328,7 @@ def batch(batch_id: int):
 
 
 @bp.get("/<int:batch_id>/feedback.xlsx")
+@reads
 def feedback(batch_id: int):
     batch = _load_batch(batch_id)
     data = workbooks.feedback_workbook(batch)
@@ -332,6 +337,7 @@ def feedback(batch_id: int):
 
 
 @bp.get("/drafts/<int:draft_id>/template.xlsx")
+@reads
 def template(draft_id: int):
     require(policies.can_open_batches(current_user))
     draft = _load_draft(draft_id)

@@ -50,6 +50,7 @@ def _page_arg() -> int:
 
 
 @bp.route("/drafts")
+@reads
 def drafts():
     status = request.args.get("status")
     if status not in STAFF_STATUSES:
@@ -199,6 +200,7 @@ def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend
 
 
 @bp.route("/drafts/<int:draft_id>")
+@reads
 def draft(draft_id: int):
     return _render_report(_load(draft_id))
 
