@@ -102,6 +102,9 @@ def _run_in_unit(write: bool):
             with unit_of_work(write):
                 return function(*args, **kwargs)
 
+        # Declared on the wrapper so that a test can check every route that accepts a
+        # writing method (POST, PUT, PATCH, DELETE) runs in a write unit.
+        wrapped.unit_of_work = "write" if write else "read"
         return wrapped
 
     return decorate

@@ -10,6 +10,7 @@ from participation.api import configure_api_blueprint, openapi
 from participation.api.auth import current_api_user, require
 from participation.api.errors import json_response
 from participation.errors import ValidationFailed
+from participation.unit_of_work import reads
 from search.service import (
     CATEGORIES,
     DEFAULT_PER_PAGE,
@@ -51,6 +52,7 @@ def _absolute(path: str) -> str:
 
 
 @bp.get("/search")
+@reads
 def search():
     params, errors, warnings = read_params(request_args(), strict=True)
     if errors:

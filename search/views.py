@@ -9,6 +9,7 @@ from sqlalchemy import select
 from participation import labels, policies
 from participation.extensions import db
 from participation.models import Draft, LiaisonPoint
+from participation.unit_of_work import reads
 from search.service import CATEGORIES, FACET_PARAMETERS, SORTS, STANCES, STATES, read_params, run_search
 
 bp = Blueprint("search", __name__)
@@ -27,6 +28,7 @@ def _liaison_options() -> list[tuple[int, str]]:
 
 
 @bp.route("/search")
+@reads
 def search_page():
     staff = policies.can_search_all_opinions(current_user)
     params, errors, warnings = read_params(request.args)

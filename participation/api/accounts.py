@@ -5,10 +5,12 @@ from participation.api import openapi, serializers
 from participation.api.blueprint import api
 from participation.api.auth import current_api_token, current_api_user, token_required
 from participation.api.errors import json_response
+from participation.unit_of_work import reads
 
 
 @api.get("/me")
 @token_required
+@reads
 def me():
     return json_response(serializers.account(current_api_user(), current_api_token()))
 

@@ -11,9 +11,11 @@ from participation.api.errors import json_response
 from participation.api.params import QueryArgs
 from participation.models import Draft, DraftStatus
 from participation.views import load_visible
+from participation.unit_of_work import reads
 
 
 @api.get("/drafts")
+@reads
 def list_drafts():
     args = QueryArgs()
     page, per_page = args.pagination()
@@ -33,6 +35,7 @@ def list_drafts():
 
 
 @api.get("/drafts/<int:draft_id>")
+@reads
 def get_draft(draft_id: int):
     now = clock.now()
     # An unpublished draft is "not found" to those who may not see it: its existence is

@@ -35,7 +35,7 @@ from participation.models.provisions import COMMENTABLE_KINDS
 from participation.services import opinions as service
 from participation.tally.compute import compute_tally
 from participation.text import is_storable_text
-from participation.unit_of_work import reading, writing
+from participation.unit_of_work import reading, reads, writing
 from participation.views import load_visible
 
 # Larger ids cannot exist (32-bit primary keys on PostgreSQL).
@@ -212,6 +212,7 @@ def parse_submission(payload: dict) -> service.OpinionInput:
 # --- GET /drafts/<id>/tally --------------------------------------------------------------
 
 @api.get("/drafts/<int:draft_id>/tally")
+@reads
 def get_tally(draft_id: int):
     now = clock.now()
     draft = _visible_draft(draft_id, now)
@@ -228,6 +229,7 @@ def get_tally(draft_id: int):
 # --- GET /drafts/<id>/provisions/<key>/opinions ----------------------------------------------
 
 @api.get("/drafts/<int:draft_id>/provisions/<key>/opinions")
+@reads
 def list_clause_opinions(draft_id: int, key: str):
     args = QueryArgs()
     per_page = args.integer("per_page", default=20, minimum=1, maximum=MAX_PER_PAGE)
@@ -283,6 +285,7 @@ def _cursor(args: QueryArgs) -> queries.OpinionCursor | None:
 # --- GET /receipts/<code> ------------------------------------------------------------------
 
 @api.get("/receipts/<code>")
+@reads
 def get_receipt(code: str):
     # A malformed code is just a code that matches no opinion.
     opinion = service.find_by_receipt(code)

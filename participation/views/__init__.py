@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from participation.errors import NotFound, ServiceError
@@ -66,6 +66,11 @@ def apply_field_errors(form, error: ServiceError) -> bool:
             field.errors = list(field.errors) + list(messages)
             placed = True
     return placed
+
+
+def form_page(template: str, form, **context):
+    """A form's page: 422 when the posted form had errors, else 200."""
+    return render_template(template, form=form, **context), (422 if form.errors else 200)
 
 
 def client_ip() -> str:

@@ -13,7 +13,7 @@ from participation.forms.auth import ChangePasswordForm
 from participation.models import ApiToken
 from participation.services import accounts
 from participation.services import sessions as login_sessions
-from participation.unit_of_work import writes
+from participation.unit_of_work import reads, writes
 from participation.views.auth import current_login_session_secret, device_token_for, sign_in
 from participation.views import apply_field_errors, client_ip, load_visible, require
 
@@ -48,6 +48,7 @@ def _render_profile(password_form=None, token_form=None, status=200):
 
 
 @bp.route("/")
+@reads
 def profile():
     return _render_profile()
 

@@ -20,8 +20,8 @@ from participation.forms.accounts import (
 )
 from participation.models import ApiToken, LiaisonPoint, Role, User
 from participation.services import accounts, liaison
-from participation.unit_of_work import writes
-from participation.views import apply_field_errors, load_visible, require
+from participation.unit_of_work import reads, writes
+from participation.views import apply_field_errors, form_page, load_visible, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -86,6 +86,7 @@ def _chosen_liaison_point(form) -> LiaisonPoint | None:
 # --- accounts -----------------------------------------------------------------------
 
 @bp.route("/users")
+@reads
 def users():
     require(policies.can_list_accounts(current_user))
     form = AccountFilterForm(request.args)
@@ -101,28 +102,52 @@ def users():
     return render_template("admin/users.html", form=form, page=page, filters=filters, creatable=creatable)
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
-@writes
-def new_user():
+def _role_to_create() -> tuple[Role | None, object]:
+    """(the role ``?role=`` names, which the user may create, None), or (None, the page
+    to answer instead: the choice of roles; 400 with a flash for an unknown one)."""
     creatable = [r for r in Role if policies.can_create_account(current_user, r)]
     require(bool(creatable))
     role_value = request.args.get("role", "")
     if not role_value:
-        return render_template("admin/user_new_choose.html", creatable=creatable)
+        return None, render_template("admin/user_new_choose.html", creatable=creatable)
     try:
         role = Role(role_value)
     except ValueError:
         flash(_("未知的账户角色“%(role)s”，请从下面选择。", role=role_value[:20]), "error")
-        return render_template("admin/user_new_choose.html", creatable=creatable), 400
+        return None, (render_template("admin/user_new_choose.html", creatable=creatable), 400)
     require(policies.can_create_account(current_user, role))
+    return role, None
 
+
+def _new_user_form(role: Role):
     form = create_form_class(role)()
     if role == Role.OPERATOR:
         _fill_liaison_choices(form)
-        if request.method == "GET":
-            preset = liaison.find_liaison_point(request.args.get("liaison_point"))
-            if preset is not None and preset.is_active:
-                form.liaison_point.data = preset.id
+    return form
+
+
+@bp.get("/users/new")
+@reads
+def new_user():
+    """The new-account form (posted to ``create_user``, on the same address)."""
+    role, answer = _role_to_create()
+    if role is None:
+        return answer
+    form = _new_user_form(role)
+    if role == Role.OPERATOR:
+        preset = liaison.find_liaison_point(request.args.get("liaison_point"))
+        if preset is not None and preset.is_active:
+            form.liaison_point.data = preset.id
+    return form_page("admin/user_form.html", form, role=role, target=None)
+
+
+@bp.post("/users/new")
+@writes
+def create_user():
+    role, answer = _role_to_create()
+    if role is None:
+        return answer
+    form = _new_user_form(role)
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
@@ -139,11 +164,11 @@ def new_user():
             db.session.commit()
             flash(_("已创建%(role)s账户 %(email)s。", role=labels.label(labels.ROLE, role), email=user.email), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
-    status = 422 if form.errors else 200
-    return render_template("admin/user_form.html", form=form, role=role, target=None), status
+    return form_page("admin/user_form.html", form, role=role, target=None)
 
 
 @bp.route("/users/<int:user_id>")
+@reads
 def user_detail(user_id: int):
     target = _load(User, user_id)
     require(policies.can_view_account(current_user, target))
@@ -170,18 +195,38 @@ def user_detail(user_id: int):
     )
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
-@writes
-def edit_user(user_id: int):
+def _editable_user(user_id: int) -> User:
     target = _load(User, user_id)
     require(policies.can_manage_account(current_user, target))
+    return target
+
+
+def _user_edit_form(target: User, **values):
+    """(the account's role, its edit form built with ``values``: ``obj=`` to show the
+    account, nothing to take the posted fields)."""
     role = Role(target.role)
-    form_class = edit_form_class(role)
-    form = form_class(obj=target) if request.method == "GET" else form_class()
+    form = edit_form_class(role)(**values)
     if role == Role.OPERATOR:
         _fill_liaison_choices(form, current=target.liaison_point)
-        if request.method == "GET":
-            form.liaison_point.data = target.liaison_point_id
+    return role, form
+
+
+@bp.get("/users/<int:user_id>/edit")
+@reads
+def edit_user(user_id: int):
+    """The account's edit form (posted to ``update_user``, on the same address)."""
+    target = _editable_user(user_id)
+    role, form = _user_edit_form(target, obj=target)
+    if role == Role.OPERATOR:
+        form.liaison_point.data = target.liaison_point_id
+    return form_page("admin/user_form.html", form, role=role, target=target)
+
+
+@bp.post("/users/<int:user_id>/edit")
+@writes
+def update_user(user_id: int):
+    target = _editable_user(user_id)
+    role, form = _user_edit_form(target)
     if form.validate_on_submit():
         try:
             accounts.update_user_details(
@@ -197,15 +242,27 @@ def edit_user(user_id: int):
             db.session.commit()
             flash(_("已保存 %(email)s 的账户信息。", email=target.email), "success")
             return redirect(url_for("admin.user_detail", user_id=target.id))
-    status = 422 if form.errors else 200
-    return render_template("admin/user_form.html", form=form, role=role, target=target), status
+    return form_page("admin/user_form.html", form, role=role, target=target)
 
 
-@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
-@writes
-def set_password(user_id: int):
+def _password_target(user_id: int) -> User:
     target = _load(User, user_id)
     require(policies.can_set_password(current_user, target))
+    return target
+
+
+@bp.get("/users/<int:user_id>/password")
+@reads
+def set_password(user_id: int):
+    """The new-password form (posted to ``save_password``, on the same address)."""
+    target = _password_target(user_id)
+    return form_page("admin/user_password.html", SetPasswordForm(), target=target)
+
+
+@bp.post("/users/<int:user_id>/password")
+@writes
+def save_password(user_id: int):
+    target = _password_target(user_id)
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -216,8 +273,7 @@ def set_password(user_id: int):
             db.session.commit()
             flash(_("已为 %(email)s 设置新密码，该账户原有的登录均已失效。", email=target.email), "success")
             return redirect(url_for("admin.user_detail", user_id=target.id))
-    status = 422 if form.errors else 200
-    return render_template("admin/user_password.html", form=form, target=target), status
+    return form_page("admin/user_password.html", form, target=target)
 
 
 def _set_enabled(user_id: int, enabled: bool):
@@ -297,6 +353,7 @@ def revoke_token(token_id: int):
 # --- liaison points -----------------------------------------------------------------
 
 @bp.route("/liaison-points")
+@reads
 def liaison_points():
     require(policies.can_manage_liaison_points(current_user))
     page = db.paginate(liaison.liaison_points_query(), page=_page(), per_page=POINTS_PER_PAGE, error_out=False)
@@ -304,9 +361,17 @@ def liaison_points():
     return render_template("admin/liaison_points.html", page=page, counts=counts)
 
 
-@bp.route("/liaison-points/new", methods=["GET", "POST"])
-@writes
+@bp.get("/liaison-points/new")
+@reads
 def new_liaison_point():
+    """The new-point form (posted to ``create_liaison_point``, on the same address)."""
+    require(policies.can_manage_liaison_points(current_user))
+    return form_page("admin/liaison_point_form.html", LiaisonPointForm(), point=None)
+
+
+@bp.post("/liaison-points/new")
+@writes
+def create_liaison_point():
     require(policies.can_manage_liaison_points(current_user))
     form = LiaisonPointForm()
     if form.validate_on_submit():
@@ -319,11 +384,11 @@ def new_liaison_point():
             db.session.commit()
             flash(_("已创建联系点“%(name)s”。", name=point.name), "success")
             return redirect(url_for("admin.liaison_point_detail", point_id=point.id))
-    status = 422 if form.errors else 200
-    return render_template("admin/liaison_point_form.html", form=form, point=None), status
+    return form_page("admin/liaison_point_form.html", form, point=None)
 
 
 @bp.route("/liaison-points/<int:point_id>")
+@reads
 def liaison_point_detail(point_id: int):
     point = _load(LiaisonPoint, point_id)
     require(policies.can_manage_liaison_points(current_user))
@@ -335,12 +400,25 @@ def liaison_point_detail(point_id: int):
     )
 
 
-@bp.route("/liaison-points/<int:point_id>/edit", methods=["GET", "POST"])
-@writes
-def edit_liaison_point(point_id: int):
+def _editable_point(point_id: int) -> LiaisonPoint:
     point = _load(LiaisonPoint, point_id)
     require(policies.can_manage_liaison_points(current_user))
-    form = LiaisonPointEditForm(obj=point) if request.method == "GET" else LiaisonPointEditForm()
+    return point
+
+
+@bp.get("/liaison-points/<int:point_id>/edit")
+@reads
+def edit_liaison_point(point_id: int):
+    """The point's edit form (posted to ``update_liaison_point``, on the same address)."""
+    point = _editable_point(point_id)
+    return form_page("admin/liaison_point_form.html", LiaisonPointEditForm(obj=point), point=point)
+
+
+@bp.post("/liaison-points/<int:point_id>/edit")
+@writes
+def update_liaison_point(point_id: int):
+    point = _editable_point(point_id)
+    form = LiaisonPointEditForm()
     if form.validate_on_submit():
         try:
             liaison.update_liaison_point(point, name=form.name.data, region=form.region.data,
@@ -351,5 +429,4 @@ def edit_liaison_point(point_id: int):
             db.session.commit()
             flash(_("已保存联系点“%(name)s”。", name=point.name), "success")
             return redirect(url_for("admin.liaison_point_detail", point_id=point.id))
-    status = 422 if form.errors else 200
-    return render_template("admin/liaison_point_form.html", form=form, point=point), status
+    return form_page("admin/liaison_point_form.html", form, point=point)

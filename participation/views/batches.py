@@ -28,7 +28,7 @@ from participation.forms.batches import BatchForm, ConfirmForm, ReplaceFileForm
 from participation.models import Draft, DraftStatus, LiaisonPoint, User
 from participation.spreadsheets import XLSX_MIMETYPE
 from participation.clock import utc_to_local
-from participation.unit_of_work import writes
+from participation.unit_of_work import reads, writes
 from participation.views import apply_field_errors, load_visible, require
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -84,6 +84,7 @@ def _download_name(title: str, suffix: str) -> str:
 # --- Listings -----------------------------------------------------------------------------
 
 @bp.get("/")
+@reads
 def index():
     user = current_user
     require(policies.can_open_batches(user))
@@ -97,6 +98,7 @@ def index():
 
 
 @bp.get("/points/<int:point_id>")
+@reads
 def point_batches(point_id: int):
     point = _load_point(point_id)
     now = clock.now()
@@ -119,9 +121,9 @@ def _draft_label(draft: Draft, now) -> str:
     return draft.title
 
 
-@bp.route("/points/<int:point_id>/new", methods=["GET", "POST"])
-@writes
-def new_batch(point_id: int):
+def _new_batch_form(point_id: int):
+    """(the point, now, the drafts it may hand a batch in for, the new-batch form
+    offering them)."""
     point = _load_point(point_id)
     require(policies.can_submit_batch(current_user, point))
     now = clock.now()
@@ -129,14 +131,33 @@ def new_batch(point_id: int):
     form = BatchForm()
     form.draft.choices = [SelectChoice("", _("请选择草案"))] + [
         SelectChoice(str(draft.id), _draft_label(draft, now)) for draft in drafts]
-    if request.method == "GET":
-        form.draft.data = request.args.get("draft", "")
-        form.date.data = utc_to_local(now).date().isoformat()
-    elif (pending := _begin_upload(form, point, drafts, now)) is not None:
-        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    return point, now, drafts, form
+
+
+def _new_batch_page(point: LiaisonPoint, form: BatchForm, drafts: list[Draft], status: int):
     return render_template("batches/new.html", point=point, form=form, drafts=drafts,
                            can_late=policies.can_enter_late_batch(current_user),
-                           on_behalf=policies.is_staff(current_user)), (422 if request.method == "POST" else 200)
+                           on_behalf=policies.is_staff(current_user)), status
+
+
+@bp.get("/points/<int:point_id>/new")
+@reads
+def new_batch(point_id: int):
+    """The new-batch form (posted to ``upload_batch``, on the same address)."""
+    point, now, drafts, form = _new_batch_form(point_id)
+    form.draft.data = request.args.get("draft", "")
+    form.date.data = utc_to_local(now).date().isoformat()
+    return _new_batch_page(point, form, drafts, 200)
+
+
+@bp.post("/points/<int:point_id>/new")
+@writes
+def upload_batch(point_id: int):
+    point, now, drafts, form = _new_batch_form(point_id)
+    pending = _begin_upload(form, point, drafts, now)
+    if pending is not None:
+        return redirect(url_for("batches.preview", upload_id=pending.id), 303)
+    return _new_batch_page(point, form, drafts, 422)
 
 
 def _begin_upload(form: BatchForm, point: LiaisonPoint, drafts: list[Draft], now) -> uploads.PendingUpload | None:
@@ -194,6 +215,7 @@ def _check_pending(pending: uploads.PendingUpload, point: LiaisonPoint, draft: D
 
 
 @bp.get("/uploads/<upload_id>")
+@reads
 def preview(upload_id: str):
     pending, point, draft = _load_pending(upload_id)
     if draft.current_version is None:
@@ -288,6 +310,7 @@ def _load_batch(batch_id: int):
 
 
 @bp.get("/<int:batch_id>")
+@reads
 def batch(batch_id: int):
     batch = _load_batch(batch_id)
     page = queries.batch_rows_page(batch, page=_page(), per_page=ROWS_PER_PAGE)
@@ -305,6 +328,7 @@ def batch(batch_id: int):
 
 
 @bp.get("/<int:batch_id>/feedback.xlsx")
+@reads
 def feedback(batch_id: int):
     batch = _load_batch(batch_id)
     data = workbooks.feedback_workbook(batch)
@@ -313,6 +337,7 @@ def feedback(batch_id: int):
 
 
 @bp.get("/drafts/<int:draft_id>/template.xlsx")
+@reads
 def template(draft_id: int):
     require(policies.can_open_batches(current_user))
     draft = _load_draft(draft_id)

@@ -19,7 +19,7 @@ from participation.extensions import db
 from participation.forms.opinions import HideOpinionForm, StaffOpinionFilterForm
 from participation.models import Draft, LiaisonPoint, ModerationState, Stance, SubmitterCategory, User
 from participation.services import opinions as service
-from participation.unit_of_work import writes
+from participation.unit_of_work import reads, writes
 from participation.views import load_visible, require, safe_next_url
 from participation.views.staff import bp
 
@@ -73,6 +73,7 @@ def _filters(form: StaffOpinionFilterForm) -> queries.StaffOpinionFilters:
 
 
 @bp.route("/drafts/<int:draft_id>/opinions")
+@reads
 def draft_opinions(draft_id: int):
     require(policies.can_moderate_opinions(current_user))
     draft = _load_draft(draft_id)
@@ -109,6 +110,7 @@ def _render_detail(opinion, *, hide_form=None, status_code: int = 200):
 
 
 @bp.route("/opinions/<int:opinion_id>")
+@reads
 def opinion_detail(opinion_id: int):
     require(policies.can_moderate_opinions(current_user))
     return _render_detail(_load_opinion(opinion_id))

@@ -285,6 +285,7 @@ def opinion_submitted():
 
 @bp.route("/receipt")
 @limiter.limit(_configured_limit("RECEIPT_LOOKUP_RATE_LIMIT"), exempt_when=lambda: not request.args.get("code"))
+@reads
 def receipt():
     """Anyone with a receipt code sees where the opinion stands, and nothing personal:
     not the name, contact, region or text (the code may have been passed on)."""

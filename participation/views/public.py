@@ -9,6 +9,7 @@ from participation.models import Draft, DraftStatus
 from participation.clock import time_left
 from participation.views import load_visible, safe_next_url
 from participation.views.common import SUPPORTED_LOCALES
+from participation.unit_of_work import reads
 
 bp = Blueprint("public", __name__)
 
@@ -20,6 +21,7 @@ PUBLIC_STATUSES = ("open", "scheduled", "closed", "feedback")
 
 
 @bp.route("/")
+@reads
 def home():
     now = clock.now()
     open_drafts = queries.open_drafts(now, limit=HOME_OPEN_LIMIT + 1)
@@ -33,6 +35,7 @@ def home():
 
 
 @bp.route("/drafts")
+@reads
 def drafts():
     status = request.args.get("status")
     if status not in PUBLIC_STATUSES:
@@ -109,11 +112,13 @@ def _opinion_context(draft: Draft, version, status: DraftStatus, nodes, now) -> 
 
 
 @bp.route("/drafts/<int:draft_id>")
+@reads
 def draft(draft_id: int):
     return _render_draft(_load_visible(draft_id))
 
 
 @bp.route("/drafts/<int:draft_id>/part/<key>")
+@reads
 def draft_part(draft_id: int, key: str):
     """One top-level division of a large draft."""
     draft = _load_visible(draft_id)
@@ -127,6 +132,7 @@ def draft_part(draft_id: int, key: str):
 
 
 @bp.route("/drafts/<int:draft_id>/provisions/<key>")
+@reads
 def provision(draft_id: int, key: str):
     """A stable address for one provision: redirects to the page that shows it."""
     draft = _load_visible(draft_id)

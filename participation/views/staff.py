@@ -23,8 +23,8 @@ from participation.models import Draft, DraftStatus, Provision
 from participation.services import drafts as draft_service
 from participation.services import opinions as opinion_service
 from participation.clock import add_days, local_to_utc, to_form_value
-from participation.unit_of_work import writes
-from participation.views import apply_field_errors, load_visible, require
+from participation.unit_of_work import reads, writes
+from participation.views import apply_field_errors, form_page, load_visible, require
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -50,6 +50,7 @@ def _page_arg() -> int:
 
 
 @bp.route("/drafts")
+@reads
 def drafts():
     status = request.args.get("status")
     if status not in STAFF_STATUSES:
@@ -79,37 +80,44 @@ def _uploaded(field) -> tuple[str | None, bytes | None]:
     return storage.filename, storage.read()
 
 
-@bp.route("/drafts/import", methods=["GET", "POST"])
-@writes
+@bp.get("/drafts/import")
+@reads
 def import_draft():
+    """The import form (posted to ``import_draft_post``, on the same address)."""
     form = ImportDraftForm()
-    if request.method == "GET":
-        form.issuing_body.data = current_app.config["DEFAULT_ISSUING_BODY"]
-    if form.validate_on_submit():
-        filename, data = _uploaded(form.file)
-        try:
-            document, source_format, source_filename, raw = draft_service.parse_source(
-                filename=filename, data=data, text=form.text.data,
-            )
-            draft = draft_service.import_draft(
-                title=form.title.data, document=document, source_format=source_format,
-                source_filename=source_filename, source_bytes=raw, created_by=current_user,
-                issuing_body=form.issuing_body.data, summary=form.summary.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            if not apply_field_errors(form, exc):
-                flash(exc.message, "error")
-            return render_template("staff/import.html", form=form), 422
-        db.session.commit()
-        version = draft.current_version
-        if version.error_count:
-            flash(_("已导入，但结构检查发现 %(n)d 个错误：请修正原文后重新导入，改正前不能发布。",
-                    n=version.error_count), "warning")
-        else:
-            flash(_("已导入。请核对下面的结构报告，确认无误后发布。"), "success")
-        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
-    return render_template("staff/import.html", form=form), (422 if form.errors else 200)
+    form.issuing_body.data = current_app.config["DEFAULT_ISSUING_BODY"]
+    return form_page("staff/import.html", form)
+
+
+@bp.post("/drafts/import")
+@writes
+def import_draft_post():
+    form = ImportDraftForm()
+    if not form.validate_on_submit():
+        return form_page("staff/import.html", form)
+    filename, data = _uploaded(form.file)
+    try:
+        document, source_format, source_filename, raw = draft_service.parse_source(
+            filename=filename, data=data, text=form.text.data,
+        )
+        draft = draft_service.import_draft(
+            title=form.title.data, document=document, source_format=source_format,
+            source_filename=source_filename, source_bytes=raw, created_by=current_user,
+            issuing_body=form.issuing_body.data, summary=form.summary.data,
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        if not apply_field_errors(form, exc):
+            flash(exc.message, "error")
+        return render_template("staff/import.html", form=form), 422
+    db.session.commit()
+    version = draft.current_version
+    if version.error_count:
+        flash(_("已导入，但结构检查发现 %(n)d 个错误：请修正原文后重新导入，改正前不能发布。",
+                n=version.error_count), "warning")
+    else:
+        flash(_("已导入。请核对下面的结构报告，确认无误后发布。"), "success")
+    return redirect(url_for("staff.draft", draft_id=draft.id), 303)
 
 
 def _issue_targets(draft: Draft, outline: queries.DraftOutline, issues: list[dict]) -> dict[str, str]:
@@ -192,6 +200,7 @@ def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend
 
 
 @bp.route("/drafts/<int:draft_id>")
+@reads
 def draft(draft_id: int):
     return _render_report(_load(draft_id))
 
@@ -302,30 +311,38 @@ def close(draft_id: int):
     return redirect(url_for("staff.draft", draft_id=draft.id), 303)
 
 
-@bp.route("/drafts/<int:draft_id>/edit", methods=["GET", "POST"])
-@writes
+@bp.get("/drafts/<int:draft_id>/edit")
+@reads
 def edit(draft_id: int):
+    """The draft's details and opinion settings (posted to ``save``, on the same address)."""
+    draft = _load(draft_id)
+    return form_page("staff/edit.html", DraftEditForm(obj=draft), draft=draft)
+
+
+@bp.post("/drafts/<int:draft_id>/edit")
+@writes
+def save(draft_id: int):
     draft = _load(draft_id)
     form = DraftEditForm(obj=draft)
-    if form.validate_on_submit():
-        try:
-            draft_service.update_draft_details(
-                draft, title=form.title.data, issuing_body=form.issuing_body.data, summary=form.summary.data,
-            )
-            opinion_service.update_opinion_settings(
-                draft, allows_anonymous_opinions=form.allows_anonymous_opinions.data,
-                moderation_mode=form.moderation_mode.data or "",
-                shows_opinions_publicly=form.shows_opinions_publicly.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            if not apply_field_errors(form, exc):
-                flash(exc.message, "error")
-            return render_template("staff/edit.html", draft=draft, form=form), 422
-        db.session.commit()
-        flash(_("草案信息已保存。"), "success")
-        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
-    return render_template("staff/edit.html", draft=draft, form=form), (422 if form.errors else 200)
+    if not form.validate_on_submit():
+        return form_page("staff/edit.html", form, draft=draft)
+    try:
+        draft_service.update_draft_details(
+            draft, title=form.title.data, issuing_body=form.issuing_body.data, summary=form.summary.data,
+        )
+        opinion_service.update_opinion_settings(
+            draft, allows_anonymous_opinions=form.allows_anonymous_opinions.data,
+            moderation_mode=form.moderation_mode.data or "",
+            shows_opinions_publicly=form.shows_opinions_publicly.data,
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        if not apply_field_errors(form, exc):
+            flash(exc.message, "error")
+        return render_template("staff/edit.html", draft=draft, form=form), 422
+    db.session.commit()
+    flash(_("草案信息已保存。"), "success")
+    return redirect(url_for("staff.draft", draft_id=draft.id), 303)
 
 
 @bp.route("/drafts/<int:draft_id>/delete", methods=["POST"])
