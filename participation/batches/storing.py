@@ -127,10 +127,11 @@ def _insert_opinions(values: list[dict]) -> None:
       multi-row VALUES that SQLAlchemy builds for an executemany with RETURNING has
       26 placeholders a row, and psycopg parses such a statement in Python, uncached:
       that parse was more than half of storing a 10,000-row batch (bench_batches.py).
-    * SQLite: one executemany of plain rows (the ORM's bulk path would split it
-      wherever consecutive rows differ in which values are NULL)."""
+    * SQLite: an executemany of plain rows with RETURNING, which SQLAlchemy sends as
+      multi-row INSERTs (the ORM's bulk path would split it wherever consecutive rows
+      differ in which values are NULL; without RETURNING it goes row by row, slower)."""
     if db.session.get_bind().dialect.name != "postgresql":
-        db.session.execute(insert(_opinions), values)
+        db.session.execute(insert(_opinions).returning(_opinions.c.id), values).all()
         return
     names = list(values[0])
     arrays = [bindparam(f"column_{name}", [row[name] for row in values], type_=ARRAY(_opinions.c[name].type))
