@@ -124,19 +124,27 @@ class _WriterTurn:
         self._threads = threading.RLock()
         self._file: int | None = None
         self._depth = 0  # the holding thread's nested units
+        self._locked = False  # whether the holding thread has the flock
+        # Per thread, for each unit it entered: whether it got the turn (False: it
+        # waited past the busy timeout and went on to SQLite without it).
+        self._entered = threading.local()
 
     def __enter__(self):
-        if not self._threads.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
-            raise TimeoutError("waited past the busy timeout for this process's writer turn")
-        self._depth += 1
-        if self._depth == 1:
-            self._locked = self._lock_file(time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS)
+        got_turn = self._threads.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        self._entered.__dict__.setdefault("stack", []).append(got_turn)
+        if got_turn:
+            self._depth += 1
+            if self._depth == 1:
+                self._locked = self._lock_file(time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS)
         return self
 
     def __exit__(self, *exc_info) -> None:
+        if not self._entered.stack.pop():
+            return
         self._depth -= 1
         try:
             if self._depth == 0 and self._locked:
+                self._locked = False
                 fcntl.flock(self._file, fcntl.LOCK_UN)
         finally:
             self._threads.release()

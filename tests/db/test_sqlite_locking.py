@@ -370,3 +370,35 @@ def test_a_forked_process_starts_without_the_parents_turns(app, sqlite_only):
         db.session.commit()
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_writer_that_waits_past_the_busy_timeout_for_its_turn_goes_on_to_sqlite(app, sqlite_only, monkeypatch):
+    """The turn only orders writers; waiting for it is bounded, and past the bound the
+    writer reaches SQLite (which answers as it would without the turn) instead of
+    failing on the turn itself."""
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.2)
+    db.session.commit()
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with app.app_context():
+            with writing():
+                holding.set()
+                release.wait(timeout=30)
+                db.session.rollback()
+            db.session.remove()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(timeout=30)
+        turn = database.writer_turn(db.engine)
+        with turn:  # not a TimeoutError: entered without the turn
+            assert turn._entered.stack == [False]
+        assert turn._entered.stack == []
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    with writing():  # the turn is free again for everyone
+        db.session.execute(text("UPDATE users SET display_name = display_name"))
+        db.session.commit()
