@@ -97,12 +97,18 @@ BATCH_SOURCE = {
     "json": _l("接口提交（JSON）"),
 }
 
-# 采纳情况 recorded by staff for each opinion; "pending" until then.
+# 处理情况 recorded by staff for each opinion (models.Disposition); "pending" until then.
+# The one list: forms, spreadsheets, the API's descriptions and pages all read it.
 DISPOSITION = {
     "pending": _l("待处理"),
     "adopted": _l("采纳"),
     "partly_adopted": _l("部分采纳"),
     "not_adopted": _l("未采纳"),
     "already_provided": _l("已有规定"),
-    "out_of_scope": _l("不属于立法事项"),
+    "out_of_scope": _l("不属于本法规调整范围"),
+    "for_study": _l("留作研究"),
+}
+
+NOTIFICATION_KIND = {
+    "feedback_published": _l("意见采纳情况已发布"),
 }

@@ -22,3 +22,14 @@ from participation.models.tally import (  # noqa: E402
 )
 
 __all__ += ["ProvisionAncestor", "TallyCount", "TallyNode", "TallySubmitter", "TallyVersion"]
+
+# The feedback loop (issue 15): dispositions' companions, the audit log, the inbox.
+from participation.models.audit import AuditEntry  # noqa: E402
+from participation.models.feedback import (  # noqa: E402
+    WHOLE_DRAFT_KEY, Assignment, FeedbackReport, FeedbackSection, ReplyTemplate,
+)
+from participation.models.notifications import Notification  # noqa: E402
+from participation.models.opinions import DISPOSITIONS_NEEDING_REASON, Disposition  # noqa: E402
+
+__all__ += ["AuditEntry", "WHOLE_DRAFT_KEY", "Assignment", "FeedbackReport", "FeedbackSection", "ReplyTemplate",
+            "Notification", "DISPOSITIONS_NEEDING_REASON", "Disposition"]

@@ -46,6 +46,22 @@ class ModerationMode(str, enum.Enum):
     PRE = "pre"    # held until staff approve
 
 
+class Disposition(str, enum.Enum):
+    """处理情况: what staff decided about an opinion. The labels are ``labels.DISPOSITION``."""
+
+    PENDING = "pending"                    # 待处理
+    ADOPTED = "adopted"                    # 采纳
+    PARTLY_ADOPTED = "partly_adopted"      # 部分采纳
+    NOT_ADOPTED = "not_adopted"            # 未采纳
+    ALREADY_PROVIDED = "already_provided"  # 已有规定
+    OUT_OF_SCOPE = "out_of_scope"          # 不属于本法规调整范围
+    FOR_STUDY = "for_study"                # 留作研究
+
+
+#: A submitter whose opinion was not (fully) taken up is owed the reason why.
+DISPOSITIONS_NEEDING_REASON = frozenset({Disposition.NOT_ADOPTED.value, Disposition.PARTLY_ADOPTED.value})
+
+
 class Opinion(db.Model):
     """意见建议: one opinion on one clause of one version, or on the draft as a whole
     (``provision_id`` NULL)."""
@@ -63,6 +79,8 @@ class Opinion(db.Model):
         Index("ix_opinions_provision_listing", "provision_id", "moderation_state", "created_at", "id"),
         # One opinion per row of a liaison-point batch (also the batch page's index).
         UniqueConstraint("batch_id", "batch_row"),
+        # Progress counts and "undisposed" queues per draft.
+        Index("ix_opinions_draft_disposition", "draft_id", "disposition"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +116,16 @@ class Opinion(db.Model):
     hidden_reason: Mapped[str] = mapped_column(String(500), default="")
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # 处理情况: recorded by staff, shown to the submitter once the draft's feedback is
+    # published (Draft.feedback_published_at). The note is for staff only: never on a
+    # public page, in the public API, in search or on a receipt.
+    disposition: Mapped[str] = mapped_column(String(20), default=Disposition.PENDING.value,
+                                             server_default=Disposition.PENDING.value)
+    disposition_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    disposition_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
     # One row per submission even when a form is posted twice or an API call retried:

@@ -1,0 +1,30 @@
+"""站内消息: a person's inbox. One row per person and event (``event_key``), so an event
+announced twice reaches nobody twice. Other channels (email, a later issue) deliver the
+same rows: see ``participation.services.notifications``."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from participation.database import UTCDateTime, utcnow
+from participation.extensions import db
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "event_key"),
+        # The bell's unread count and the inbox, newest first.
+        Index("ix_notifications_user_unread", "user_id", "read_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))          # NotificationKind
+    event_key: Mapped[str] = mapped_column(String(120))    # e.g. "feedback_published:12"
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
