@@ -125,3 +125,19 @@ def test_a_drafts_staff_page_shows_its_history(make_draft, make_user, login, cli
     login(staff)
     html = client.get(f"/staff/drafts/{draft.id}").get_data(as_text=True)
     assert "导入草案" in html.split('id="history"', 1)[1]
+
+
+def test_account_and_point_pages_link_their_history_for_admins(make_user, login, client):
+    admin, staff = make_user("admin"), make_user("staff")
+    from participation.services import liaison
+
+    point = liaison.create_liaison_point(name="链接联系点", by=admin)
+    db.session.commit()
+    login(admin)
+    account = client.get(f"/admin/users/{staff.id}").get_data(as_text=True)
+    assert f"/admin/audit?object_type=user&amp;object_id={staff.id}" in account
+    assert f"/admin/audit?actor={staff.id}" in account
+    html = client.get(f"/admin/liaison-points/{point.id}").get_data(as_text=True)
+    assert f"/admin/audit?object_type=liaison_point&amp;object_id={point.id}" in html
+    # What an admin reaches from there lists the point's creation.
+    assert "创建联系点" in _page(client, f"?object_type=liaison_point&object_id={point.id}")
