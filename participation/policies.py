@@ -42,6 +42,12 @@ def can_view_draft(user, draft: Draft, now: datetime) -> bool:
     return is_staff(user)
 
 
+def can_read_audit_log(user) -> bool:
+    """The whole 操作记录 (every person's actions): administrators only. Staff see an
+    opinion's own history on its staff page (``can_moderate_opinions``)."""
+    return is_admin(user)
+
+
 def can_manage_liaison_points(user) -> bool:
     return is_staff(user)
 

@@ -24,6 +24,7 @@ from participation.batches.reading import ParsedUpload, json_digest, read_upload
 from participation.batches.rows import BatchRejected, CleanRow, RowError, RowInput
 from participation.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from participation.models import Batch, BatchSource, Draft, LiaisonPoint, User
+from participation.services import audit
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,15 @@ def store(check: BatchCheck, activity: Activity, entered_by: User, now: datetime
     if isinstance(check.source, FileSource):
         info.stored_file = uploads.keep_file(check.source.data, info.format)
     late_reason = activity.late_reason if policies.is_late_batch(draft, now) else ""
-    return storing.insert_batch(point, draft, check.clauses.version_id, activity, check.clean, source=info,
-                                entered_by=entered_by, late_reason=late_reason, now=now,
-                                idempotency_key=idempotency_key)
+    batch, created = storing.insert_batch(point, draft, check.clauses.version_id, activity, check.clean, source=info,
+                                          entered_by=entered_by, late_reason=late_reason, now=now,
+                                          idempotency_key=idempotency_key)
+    if created and batch.is_entered_by_staff:
+        # Staff entering a batch on a point's behalf act for someone else: on the record.
+        audit.record("liaison_point.batch_on_behalf", actor=entered_by, object_type="liaison_point",
+                     object_id=point.id, draft_id=draft.id, now=now, count=batch.row_count,
+                     new={"batch_id": batch.id, "source_filename": batch.source_filename, "late_reason": late_reason})
+    return batch, created
 
 
 def acceptance_error(user: User, point: LiaisonPoint, draft: Draft, now: datetime, *,

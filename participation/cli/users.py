@@ -12,7 +12,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale, gettext as _
 
-from participation import clock, labels
+from participation import clock, labels, queries
 from participation.errors import ServiceError
 from participation.extensions import db
 from participation.models import Role
@@ -188,7 +188,7 @@ def set_password(email, password):
 @in_chinese
 def list_users(role, search):
     """List accounts, newest first: id, role, status, e-mail, name, delegation or point."""
-    stmt = accounts.accounts_query(role=role.value if role else None, search=search)
+    stmt = queries.accounts_query(role=role.value if role else None, search=search)
     count = 0
     for user in db.session.scalars(stmt).unique():
         count += 1

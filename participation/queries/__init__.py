@@ -5,7 +5,8 @@ One module per area; every public name is re-exported here, so callers write
 ``from participation import queries`` and ``queries.get_draft(...)`` whichever module
 holds it.
 """
-from participation.queries.accounts import get_user
+from participation.queries.accounts import accounts_query, get_user, tokens_query
+from participation.queries.audit import AuditFilters, audit_entries_page, history_of, opinion_history
 from participation.queries.batches import (
     batch_opinions, batch_rows_page, batch_state_counts, batches_page, get_batch, open_drafts_for_batches,
     receipts_of,
@@ -27,7 +28,8 @@ from participation.queries.provisions import (
 )
 
 __all__ = [
-    "get_user",
+    "accounts_query", "get_user", "tokens_query",
+    "AuditFilters", "audit_entries_page", "history_of", "opinion_history",
     "batch_opinions", "batch_rows_page", "batch_state_counts", "batches_page", "get_batch", "open_drafts_for_batches",
     "receipts_of",
     "current_version", "drafts_by_id", "drafts_page", "drafts_with_status_query", "get_draft", "open_drafts",

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from participation.errors import Forbidden, Throttled, ValidationFailed
 from participation.extensions import db
+from participation.services import audit
 from participation.services.sessions import end_all_login_sessions
 from participation.models import ApiToken, LiaisonPoint, LoginAttempt, LoginUnlock, Role, User
 
@@ -178,7 +179,22 @@ def _flush_account(user: User) -> None:
         raise _field_error("email", _("该邮箱已注册。")) from exc
 
 
-def create_user(
+# What the audit log records of an account (never the password or its hash).
+_ACCOUNT_FIELDS = ("email", "role", "display_name", "is_enabled", "liaison_point_id", "deputy_number", "delegation",
+                   "professional_group")
+
+
+def create_user(*, by: User | None = None, **details) -> User:
+    """Create an account as staff or an administrator (``by``; None for the command
+    line and the demo), recorded in the audit log; ``details`` as for ``_new_account``.
+    A citizen's own registration (``register_citizen``) is not a staff action."""
+    user = _new_account(**details)
+    audit.record_event("account.create", actor=by, object_type="user", object_id=user.id,
+                       new=audit.snapshot(user, _ACCOUNT_FIELDS))
+    return user
+
+
+def _new_account(
     *, email: str, password: str, role: Role, display_name: str = "",
     liaison_point: LiaisonPoint | None = None, deputy_number: str | None = None,
     delegation: str | None = None, professional_group: str | None = None,
@@ -217,16 +233,17 @@ def create_user(
 
 
 def register_citizen(*, email: str, password: str, display_name: str = "") -> User:
-    return create_user(email=email, password=password, role=Role.CITIZEN, display_name=display_name)
+    return _new_account(email=email, password=password, role=Role.CITIZEN, display_name=display_name)
 
 
 def update_user_details(
     user: User, *, display_name: str, deputy_number: str | None = None, delegation: str | None = None,
-    professional_group: str | None = None, liaison_point: LiaisonPoint | None = None,
+    professional_group: str | None = None, liaison_point: LiaisonPoint | None = None, by: User | None = None,
 ) -> User:
     """Edit what an administrator may change about an account: the name, a deputy's
     deputy number, delegation and professional group, an operator's liaison point. The
     role-specific arguments are ignored for other roles."""
+    before = audit.snapshot(user, _ACCOUNT_FIELDS)
     user.display_name = _check_display_name(display_name)
     if user.role == Role.DEPUTY.value:
         user.deputy_number, user.delegation, user.professional_group = _check_deputy_fields(
@@ -236,16 +253,20 @@ def update_user_details(
         user.liaison_point_id = point.id
         user.liaison_point = point
     _flush_account(user)
+    audit.record_change("account.update", actor=by, object_type="user", object_id=user.id, before=before,
+                        after=audit.snapshot(user, _ACCOUNT_FIELDS))
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, by: User | None = None) -> None:
     """Replace the password and end every session of the account (the caller signs the
-    current session in again when the user changed their own password)."""
+    current session in again when the user changed their own password). The audit log
+    records only that it was set, and by whom (``by``; None for the command line)."""
     check_password_strength(password, email=user.email)
     user.password_hash = generate_password_hash(password)
     user.session_nonce = secrets.token_hex(16)
     end_all_login_sessions(user)
+    audit.record_event("account.password_set", actor=by, object_type="user", object_id=user.id)
     db.session.flush()
 
 
@@ -263,7 +284,7 @@ def change_password(user: User, *, current_password: str, new_password: str, ip:
         raise _field_error("current_password", _("当前密码不正确。"))
     if current_password == new_password:
         raise _field_error("password", _("新密码不能与当前密码相同。"))
-    set_password(user, new_password)
+    set_password(user, new_password, by=user)
 
 
 def set_enabled(user: User, enabled: bool, *, changed_by: User | None, now: datetime) -> None:
@@ -272,6 +293,9 @@ def set_enabled(user: User, enabled: bool, *, changed_by: User | None, now: date
     command line."""
     if not enabled and changed_by is not None and changed_by.id == user.id:
         raise Forbidden(_("不能停用自己的账户。"))
+    if user.is_enabled != enabled:
+        audit.record_event("account.enable" if enabled else "account.disable", actor=changed_by, object_type="user",
+                           object_id=user.id, old={"is_enabled": user.is_enabled}, new={"is_enabled": enabled}, now=now)
     user.is_enabled = enabled
     if not enabled:
         user.session_nonce = secrets.token_hex(16)
@@ -431,6 +455,8 @@ def unlock_sign_in(user: User, *, unlocked_by: User | None, now: datetime) -> in
     ).rowcount or 0
     db.session.add(LoginUnlock(user_id=user.id, unlocked_by_id=unlocked_by.id if unlocked_by else None, at=now,
                                cleared_failures=cleared))
+    audit.record_event("account.unlock_sign_in", actor=unlocked_by, object_type="user", object_id=user.id,
+                       new={"cleared_failures": cleared}, now=now)
     db.session.flush()
     return cleared
 
@@ -466,8 +492,9 @@ def live_token_count(user: User) -> int:
     )
 
 
-def issue_api_token(user: User, *, name: str = "") -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the secret, which is never stored."""
+def issue_api_token(user: User, *, name: str = "", by: User | None = None) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the secret, which is never stored (nor
+    audited: the entry names the token by id, name and the prefix pages show)."""
     if not user.is_enabled:
         raise ValidationFailed(_("账户已停用，不能签发令牌。"))
     name = (name or "").strip()
@@ -479,6 +506,8 @@ def issue_api_token(user: User, *, name: str = "") -> tuple[ApiToken, str]:
     token = ApiToken(user_id=user.id, token_digest=_digest(secret), prefix=secret[:12], name=name)
     db.session.add(token)
     db.session.flush()
+    audit.record_event("account.token_issue", actor=by, object_type="user", object_id=user.id,
+                       new={"token_id": token.id, "name": name, "prefix": token.prefix})
     return token, secret
 
 
@@ -487,6 +516,8 @@ def revoke_api_token(token: ApiToken, *, revoked_by: User | None, now: datetime)
     if token.revoked_at is None:
         token.revoked_at = now
         token.revoked_by_id = revoked_by.id if revoked_by is not None else None
+        audit.record_event("account.token_revoke", actor=revoked_by, object_type="user", object_id=token.user_id,
+                           new={"token_id": token.id, "name": token.name, "prefix": token.prefix}, now=now)
         db.session.flush()
 
 
@@ -552,31 +583,3 @@ def find_token(secret: str) -> ApiToken | None:
     db.session.flush()  # the lookup reads through the connection: see pending changes
     holder = find_token_holder(secret)
     return db.session.get(ApiToken, holder.token_id) if holder is not None else None
-
-
-# --- read helpers for the account pages and the command line ------------------------
-
-def accounts_query(*, role: str | None = None, search: str = "", enabled: bool | None = None):
-    """Accounts filtered by role, status and a search on e-mail or name; newest first."""
-    stmt = select(User)
-    if role:
-        stmt = stmt.where(User.role == role)
-    if enabled is not None:
-        stmt = stmt.where(User.is_enabled.is_(enabled))
-    search = (search or "").strip().lower()
-    if search:
-        stmt = stmt.where(or_(
-            func.lower(User.email).contains(search, autoescape=True),
-            func.lower(User.display_name).contains(search, autoescape=True),
-            func.lower(func.coalesce(User.deputy_number, "")).contains(search, autoescape=True),
-        ))
-    return stmt.order_by(User.created_at.desc(), User.id.desc())
-
-
-def tokens_query(user: User):
-    """An account's tokens, live ones first, newest first."""
-    return (
-        select(ApiToken)
-        .where(ApiToken.user_id == user.id)
-        .order_by(case((ApiToken.revoked_at.is_(None), 0), else_=1), ApiToken.created_at.desc(), ApiToken.id.desc())
-    )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from participation import clock
 from participation.extensions import db
 from participation.models import AuditEntry
 
@@ -45,3 +46,28 @@ def record(action: str, *, actor, object_type: str, object_id: int | None, now: 
 
 def find_by_idempotency_key(key: str) -> AuditEntry | None:
     return db.session.scalar(select(AuditEntry).where(AuditEntry.idempotency_key == key))
+
+
+def snapshot(obj, fields: tuple[str, ...]) -> dict:
+    """The values of ``fields`` on ``obj`` (JSON-safe), taken before and after a change."""
+    return {field: _plain(getattr(obj, field)) for field in fields}
+
+
+def record_change(action: str, *, actor, object_type: str, object_id: int | None, before: dict, after: dict,
+                  now: datetime | None = None, draft_id: int | None = None) -> AuditEntry | None:
+    """Record only what changed between two snapshots; nothing when nothing changed (a
+    form saved without edits leaves no entry). ``now`` defaults to the server clock for
+    services whose callers do not pass one."""
+    old, new = changes(_plain(before), _plain(after))
+    if not new:
+        return None
+    return record(action, actor=actor, object_type=object_type, object_id=object_id, old=old, new=new,
+                  draft_id=draft_id, now=now or clock.now())
+
+
+def record_event(action: str, *, actor, object_type: str, object_id: int | None, now: datetime | None = None,
+                 new: dict | None = None, old: dict | None = None, draft_id: int | None = None) -> AuditEntry:
+    """Record an action that is not a field edit (a password set, a token issued, an
+    unlock, a deletion): ``new`` and ``old`` carry what identifies it, never a secret."""
+    return record(action, actor=actor, object_type=object_type, object_id=object_id, old=old, new=new,
+                  draft_id=draft_id, now=now or clock.now())

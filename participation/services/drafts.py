@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import delete
 
+from participation import clock
 from participation.errors import Conflict, ValidationFailed
 from participation.extensions import db
 from participation.models import Draft, DraftStatus, DraftVersion, Provision, Reading, User
 from participation.parsing import ParsedDocument, UnsupportedFormat, parse_text, parse_upload
+from participation.services import audit
 from participation.text import clean_filename
 
 MAX_TITLE_LENGTH = 200
@@ -171,9 +173,16 @@ def import_draft(
     _fill_version(version, document, source_format, source_filename, source_bytes, created_by)
     db.session.add(version)
     db.session.flush()
-    _store_tree(version, document)
+    provisions = _store_tree(version, document)
+    audit.record_event("draft.import", actor=created_by, object_type="draft", object_id=draft.id, draft_id=draft.id,
+                       new={"title": draft.title, "version": 1, "source_filename": version.source_filename,
+                            "provisions": provisions})
     db.session.refresh(draft, ["versions"])
     return draft
+
+
+# What identifies a version's text in the audit log (the text itself is in the version).
+_TEXT_FIELDS = ("source_filename", "source_format", "source_digest")
 
 
 def replace_draft_text(
@@ -187,6 +196,7 @@ def replace_draft_text(
         raise Conflict(_("草案已发布，不能再替换文本。"))
     _check_has_articles(document)
     version = draft.current_version
+    before = audit.snapshot(version, _TEXT_FIELDS) if version is not None else {}
     if version is None:
         version = DraftVersion(draft_id=draft.id, number=1, reading=Reading.CONSULTATION.value)
         db.session.add(version)
@@ -195,13 +205,31 @@ def replace_draft_text(
     _fill_version(version, document, source_format, source_filename, source_bytes, replaced_by)
     db.session.flush()
     _store_tree(version, document)
+    audit.record("draft.replace_text", actor=replaced_by, object_type="draft", object_id=draft.id, draft_id=draft.id,
+                 old=before, new=audit.snapshot(version, _TEXT_FIELDS) | {"version": version.number},
+                 now=clock.now())
     db.session.refresh(draft, ["versions"])
     return version
 
 
-def update_draft_details(draft: Draft, *, title: str, issuing_body: str, summary: str) -> Draft:
+_DETAIL_FIELDS = ("title", "issuing_body", "summary")
+_PERIOD_FIELDS = ("published_at", "opens_at", "closes_at")
+
+
+def _record(action: str, draft: Draft, before: dict, fields: tuple[str, ...], by: User | None,
+            now: datetime | None = None) -> None:
+    audit.record_change(action, actor=by, object_type="draft", object_id=draft.id, draft_id=draft.id,
+                        before=before, after=audit.snapshot(draft, fields), now=now)
+
+
+def update_draft_details(draft: Draft, *, title: str, issuing_body: str, summary: str,
+                         by: User | None = None) -> Draft:
+    """``by`` (None for the command line) is recorded in the audit log, as for the
+    other staff actions below."""
+    before = audit.snapshot(draft, _DETAIL_FIELDS)
     draft.title = _check_title(title)
     draft.issuing_body, draft.summary = _check_details(issuing_body, summary)
+    _record("draft.update", draft, before, _DETAIL_FIELDS, by)
     db.session.flush()
     return draft
 
@@ -215,7 +243,8 @@ def _check_period(opens_at: datetime, closes_at: datetime, now: datetime) -> Non
         raise _fail(("closes_at", "days"), _("征求意见期不能超过 %(n)d 天。", n=MAX_COMMENT_DAYS))
 
 
-def publish_draft(draft: Draft, *, opens_at: datetime, closes_at: datetime, now: datetime) -> Draft:
+def publish_draft(draft: Draft, *, opens_at: datetime, closes_at: datetime, now: datetime,
+                  by: User | None = None) -> Draft:
     """Publish a draft for comment from ``opens_at`` (now or later) until ``closes_at``.
 
     Refused while the structure report has errors: published keys are what opinions
@@ -233,14 +262,16 @@ def publish_draft(draft: Draft, *, opens_at: datetime, closes_at: datetime, now:
         raise _fail(("opens_at",), _("开始时间不能早于现在。"))
     opens_at = max(opens_at, now)
     _check_period(opens_at, closes_at, now)
+    before = audit.snapshot(draft, _PERIOD_FIELDS)
     draft.published_at = now
     draft.opens_at = opens_at
     draft.closes_at = closes_at
+    _record("draft.publish", draft, before, _PERIOD_FIELDS, by, now)
     db.session.flush()
     return draft
 
 
-def extend_draft(draft: Draft, *, closes_at: datetime, now: datetime) -> Draft:
+def extend_draft(draft: Draft, *, closes_at: datetime, now: datetime, by: User | None = None) -> Draft:
     """Move the deadline later. A closed draft reopens when the new deadline is ahead
     (a period is sometimes extended after it ran out, for example after a holiday)."""
     status = draft.status_at(now)
@@ -251,27 +282,35 @@ def extend_draft(draft: Draft, *, closes_at: datetime, now: datetime) -> Draft:
     if closes_at <= draft.closes_at:
         raise _fail(("closes_at",), _("新的截止时间必须晚于原截止时间。"))
     _check_period(draft.opens_at, closes_at, now)
+    before = audit.snapshot(draft, _PERIOD_FIELDS)
     draft.closes_at = closes_at
+    _record("draft.extend", draft, before, _PERIOD_FIELDS, by, now)
     db.session.flush()
     return draft
 
 
-def close_draft(draft: Draft, *, now: datetime) -> Draft:
+def close_draft(draft: Draft, *, now: datetime, by: User | None = None) -> Draft:
     """End the comment period now (a scheduled draft is closed before it opens)."""
     status = draft.status_at(now)
     if status == DraftStatus.DRAFT:
         raise Conflict(_("草案尚未发布，无需截止。"))
     if status not in (DraftStatus.OPEN, DraftStatus.SCHEDULED):
         raise Conflict(_("征求意见期已经结束。"))
+    before = audit.snapshot(draft, _PERIOD_FIELDS)
     draft.closes_at = now
     if draft.opens_at > now:
         draft.opens_at = now
+    _record("draft.close", draft, before, _PERIOD_FIELDS, by, now)
     db.session.flush()
     return draft
 
 
-def delete_unpublished_draft(draft: Draft) -> None:
+def delete_unpublished_draft(draft: Draft, *, by: User | None = None) -> None:
+    """Delete a draft nobody could comment on. Its audit entries stay (their draft link
+    is cleared by the database); the deletion's own entry keeps the title."""
     if draft.published_at is not None:
         raise Conflict(_("已发布的草案不能删除。"))
+    audit.record_event("draft.delete", actor=by, object_type="draft", object_id=draft.id,
+                       old={"title": draft.title, "issuing_body": draft.issuing_body})
     db.session.delete(draft)
     db.session.flush()

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from participation.errors import ValidationFailed
 from participation.extensions import db
 from participation.models import LiaisonPoint, Role, User
+from participation.services import audit
 
 MAX_NAME_LENGTH = 200
 MAX_REGION_LENGTH = 100
@@ -44,7 +45,11 @@ def _check_length(field: str, value: str, limit: int) -> str:
     return value
 
 
-def create_liaison_point(*, name: str, region: str = "", address: str = "") -> LiaisonPoint:
+_POINT_FIELDS = ("name", "region", "address", "is_active")
+
+
+def create_liaison_point(*, name: str, region: str = "", address: str = "", by: User | None = None) -> LiaisonPoint:
+    """``by`` (None for the command line and the demo) is recorded in the audit log."""
     point = LiaisonPoint(
         name=_check_name(name),
         region=_check_length("region", region, MAX_REGION_LENGTH),
@@ -53,17 +58,23 @@ def create_liaison_point(*, name: str, region: str = "", address: str = "") -> L
     )
     db.session.add(point)
     _flush_unique_name()
+    audit.record_event("liaison_point.create", actor=by, object_type="liaison_point", object_id=point.id,
+                       new=audit.snapshot(point, _POINT_FIELDS))
     return point
 
 
-def update_liaison_point(point: LiaisonPoint, *, name: str, region: str, address: str, is_active: bool) -> LiaisonPoint:
+def update_liaison_point(point: LiaisonPoint, *, name: str, region: str, address: str, is_active: bool,
+                         by: User | None = None) -> LiaisonPoint:
     """Edit a point. Deactivating keeps its operators (their accounts and past batches
     stay) but no operator can be added to it any more."""
+    before = audit.snapshot(point, _POINT_FIELDS)
     point.name = _check_name(name, excluding_id=point.id)
     point.region = _check_length("region", region, MAX_REGION_LENGTH)
     point.address = _check_length("address", address, MAX_ADDRESS_LENGTH)
     point.is_active = bool(is_active)
     _flush_unique_name()
+    audit.record_change("liaison_point.update", actor=by, object_type="liaison_point", object_id=point.id,
+                        before=before, after=audit.snapshot(point, _POINT_FIELDS))
     return point
 
 

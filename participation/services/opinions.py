@@ -22,6 +22,7 @@ from participation.models import (
 from participation.models.drafts import status_at as draft_status_at
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.receipts import new_receipt_code, normalize_receipt_code  # noqa: F401  (part of this service)
+from participation.services import audit
 from participation.text import clean_text
 
 MAX_BODY_LENGTH = 5000
@@ -385,12 +386,22 @@ def _check_reason(reason: str) -> str:
     return reason
 
 
+_MODERATION_FIELDS = ("moderation_state", "hidden_reason")
+
+
+def _record_moderation(action: str, opinion: Opinion, before: dict, by: User, now: datetime) -> None:
+    audit.record_change(action, actor=by, object_type="opinion", object_id=opinion.id, before=before,
+                        after=audit.snapshot(opinion, _MODERATION_FIELDS), now=now, draft_id=opinion.draft_id)
+
+
 def hide_opinion(opinion: Opinion, *, reason: str, by: User, now: datetime) -> Opinion:
     """Hide an opinion from public pages. It stays stored, counted as hidden."""
+    before = audit.snapshot(opinion, _MODERATION_FIELDS)
     opinion.hidden_reason = _check_reason(reason)
     opinion.moderation_state = ModerationState.HIDDEN.value
     opinion.moderated_by_id = by.id
     opinion.moderated_at = now
+    _record_moderation("opinion.hide", opinion, before, by, now)
     db.session.flush()
     return opinion
 
@@ -399,10 +410,12 @@ def publish_opinion(opinion: Opinion, *, by: User, now: datetime) -> Opinion:
     """Approve a held opinion, or show a hidden one again."""
     if opinion.moderation_state == ModerationState.PUBLISHED.value:
         return opinion
+    before = audit.snapshot(opinion, _MODERATION_FIELDS)
     opinion.moderation_state = ModerationState.PUBLISHED.value
     opinion.hidden_reason = ""
     opinion.moderated_by_id = by.id
     opinion.moderated_at = now
+    _record_moderation("opinion.publish", opinion, before, by, now)
     db.session.flush()
     return opinion
 
@@ -414,8 +427,12 @@ def find_by_receipt(code: str | None) -> Opinion | None:
     return db.session.scalar(select(Opinion).where(Opinion.receipt_code == normalized))
 
 
+_SETTINGS_FIELDS = ("allows_anonymous_opinions", "moderation_mode", "shows_opinions_publicly")
+
+
 def update_opinion_settings(
     draft: Draft, *, allows_anonymous_opinions: bool, moderation_mode: str, shows_opinions_publicly: bool,
+    by: User | None = None,
 ) -> Draft:
     """The per-draft opinion settings chosen by staff. Changing the moderation mode
     applies to opinions sent from then on: opinions already held stay held until staff
@@ -425,9 +442,12 @@ def update_opinion_settings(
     except ValueError:
         message = _("请选择审核方式。")
         raise ValidationFailed(message, fields={"moderation_mode": [message]}) from None
+    before = audit.snapshot(draft, _SETTINGS_FIELDS)
     draft.allows_anonymous_opinions = bool(allows_anonymous_opinions)
     draft.moderation_mode = mode.value
     draft.shows_opinions_publicly = bool(shows_opinions_publicly)
+    audit.record_change("draft.opinion_settings", actor=by, object_type="draft", object_id=draft.id, before=before,
+                        after=audit.snapshot(draft, _SETTINGS_FIELDS), draft_id=draft.id)
     db.session.flush()
     return draft
 

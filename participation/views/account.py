@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from participation import clock
+from participation import clock, queries
 from participation.errors import ServiceError, Throttled
 from participation.extensions import db
 from participation.forms.accounts import TokenForm
@@ -33,7 +33,7 @@ def _page() -> int:
 
 def _render_profile(password_form=None, token_form=None, status=200):
     user = current_user._get_current_object()
-    tokens = db.paginate(accounts.tokens_query(user), page=_page(), per_page=TOKENS_PER_PAGE, error_out=False)
+    tokens = db.paginate(queries.tokens_query(user), page=_page(), per_page=TOKENS_PER_PAGE, error_out=False)
     return render_template(
         "account/profile.html",
         user=user,
@@ -96,7 +96,7 @@ def create_token():
         return _render_profile(token_form=form, status=422)
     user = current_user._get_current_object()
     try:
-        token, secret = accounts.issue_api_token(user, name=form.name.data)
+        token, secret = accounts.issue_api_token(user, name=form.name.data, by=user)
     except ServiceError as exc:
         db.session.rollback()
         if not apply_field_errors(form, exc):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from participation import clock, labels, policies
+from participation import clock, labels, policies, queries
 from participation.errors import ServiceError
 from participation.extensions import db
 from participation.forms.accounts import (
@@ -95,7 +95,7 @@ def users():
     role = form.role.data if form.role.data in {r.value for r in Role} else None
     enabled = {"enabled": True, "disabled": False}.get(form.status.data)
     search = (form.q.data or "").strip()[:100]
-    page = db.paginate(accounts.accounts_query(role=role, search=search, enabled=enabled),
+    page = db.paginate(queries.accounts_query(role=role, search=search, enabled=enabled),
                        page=_page(), per_page=ACCOUNTS_PER_PAGE, error_out=False)
     filters = {key: value for key, value in (("role", role), ("status", form.status.data), ("q", search)) if value}
     creatable = [r for r in Role if policies.can_create_account(current_user, r)]
@@ -156,7 +156,7 @@ def create_user():
                 liaison_point=_chosen_liaison_point(form) if role == Role.OPERATOR else None,
                 deputy_number=form.deputy_number.data if role == Role.DEPUTY else None,
                 delegation=form.delegation.data if role == Role.DEPUTY else None,
-                professional_group=form.professional_group.data if role == Role.DEPUTY else None,
+                professional_group=form.professional_group.data if role == Role.DEPUTY else None, by=_actor(),
             )
         except ServiceError as exc:
             _fail(form, exc)
@@ -176,7 +176,7 @@ def user_detail(user_id: int):
     show_tokens = policies.can_issue_token(actor, target)
     tokens = None
     if show_tokens:
-        tokens = db.paginate(accounts.tokens_query(target), page=_page(), per_page=TOKENS_PER_PAGE, error_out=False)
+        tokens = db.paginate(queries.tokens_query(target), page=_page(), per_page=TOKENS_PER_PAGE, error_out=False)
     return render_template(
         "admin/user_detail.html",
         target=target,
@@ -234,7 +234,7 @@ def update_user(user_id: int):
                 deputy_number=form.deputy_number.data if role == Role.DEPUTY else None,
                 delegation=form.delegation.data if role == Role.DEPUTY else None,
                 professional_group=form.professional_group.data if role == Role.DEPUTY else None,
-                liaison_point=_chosen_liaison_point(form) if role == Role.OPERATOR else None,
+                liaison_point=_chosen_liaison_point(form) if role == Role.OPERATOR else None, by=_actor(),
             )
         except ServiceError as exc:
             _fail(form, exc)
@@ -266,7 +266,7 @@ def save_password(user_id: int):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.set_password(target, form.password.data)
+            accounts.set_password(target, form.password.data, by=_actor())
         except ServiceError as exc:
             _fail(form, exc)
         else:
@@ -329,7 +329,7 @@ def issue_token(user_id: int):
                 flash(message, "error")
         return redirect(url_for("admin.user_detail", user_id=target.id))
     try:
-        token, secret = accounts.issue_api_token(target, name=form.name.data)
+        token, secret = accounts.issue_api_token(target, name=form.name.data, by=_actor())
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -377,7 +377,7 @@ def create_liaison_point():
     if form.validate_on_submit():
         try:
             point = liaison.create_liaison_point(name=form.name.data, region=form.region.data,
-                                                 address=form.address.data)
+                                                 address=form.address.data, by=_actor())
         except ServiceError as exc:
             _fail(form, exc)
         else:
@@ -422,7 +422,7 @@ def update_liaison_point(point_id: int):
     if form.validate_on_submit():
         try:
             liaison.update_liaison_point(point, name=form.name.data, region=form.region.data,
-                                         address=form.address.data, is_active=form.is_active.data)
+                                         address=form.address.data, is_active=form.is_active.data, by=_actor())
         except ServiceError as exc:
             _fail(form, exc)
         else:

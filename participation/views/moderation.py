@@ -21,6 +21,7 @@ from participation.models import Draft, LiaisonPoint, ModerationState, Stance, S
 from participation.services import opinions as service
 from participation.unit_of_work import reads, writes
 from participation.views import load_visible, require, safe_next_url
+from participation.views import audit_log
 from participation.views.staff import bp
 
 OPINIONS_PER_PAGE = 30
@@ -106,6 +107,7 @@ def _render_detail(opinion, *, hide_form=None, status_code: int = 200):
         back=safe_next_url(request.args.get("next"), url_for("staff.draft_opinions", draft_id=opinion.draft_id)),
         can_view_duty=author is not None and policies.can_view_duty_record(current_user, author),
         can_view_account=author is not None and policies.can_view_account(current_user, author),
+        history=audit_log.present(queries.opinion_history(opinion)),
     ), status_code
 
 

@@ -24,7 +24,7 @@ from participation.services import drafts as draft_service
 from participation.services import opinions as opinion_service
 from participation.clock import add_days, local_to_utc, to_form_value
 from participation.unit_of_work import reads, writes
-from participation.views import apply_field_errors, form_page, load_visible, require
+from participation.views import apply_field_errors, audit_log, form_page, load_visible, require
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -33,6 +33,7 @@ DRAFTS_PER_PAGE = 20
 # first ones say what is wrong, and the CLI `drafts report` prints all of them.
 MAX_ISSUES_SHOWN = 100
 MAX_UNPLACED_SHOWN = 100
+DRAFT_HISTORY_SHOWN = 50  # the latest entries; the admin log has them all
 STAFF_STATUSES = ("draft", "scheduled", "open", "closed", "feedback")
 
 
@@ -196,6 +197,7 @@ def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend
         reading_label=labels.label(labels.READING, version.reading),
         timezone=current_app.config["TIMEZONE"],
         opinion_counts=queries.opinion_state_counts(draft.id),
+        history=audit_log.present(queries.history_of("draft", draft.id, limit=DRAFT_HISTORY_SHOWN)),
     ), status_code
 
 
@@ -255,7 +257,7 @@ def publish(draft_id: int):
         form.days.errors = [_("请填写征求意见天数或截止时间。")]
         return _render_report(draft, publish_form=form, status_code=422)
     try:
-        draft_service.publish_draft(draft, opens_at=opens_at, closes_at=closes_at, now=now)
+        draft_service.publish_draft(draft, opens_at=opens_at, closes_at=closes_at, now=now, by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         if not apply_field_errors(form, exc):
@@ -281,7 +283,8 @@ def extend(draft_id: int):
     if not form.validate_on_submit():
         return _render_report(draft, extend_form=form, status_code=422)
     try:
-        draft_service.extend_draft(draft, closes_at=local_to_utc(form.closes_at.data), now=clock.now())
+        draft_service.extend_draft(draft, closes_at=local_to_utc(form.closes_at.data), now=clock.now(),
+                                   by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         if not apply_field_errors(form, exc):
@@ -301,7 +304,7 @@ def extend(draft_id: int):
 def close(draft_id: int):
     draft = _load(draft_id)
     try:
-        draft_service.close_draft(draft, now=clock.now())
+        draft_service.close_draft(draft, now=clock.now(), by=current_user)
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -329,11 +332,12 @@ def save(draft_id: int):
     try:
         draft_service.update_draft_details(
             draft, title=form.title.data, issuing_body=form.issuing_body.data, summary=form.summary.data,
+            by=current_user,
         )
         opinion_service.update_opinion_settings(
             draft, allows_anonymous_opinions=form.allows_anonymous_opinions.data,
             moderation_mode=form.moderation_mode.data or "",
-            shows_opinions_publicly=form.shows_opinions_publicly.data,
+            shows_opinions_publicly=form.shows_opinions_publicly.data, by=current_user,
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -351,7 +355,7 @@ def delete(draft_id: int):
     draft = _load(draft_id)
     title = draft.title
     try:
-        draft_service.delete_unpublished_draft(draft)
+        draft_service.delete_unpublished_draft(draft, by=current_user)
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")

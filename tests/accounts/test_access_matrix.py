@@ -41,6 +41,10 @@ MATRIX = [
     ("POST", "/account/tokens/{token}/revoke", "missing", {}, "LNNNNN"),
     # Account administration
     ("GET", "/admin/users", "-", None, "LFFFOO"),
+    # The audit log (操作记录): administrators only
+    ("GET", "/admin/audit", "-", None, "LFFFFO"),
+    ("GET", "/admin/audit?actor=0&action=account.create&object_type=user&object_id=1&since=2026-01-01", "-", None,
+     "LFFFFO"),
     ("GET", "/admin/users?role=deputy&q=x&status=enabled&page=2", "-", None, "LFFFOO"),
     ("GET", "/admin/users/new", "-", None, "LFFFOO"),
     ("GET", "/admin/users/new?role=deputy", "-", None, "LFFFOO"),

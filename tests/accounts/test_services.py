@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from participation.errors import Forbidden, Throttled, ValidationFailed
+from participation import queries
 from participation.extensions import db
 from participation.models import LoginAttempt, Role, User
 from participation.services import accounts, liaison
@@ -135,9 +136,9 @@ def test_tokens(app, zh, make_user, frozen_now):
 def test_accounts_query_search_is_literal(app, zh, make_user):
     make_user("citizen", email="under_score@example.org")
     make_user("citizen", email="underXscore@example.org")
-    found = db.session.scalars(accounts.accounts_query(search="under_")).all()
+    found = db.session.scalars(queries.accounts_query(search="under_")).all()
     assert [u.email for u in found] == ["under_score@example.org"]
-    assert db.session.scalars(accounts.accounts_query(search="%")).all() == []
+    assert db.session.scalars(queries.accounts_query(search="%")).all() == []
 
 
 def test_find_liaison_point_tolerates_bad_ids(app, make_point):

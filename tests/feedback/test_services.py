@@ -43,7 +43,7 @@ def test_recording_one_is_audited_with_old_and_new(open_draft, make_opinion, mak
     assert not dispositions.record_disposition(opinion, DispositionInput("adopted", "已吸收", "内部"), by=staff,
                                                now=frozen_now.now)
     db.session.commit()
-    entries = db.session.scalars(select(AuditEntry)).all()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "opinion.dispose")).all()
     assert len(entries) == 1
     assert (entries[0].action, entries[0].object_id, entries[0].actor_id) == ("opinion.dispose", opinion.id, staff.id)
     assert entries[0].old == {"disposition": "pending", "reason": "", "note": ""}
