@@ -154,6 +154,7 @@ def apply_changes(draft: Draft, changes: list[OpinionChange], *, by: User, now: 
     rows = [{"b_id": change.opinion_id, "b_disposition": change.data.disposition, "b_reason": change.data.reason,
              "b_note": change.data.note, "b_at": None if change.data.disposition == pending else now}
             for change in changes]
+    db.session.flush()
     result = db.session.connection().execute(statement, rows)
     updated = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
     if not updated:

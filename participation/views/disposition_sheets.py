@@ -125,12 +125,14 @@ def confirm_disposition_sheet(upload_id: str):
         applied = disposition_sheets.apply(result, draft, current_user._get_current_object(), clock.now(),
                                            idempotency_key=f"disposition-sheet:{pending.id}")
         db.session.commit()
-    except (ServiceError, IntegrityError):  # IntegrityError: the same upload confirmed at the same moment
+    except ServiceError:  # rows that went wrong since the preview: it lists them
         db.session.rollback()
-        flash(_("没有修改任何意见：这份处理情况表已经确认过，或有错误。"), "error")
         return back
+    except IntegrityError:  # the same upload confirmed at the same moment: its audit entry's key
+        db.session.rollback()
+        applied = None
     uploads.discard_pending(pending.id)
-    if applied.repeated:
+    if applied is None or applied.repeated:
         flash(_("这份处理情况表已经确认过，没有重复修改。"), "info")
     else:
         flash(_("已更新 %(count)d 条意见的处理情况。", count=applied.updated), "success")

@@ -147,6 +147,21 @@ def test_round_trip_applies_the_changes_once_and_audits_once(open_draft, opinion
     assert _count(AuditEntry) == 1
 
 
+def test_the_same_confirmation_twice_applies_once(open_draft, opinions, staff, frozen_now):
+    """What two simultaneous confirmations of one upload meet: the first one's audit
+    entry (its idempotency key), however the opinions look by then."""
+    checked = disposition_sheets.check(_sheet([[opinions[0].id, "采纳"]]), "x.xlsx", open_draft)
+    first = disposition_sheets.apply(checked, open_draft, staff, frozen_now.now, idempotency_key="sheet:1")
+    db.session.commit()
+    opinion = db.session.get(Opinion, opinions[0].id)
+    opinion.disposition = "pending"
+    db.session.commit()
+    second = disposition_sheets.apply(checked, open_draft, staff, frozen_now.now, idempotency_key="sheet:1")
+    db.session.commit()
+    assert (first.updated, second.repeated, second.updated) == (1, True, 1)
+    assert _count(AuditEntry) == 1 and _stored(opinions[0].id)[0] == "pending"
+
+
 def test_a_downloaded_sheet_uploaded_back_untouched_changes_nothing(open_draft, opinions, staff, frozen_now):
     disposition_sheets.apply(disposition_sheets.check(_fill(_download(open_draft), {
         opinions[0].id: ("未采纳", "理由\n第二行", "备注")}), "a.xlsx", open_draft), open_draft, staff, frozen_now.now)
