@@ -174,6 +174,9 @@ class _RowChecker:
     def run(self) -> None:
         rows = self._read_rows()
         self.result.rows = len(rows)
+        if len(rows) > max_rows():
+            self.result.refused = _("表格超过 %(max)d 行的上限，请按条款等条件筛选后分批下载、填写和上传。", max=max_rows())
+            return
         stored = self._stored({row.opinion_id for row in rows if row.opinion_id is not None})
         for row in rows:
             self._check_row(row, stored)

@@ -64,7 +64,7 @@ def is_header_row(cells: list[str]) -> bool:
 def max_rows() -> int:
     """Opinions one sheet may hold (DISPOSITION_SHEET_MAX_ROWS, default 50,000): a larger
     draft is downloaded and filled in by clause or by filter."""
-    return int(current_app.config.get("DISPOSITION_SHEET_MAX_ROWS") or 50_000)
+    return int(current_app.config["DISPOSITION_SHEET_MAX_ROWS"])
 
 
 def disposition_words() -> tuple[str, ...]:

@@ -364,3 +364,14 @@ def test_a_two_thousand_row_sheet(open_draft, opinions, staff, frozen_now):
     assert _count(Opinion, Opinion.disposition == "not_adopted") == sum(1 for i in ids if i % 2)
     assert disposition_sheets.apply(disposition_sheets.check(filled, "大表.xlsx", open_draft), open_draft, staff,
                                     frozen_now.now).updated == 0
+
+
+def test_more_opinions_than_a_sheet_holds(app, client, login, open_draft, opinions, staff):
+    app.config["DISPOSITION_SHEET_MAX_ROWS"] = 3
+    login(staff)
+    response = client.get(f"/staff/drafts/{open_draft.id}/dispositions.xlsx?stance=amend")
+    assert response.status_code == 303 and "stance=amend" in response.headers["Location"]
+    assert "超过一张处理情况表 3 条的上限" in client.get(response.headers["Location"]).get_data(as_text=True)
+    for rows in ([[opinion.id, "采纳"] for opinion in opinions], [[opinion.id, "采纳"] for opinion in opinions] * 4):
+        checked = disposition_sheets.check(_sheet(rows), "x.xlsx", open_draft)
+        assert checked.refused and "3 行的上限" in checked.refused and not checked.ok
