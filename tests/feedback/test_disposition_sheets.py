@@ -375,3 +375,14 @@ def test_more_opinions_than_a_sheet_holds(app, client, login, open_draft, opinio
     for rows in ([[opinion.id, "采纳"] for opinion in opinions], [[opinion.id, "采纳"] for opinion in opinions] * 4):
         checked = disposition_sheets.check(_sheet(rows), "x.xlsx", open_draft)
         assert checked.refused and "3 行的上限" in checked.refused and not checked.ok
+
+
+@pytest.mark.parametrize("word,value", [
+    ("未采纳", "not_adopted"), (" 部分 采纳 ", "partly_adopted"), ("not_adopted", "not_adopted"),
+    ("FOR_STUDY", "for_study"), ("Kept for further study", "for_study"), ("待处理", "pending"),
+    ("不属于本法规调整范围", "out_of_scope"), ("采纳了", None),
+])
+def test_disposition_words(app, word, value):
+    from participation.disposition_sheets.columns import disposition_lookup, disposition_of
+
+    assert disposition_of(word, disposition_lookup()) == value
