@@ -73,6 +73,8 @@ def config_from_env(instance_path: Path) -> dict:
         "BATCH_MAX_UNPACKED_BYTES": int(os.environ.get("BATCH_MAX_UNPACKED_BYTES") or 100 * 1024 * 1024),
         "BATCH_PENDING_UPLOAD_HOURS": int(os.environ.get("BATCH_PENDING_UPLOAD_HOURS") or 24),
         "BATCH_API_RATE_LIMIT": os.environ.get("BATCH_API_RATE_LIMIT") or "30 per minute",
+        # The disposition sheet (participation/disposition_sheets/): opinions one sheet may hold.
+        "DISPOSITION_SHEET_MAX_ROWS": int(os.environ.get("DISPOSITION_SHEET_MAX_ROWS") or 50_000),
         **_from_env_when_set(),
     }
 

@@ -266,3 +266,11 @@ def is_late_batch(draft: Draft, now: datetime) -> bool:
     """A batch accepted now is late (and records its late reason) unless the comment
     period is open."""
     return draft.status_at(now) != DraftStatus.OPEN
+
+
+# --- Dispositions (处理情况, issue 15) -----------------------------------------------------
+
+def can_dispose_opinions(user) -> bool:
+    """Record what became of opinions (one, in bulk, by spreadsheet): staff and admins;
+    operators and deputies never, not even through the API."""
+    return is_staff(user)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 
 from participation.errors import ValidationFailed
 from participation.extensions import db
@@ -113,3 +113,53 @@ def dispose_selection(draft: Draft, opinion_ids: Select, data: DispositionInput,
         selection=selection, count=updated, idempotency_key=idempotency_key,
     )
     return BulkResult(updated=updated, selected=selected, audit_id=entry.id)
+
+
+@dataclass(frozen=True)
+class OpinionChange:
+    """One opinion's new disposition, reason and note (input already ``check``ed)."""
+
+    opinion_id: int
+    data: DispositionInput
+
+
+def apply_changes(draft: Draft, changes: list[OpinionChange], *, by: User, now: datetime, selection: dict,
+                  action: str = "opinion.dispose_sheet", idempotency_key: str | None = None) -> BulkResult:
+    """Give each opinion of ``draft`` named in ``changes`` its own disposition, reason
+    and note (the spreadsheet round trip), in one statement executed for all rows;
+    opinions already exactly so, and opinions of other drafts, are left alone. The audit
+    log gets one entry with ``selection`` and the count, and none when nothing changed.
+
+    Core UPDATE: opinions already loaded in the session keep their old attributes until
+    the caller's commit expires them. ``idempotency_key``: a repeat of the same call
+    finds the first one's entry and changes nothing."""
+    if idempotency_key:
+        earlier = audit.find_by_idempotency_key(idempotency_key)
+        if earlier is not None:
+            return BulkResult(updated=earlier.count or 0, selected=(earlier.new or {}).get("selected", 0),
+                              audit_id=earlier.id, repeated=True)
+    if not changes:
+        return BulkResult(updated=0, selected=0, audit_id=0)
+    table = Opinion.__table__
+    same = ((table.c.disposition == bindparam("b_disposition")) & (table.c.disposition_reason == bindparam("b_reason"))
+            & (table.c.disposition_note == bindparam("b_note")))
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.draft_id == draft.id, ~same)
+        .values(disposition=bindparam("b_disposition"), disposition_reason=bindparam("b_reason"),
+                disposition_note=bindparam("b_note"), disposed_at=bindparam("b_at", type_=table.c.disposed_at.type),
+                disposed_by_id=by.id)
+    )
+    pending = Disposition.PENDING.value
+    rows = [{"b_id": change.opinion_id, "b_disposition": change.data.disposition, "b_reason": change.data.reason,
+             "b_note": change.data.note, "b_at": None if change.data.disposition == pending else now}
+            for change in changes]
+    db.session.flush()
+    result = db.session.connection().execute(statement, rows)
+    updated = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+    if not updated:
+        return BulkResult(updated=0, selected=len(rows), audit_id=0)
+    entry = audit.record(action, actor=by, object_type="draft", object_id=draft.id, draft_id=draft.id, now=now,
+                         new={"selected": len(rows)}, selection=selection, count=updated,
+                         idempotency_key=idempotency_key)
+    return BulkResult(updated=updated, selected=len(rows), audit_id=entry.id)

@@ -24,11 +24,13 @@ from participation.spreadsheets.writing import (
     text_cell,
     workbook_bytes,
     write_feedback,
+    write_table,
     write_template,
 )
 
 __all__ = [
     "CellProblem", "ClauseChoice", "Limits", "SpreadsheetRefused", "Table", "TemplateColumn", "TooManyRows",
     "XLSX_MIMETYPE",
-    "display_filename", "read_table", "text_cell", "workbook_bytes", "write_feedback", "write_template",
+    "display_filename", "read_table", "text_cell", "workbook_bytes", "write_feedback", "write_table",
+    "write_template",
 ]

@@ -109,13 +109,15 @@ def _extension(filename: str | None) -> str:
 
 
 def read_table(data: bytes, filename: str | None = None, *, limits: Limits | None = None,
-               is_header: Callable[[list[str]], bool] | None = None, typed: bool = False) -> Table:
+               is_header: Callable[[list[str]], bool] | None = None, typed: bool = False,
+               refuse_formulas: bool = False) -> Table:
     """Read the table in ``data``. The type is decided by the content; the name only
     refuses macro-enabled and old-format workbooks early with a precise message.
 
     For a workbook, the sheet read is the first whose first rows hold a header
     (``is_header``), else the first sheet. With ``typed`` a workbook's cells keep their
-    values (numbers, dates) instead of their text, for writing the table back.
+    values (numbers, dates) instead of their text, for writing the table back. With
+    ``refuse_formulas`` a workbook's every formula cell is a problem, even with its value.
     """
     limits = limits or Limits()
     extension = _extension(filename)
@@ -131,7 +133,7 @@ def read_table(data: bytes, filename: str | None = None, *, limits: Limits | Non
         if data.startswith(magic):
             raise SpreadsheetRefused(_("这是 %(kind)s 文件，不是电子表格。请上传 .xlsx 工作簿或 CSV 文件。", kind=kind))
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _read_workbook(data, limits, is_header, typed)
+        return _read_workbook(data, limits, is_header, typed, refuse_formulas)
     return _read_delimited(data, limits)
 
 
@@ -175,7 +177,7 @@ def _check_archive(data: bytes, limits: Limits) -> None:
         raise SpreadsheetRefused(_("这不是 Excel 工作簿（.xlsx）。请上传 .xlsx 或 CSV 文件。"))
 
 
-def _read_workbook(data: bytes, limits: Limits, is_header, typed: bool = False) -> Table:
+def _read_workbook(data: bytes, limits: Limits, is_header, typed: bool = False, refuse_formulas: bool = False) -> Table:
     _check_archive(data, limits)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -190,7 +192,7 @@ def _read_workbook(data: bytes, limits: Limits, is_header, typed: bool = False) 
                         chosen = sheet
                         break
             table = Table(format=XLSX, sheet=chosen[0])
-            for row_number, cells, problems in package.rows(chosen[1], typed=typed):
+            for row_number, cells, problems in package.rows(chosen[1], typed=typed, refuse_formulas=refuse_formulas):
                 table.problems.extend(problems)
                 if any(cell.strip() if isinstance(cell, str) else cell is not None for cell in cells):
                     if len(table.rows) >= limits.max_rows:
@@ -378,7 +380,8 @@ class _Package:
                         self._date_styles.add(index)
         return self._date_styles
 
-    def rows(self, path: str, typed: bool = False) -> Iterator[tuple[int, list, list[CellProblem]]]:
+    def rows(self, path: str, typed: bool = False,
+             refuse_formulas: bool = False) -> Iterator[tuple[int, list, list[CellProblem]]]:
         """(row number, cell texts, problems) for every row element of a sheet. Rows
         not in the file are not made up (a sheet claiming a million rows in its
         dimension yields the rows it has)."""
@@ -414,7 +417,10 @@ class _Package:
                     elif tag == _INLINE:
                         inline = child
                 value: object = None
-                if formula and not raw and kind != "str":
+                if formula and refuse_formulas:
+                    problems.append(CellProblem(row_number, column, "", _(
+                        "这是公式，不接受公式。请直接填写文字，或在 Excel 中将该列“粘贴为数值”。")))
+                elif formula and not raw and kind != "str":
                     problems.append(CellProblem(row_number, column, "", _(
                         "这是公式，但文件中没有保存计算结果（平台不会计算公式）。请在 Excel 中打开并保存，或将该列“粘贴为数值”。")))
                 elif kind == "s":

@@ -1,5 +1,5 @@
-"""Writing workbooks: the template a liaison point fills in, and the feedback sheet
-(its upload with the dispositions added).
+"""Writing workbooks: the template a liaison point fills in, the feedback sheet (its
+upload with the dispositions added), and tables staff fill in and upload back.
 
 Every text is written as text: a value beginning with "=" stays the characters typed,
 never becomes a formula in the recipient's Excel (formula injection). A text that a
@@ -178,6 +178,40 @@ def write_feedback(*, sheet_title: str, rows: Iterable[tuple[int, list]], header
             ))
         sheet.append(cells)
         current = row_number
+    return workbook
+
+
+def write_table(*, sheet_title: str, headers: list[str], rows: Iterable[list], widths: list[int],
+                editable_from: int, choices: dict[int, tuple[str, ...]] | None = None, choice_error: str = "",
+                instructions_title: str = "", instructions: list[str] | None = None) -> Workbook:
+    """A table to fill in and upload back (streamed: tens of thousands of rows): the
+    header row frozen, columns from ``editable_from`` (0-based) on shaded as the ones to
+    fill, a drop-down on the columns of ``choices`` (0-based index → words), and an
+    optional sheet of instructions."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title)
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = width
+    sheet.freeze_panes = "A2"
+    for index, words in (choices or {}).items():
+        letter = get_column_letter(index + 1)
+        validation = DataValidation(type="list", formula1=f'"{",".join(words)}"', allow_blank=True)
+        validation.showErrorMessage = True
+        validation.errorTitle = headers[index][:32]
+        validation.error = (choice_error or headers[index])[:255]
+        validation.add(f"{letter}2:{letter}1048576")
+        sheet.data_validations.append(validation)
+    sheet.append([text_cell(sheet, header, font=_HEADER_FONT,
+                            fill=_ADDED_FILL if index >= editable_from else _HEADER_FILL)
+                  for index, header in enumerate(headers)])
+    for values in rows:
+        sheet.append([text_cell(sheet, value) for value in values])
+    if instructions:
+        help_sheet = workbook.create_sheet(instructions_title or "说明")
+        help_sheet.column_dimensions["A"].width = 110
+        for number, line in enumerate(instructions):
+            help_sheet.append([text_cell(help_sheet, line, alignment=_WRAP,
+                                         font=Font(bold=True, size=14) if number == 0 else None)])
     return workbook
 
 

@@ -107,6 +107,19 @@ def test_formulas_are_read_as_their_cached_values_never_evaluated():
     assert "#DIV/0!" in problems[(3, 1)]
 
 
+def test_every_formula_is_a_problem_when_formulas_are_refused():
+    """The disposition sheet writes its cells back to opinions: a formula is refused even
+    with its value saved, a plain value is read as ever."""
+    data = _sheet_xml(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>意见内容</t></is></c><c r="B1" t="inlineStr"><is><t>理由</t></is></c></row>'
+        '<row r="2"><c r="A2" t="str"><f>CONCAT("停车","难")</f><v>停车难</v></c><c r="B2"><v>3</v></c></row>'
+    )
+    assert not read_table(data).problems
+    table = read_table(data, refuse_formulas=True)
+    assert [(p.row, p.column) for p in table.problems] == [(2, 0)] and "公式" in table.problems[0].message
+    assert table.rows[1] == (2, ["", "3"])
+
+
 def test_text_beginning_with_an_equals_sign_is_written_as_text():
     workbook = write_feedback(sheet_title="反馈", rows=[(1, ["意见内容"]), (2, ['=HYPERLINK("http://x","点我")'])],
                               header_row=1)
