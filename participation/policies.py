@@ -186,6 +186,16 @@ def can_view_duty_record(user, target: User) -> bool:
     return user.id == target.id or is_staff(user)
 
 
+def can_view_own_opinions(user) -> bool:
+    """我的意见: every signed-in account has its own list (it is never another's)."""
+    return _role(user) is not None
+
+
+def can_read_notification(user, notification) -> bool:
+    """站内消息 are read only by the person they were sent to."""
+    return _role(user) is not None and notification.user_id == user.id
+
+
 # --- Liaison-point batches (报送意见, issue 4) -------------------------------------------
 
 def _is_operator_of(user, point_id: int) -> bool:

@@ -27,7 +27,7 @@ from participation import labels
 from participation.api.blueprint import api
 from participation.api.errors import json_response
 from participation.api.params import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
-from participation.models import DraftStatus, ProvisionKind, Reading, Role
+from participation.models import Disposition, DraftStatus, ProvisionKind, Reading, Role
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -219,7 +219,19 @@ def _base_schemas() -> dict:
         "Reading": enum_schema(Reading, labels.READING, intro="审次："),
         "ProvisionKind": enum_schema(ProvisionKind, labels.PROVISION_KIND),
         "Role": enum_schema(Role, labels.ROLE),
+        "Disposition": enum_schema(Disposition, labels.DISPOSITION, intro="处理情况："),
     }
+
+
+#: The answer to an opinion as its submitter sees it (receipts, 我的意见): every field
+#: null until the draft's feedback (意见采纳情况) is published. Never the internal note.
+DISPOSITION_FIELDS = {
+    "feedback_published": {"type": "boolean", "description": "本草案的意见采纳情况是否已经发布。"},
+    "disposition": {**nullable(ref("Disposition")), "description": "处理情况；意见采纳情况发布前为 null。"},
+    "disposition_label": {**nullable({"type": "string"}), "description": "处理情况的中文名称；发布前为 null。"},
+    "reason": {**nullable({"type": "string"}), "description": "处理理由（写给提出人）；发布前为 null。"},
+    "feedback_url": {**nullable({"type": "string"}), "description": "草案意见采纳情况页面的地址；发布前为 null。"},
+}
 
 
 def page_schema(item: dict, description: str) -> dict:

@@ -32,6 +32,7 @@ from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import db
 from participation.models import Draft, ModerationState, Provision, Stance
 from participation.models.provisions import COMMENTABLE_KINDS
+from participation.services import feedback
 from participation.services import opinions as service
 from participation.tally.compute import compute_tally
 from participation.text import is_storable_text
@@ -292,7 +293,8 @@ def get_receipt(code: str):
     if opinion is None:
         raise NotFound(_("没有找到这个回执码对应的意见。回执码是 12 位字母和数字，例如 ABCD-2345-WXYZ，请核对后重试。"))
     draft = db.session.get(Draft, opinion.draft_id)
-    return json_response(serializers.receipt(opinion, draft, RECEIPT_STATUS[opinion.moderation_state]))
+    return json_response(serializers.receipt(opinion, draft, RECEIPT_STATUS[opinion.moderation_state],
+                                             feedback.released_disposition(opinion, draft)))
 
 
 # --- documentation ---------------------------------------------------------------------------
@@ -452,8 +454,9 @@ openapi.add_schema("Receipt", openapi.obj(
         "draft": openapi.obj({"id": {"type": "integer", "minimum": 1}, "title": {"type": "string"}}),
         "provision": {**openapi.nullable({"type": "string"}), "description": "意见针对的条款键；总体意见为 null。"},
         "submitted_at": {"type": "string", "format": "date-time"},
+        **openapi.DISPOSITION_FIELDS,
     },
-    description="回执查询结果：只有处理状态，不含任何个人信息和意见内容。",
+    description="回执查询结果：处理状态，以及意见采纳情况发布后的处理结果和理由；不含任何个人信息、意见内容和内部备注。",
 ))
 
 openapi.add_operation("/drafts/{draft_id}/comments", "post", openapi.operation(

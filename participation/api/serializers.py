@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 
+from participation.links import feedback_report_url
 from participation.models import ApiToken, Draft, DraftVersion, Stance, SubmitterCategory, User
 from participation.queries import ProvisionNode
 
@@ -142,9 +143,11 @@ def public_opinion(opinion, citations: dict[str, str]) -> dict:
     }
 
 
-def receipt(opinion, draft: Draft, status: str) -> dict:
-    """What a receipt code tells: the status, and which draft and clause it concerns;
-    nothing personal and not the text."""
+def receipt(opinion, draft: Draft, status: str, released=None) -> dict:
+    """What a receipt code tells: the status, which draft and clause it concerns and,
+    once the draft's feedback is published (``released``,
+    ``services.feedback.released_disposition``), the disposition and its reason;
+    nothing personal, not the text, never the internal note."""
     from flask_babel import gettext as _
 
     status_labels = {"received": _("已收到，待审核"), "published": _("已公开"), "hidden": _("已屏蔽")}
@@ -155,4 +158,32 @@ def receipt(opinion, draft: Draft, status: str) -> dict:
         "draft": {"id": draft.id, "title": draft.title},
         "provision": opinion.provision_key,
         "submitted_at": timestamp(opinion.created_at),
+        **disposition_fields(draft, released),
+    }
+
+
+def disposition_fields(draft: Draft, released) -> dict:
+    """The answer to an opinion: null until the draft's feedback is published."""
+    return {
+        "feedback_published": released is not None,
+        "disposition": released.value if released else None,
+        "disposition_label": released.label if released else None,
+        "reason": released.reason if released else None,
+        "feedback_url": feedback_report_url(draft.id, external=True) if released else None,
+    }
+
+
+def my_opinion(opinion, draft: Draft, citation: str, status: str, released) -> dict:
+    """One of the signed-in account's own opinions (我的意见)."""
+    return {
+        "id": opinion.id,
+        "receipt": opinion.receipt_code,
+        "status": status,
+        "draft": {"id": draft.id, "title": draft.title},
+        "provision": opinion.provision_key,
+        "provision_label": citation,
+        "stance": opinion.stance,
+        "body": opinion.body,
+        "submitted_at": timestamp(opinion.created_at),
+        **disposition_fields(draft, released),
     }

@@ -14,7 +14,9 @@ from participation.batches.rows import max_rows
 from participation.batches.uploads import read_file
 from participation.batches.vocabulary import CATEGORY_CHOICES, FIELDS, HEADERS, STANCE_CHOICES, is_header_row
 from participation.errors import NotFound
-from participation.models import Batch, Draft, ModerationState, Opinion
+from participation.extensions import db
+from participation.models import Batch, Disposition, Draft, ModerationState, Opinion
+from participation.services import feedback
 from participation.services.opinions import MAX_BODY_LENGTH, MAX_PROPOSED_TEXT_LENGTH, MAX_REASON_LENGTH
 
 
@@ -30,19 +32,20 @@ def row_status(opinion: Opinion) -> str:
     return label
 
 
-def row_disposition(opinion: Opinion) -> tuple[str, str]:
-    """(采纳情况, 理由). Opinions carry no disposition yet (staff record it in a later
-    issue, as ``disposition`` and ``disposition_reason``); until then every row is
-    pending, and the feedback sheet fills in by itself once they exist."""
-    value = getattr(opinion, "disposition", None) or "pending"
-    reason = getattr(opinion, "disposition_reason", None) or ""
-    return labels.label(labels.DISPOSITION, value), reason
+def row_disposition(opinion: Opinion, draft: Draft | None) -> tuple[str, str]:
+    """(采纳情况, 理由) of a batch row: the disposition and its reason once ``draft``'s
+    feedback is published, 待处理 and no reason before (staff may still revise them).
+    Never the internal note."""
+    released = feedback.released_disposition(opinion, draft)
+    if released is None:
+        return labels.label(labels.DISPOSITION, Disposition.PENDING.value), ""
+    return released.label, released.reason
 
 
-def _feedback_values(opinion: Opinion | None) -> list[str]:
+def _feedback_values(opinion: Opinion | None, draft: Draft | None) -> list[str]:
     if opinion is None:
         return ["", "", "", ""]
-    disposition, reason = row_disposition(opinion)
+    disposition, reason = row_disposition(opinion, draft)
     return [opinion.receipt_code, row_status(opinion), disposition, reason]
 
 
@@ -51,6 +54,9 @@ def feedback_workbook(batch: Batch) -> bytes:
     disposition added: the uploaded sheet itself when it is kept (same columns, same
     rows, extra columns such as 序号 included), else the template's layout."""
     opinions = queries.batch_opinions(batch)
+    # Whether the dispositions are released is the draft's (loaded by id: the batch may
+    # come without its relationships).
+    draft = db.session.get(Draft, batch.draft_id) if batch.draft_id else None
     data = read_file(batch.stored_file)
     table = None
     if data is not None:
@@ -63,7 +69,7 @@ def feedback_workbook(batch: Batch) -> bytes:
         header_index = next((i for i, (_n, cells) in enumerate(table.rows[:spreadsheets.Limits().header_search_rows])
                              if is_header_row([cell for cell in cells if isinstance(cell, str)])), None)
     if table is None or header_index is None:
-        return _canonical_feedback(batch, opinions)
+        return _canonical_feedback(batch, draft, opinions)
     header_row, header_cells = table.rows[header_index]
     width = max(len(cells) for _n, cells in table.rows[header_index:])
     rows: list[tuple[int, list]] = []
@@ -74,7 +80,7 @@ def feedback_workbook(batch: Batch) -> bytes:
         elif index == header_index:
             rows.append((row_number, padded + list(FEEDBACK_HEADERS)))
         else:
-            rows.append((row_number, padded + _feedback_values(opinions.get(row_number))))
+            rows.append((row_number, padded + _feedback_values(opinions.get(row_number), draft)))
     widths = {width + i: w for i, w in enumerate((16, 12, 12, 40))}
     workbook = spreadsheets.write_feedback(sheet_title=_sheet_title(table.sheet), rows=rows, header_row=header_row,
                                            added_from=width, widths=widths)
@@ -86,7 +92,7 @@ def _sheet_title(title: str) -> str:
     return title or "意见建议汇总表"
 
 
-def _canonical_feedback(batch: Batch, opinions: dict[int, Opinion]) -> bytes:
+def _canonical_feedback(batch: Batch, draft: Draft | None, opinions: dict[int, Opinion]) -> bytes:
     clauses = VersionClauses(batch.version_id) if batch.version_id else None
     header = [HEADERS[name] for name in FIELDS]
     rows: list[tuple[int, list]] = [(1, header + list(FEEDBACK_HEADERS))]
@@ -95,7 +101,7 @@ def _canonical_feedback(batch: Batch, opinions: dict[int, Opinion]) -> bytes:
             clauses.citation(opinion.provision_key) if clauses else (opinion.provision_key or "总体意见"),
             opinion.body, labels.label(labels.STANCE, opinion.stance), opinion.proposed_text, opinion.reason,
             labels.label(labels.SUBMITTER_CATEGORY, opinion.category), opinion.submitter_name, opinion.region,
-            opinion.represented_count, *_feedback_values(opinion),
+            opinion.represented_count, *_feedback_values(opinion, draft),
         ]))
     widths = {0: 20, 1: 50, 2: 8, 3: 40, 4: 30, 5: 12, 6: 10, 7: 10, 8: 8, 9: 16, 10: 12, 11: 12, 12: 40}
     workbook = spreadsheets.write_feedback(sheet_title="意见建议汇总表", rows=rows, header_row=1,

@@ -8,8 +8,8 @@ holds it.
 from participation.queries.accounts import accounts_query, get_user, tokens_query
 from participation.queries.audit import AuditFilters, audit_entries_page, history_of, opinion_history
 from participation.queries.batches import (
-    batch_opinions, batch_rows_page, batch_state_counts, batches_page, get_batch, open_drafts_for_batches,
-    receipts_of,
+    batch_opinions, batch_rows_page, batch_state_counts, batches_page, disposition_counts_by_batch, get_batch,
+    open_drafts_for_batches, receipts_of,
 )
 from participation.queries.drafts import (
     current_version, drafts_by_id, drafts_page, drafts_with_status_query, get_draft, open_drafts,
@@ -17,7 +17,7 @@ from participation.queries.drafts import (
 )
 from participation.queries.opinions import (
     OpinionCursor, OpinionPage, StaffOpinionFilters, duty_record_query, duty_record_summary, get_opinion,
-    opinion_citations, opinion_counts_by_draft, opinion_state_counts, published_count, published_counts,
+    my_opinions_query, opinion_citations, opinion_counts_by_draft, opinion_state_counts, published_count, published_counts,
     published_opinion_total, published_opinions_page, rolled_up_counts, staff_opinions_query,
 )
 from participation.queries.paging import MAX_ID, MAX_PAGE
@@ -31,11 +31,11 @@ __all__ = [
     "accounts_query", "get_user", "tokens_query",
     "AuditFilters", "audit_entries_page", "history_of", "opinion_history",
     "batch_opinions", "batch_rows_page", "batch_state_counts", "batches_page", "get_batch", "open_drafts_for_batches",
-    "receipts_of",
+    "receipts_of", "disposition_counts_by_batch",
     "current_version", "drafts_by_id", "drafts_page", "drafts_with_status_query", "get_draft", "open_drafts",
     "published_drafts_query", "recently_closed_drafts", "upcoming_drafts",
     "OpinionCursor", "OpinionPage", "StaffOpinionFilters", "duty_record_query", "duty_record_summary", "get_opinion",
-    "opinion_citations", "opinion_counts_by_draft", "opinion_state_counts", "published_count", "published_counts",
+    "my_opinions_query", "opinion_citations", "opinion_counts_by_draft", "opinion_state_counts", "published_count", "published_counts",
     "published_opinion_total", "published_opinions_page", "rolled_up_counts", "staff_opinions_query",
     "MAX_ID", "MAX_PAGE",
     "KIND_ORDER", "LARGE_DRAFT_ARTICLES", "LOOSE_ARTICLES_PER_PAGE", "MAX_ARTICLES_PER_PAGE", "STRUCTURAL_KINDS",

@@ -51,6 +51,20 @@ def batch_state_counts(batch: Batch) -> dict[str, int]:
     ).all())
 
 
+def disposition_counts_by_batch(batch_ids) -> dict[int, dict[str, int]]:
+    """Batch id → {disposition: rows}, for the batches given (one grouped query). The
+    caller shows them only once the draft's feedback is published."""
+    batch_ids = list(batch_ids)
+    counts: dict[int, dict[str, int]] = {}
+    if not batch_ids:
+        return counts
+    for batch_id, disposition, count in db.session.execute(
+            select(Opinion.batch_id, Opinion.disposition, func.count())
+            .where(Opinion.batch_id.in_(batch_ids)).group_by(Opinion.batch_id, Opinion.disposition)):
+        counts.setdefault(batch_id, {})[disposition] = count
+    return counts
+
+
 def receipts_of(batch: Batch) -> list[tuple[int, str]]:
     return list(db.session.execute(
         select(Opinion.batch_row, Opinion.receipt_code).where(Opinion.batch_id == batch.id).order_by(Opinion.batch_row)

@@ -198,6 +198,12 @@ def duty_record_query(user_id: int):
     return select(Opinion).where(Opinion.author_id == user_id).order_by(Opinion.created_at.desc(), Opinion.id.desc())
 
 
+def my_opinions_query(user_id: int):
+    """我的意见: every opinion the account submitted (web or API), newest first. The
+    same rows as a deputy's record of duty; named for what every account sees."""
+    return duty_record_query(user_id)
+
+
 def published_count(draft_id: int, version_id: int, *, provision_ids: list[int] | None = None,
                     whole_draft_only: bool = False) -> int:
     """How many opinions ``published_opinions_page`` lists over all its pages."""

@@ -5,13 +5,15 @@ moves the draft to 已反馈, releases every opinion's disposition to its submit
 of everyone with an account who commented."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 
+from participation import labels
 from participation.errors import Conflict
 from participation.extensions import db
-from participation.models import Draft, DraftStatus, FeedbackReport, User
+from participation.models import Draft, DraftStatus, FeedbackReport, Opinion, User
 from participation.services import audit, notifications
 
 
@@ -45,3 +47,32 @@ def publish_feedback(draft: Draft, *, by: User, now: datetime) -> Draft:
     db.session.flush()
     notifications.notify_feedback_published(draft, now=now)
     return draft
+
+
+# --- what submitters see ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReleasedDisposition:
+    """An opinion's disposition as its submitter sees it: the value, its label
+    (``labels.DISPOSITION``, in the request's language) and the reason. Never the
+    internal note."""
+
+    value: str
+    label: str
+    reason: str
+
+
+def released_disposition(opinion: Opinion, draft: Draft | None) -> ReleasedDisposition | None:
+    """The disposition of ``opinion`` (an opinion of ``draft``) once the draft's feedback
+    is published; None before, when staff may still revise it. Every page, sheet and API
+    answer that shows a submitter the answer to an opinion goes through here."""
+    if not is_feedback_published(draft):
+        return None
+    return ReleasedDisposition(opinion.disposition, labels.label(labels.DISPOSITION, opinion.disposition),
+                               opinion.disposition_reason or "")
+
+
+def released_dispositions(opinions, drafts: dict[int, Draft]) -> dict[int, ReleasedDisposition | None]:
+    """Opinion id → ``released_disposition`` for opinions of several drafts (``drafts``
+    by id, as ``queries.drafts_by_id`` loads them)."""
+    return {opinion.id: released_disposition(opinion, drafts.get(opinion.draft_id)) for opinion in opinions}

@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from participation import batches, clock, policies, queries
+from participation import batches, clock, labels, links, policies, queries
 from participation.batches import uploads, vocabulary, workbooks
 from participation.batches.citations import VersionClauses
 from participation.errors import ServiceError
@@ -28,6 +28,7 @@ from participation.forms.batches import BatchForm, ConfirmForm, ReplaceFileForm
 from participation.models import Draft, DraftStatus, LiaisonPoint, User
 from participation.spreadsheets import XLSX_MIMETYPE
 from participation.clock import utc_to_local
+from participation.services import feedback as feedback_service
 from participation.unit_of_work import reads, writes
 from participation.views import apply_field_errors, load_visible, require
 
@@ -94,7 +95,8 @@ def index():
     # A city has a handful of points (about 8); the bound only keeps the page finite.
     points = db.session.scalars(select(LiaisonPoint).where(LiaisonPoint.is_active.is_(True))
                                 .order_by(LiaisonPoint.name).limit(200)).all()
-    return render_template("batches/index.html", page=page, points=points)
+    return render_template("batches/index.html", page=page, points=points,
+                           dispositions=disposition_summaries(page.items))
 
 
 @bp.get("/points/<int:point_id>")
@@ -106,7 +108,7 @@ def point_batches(point_id: int):
     drafts = queries.open_drafts_for_batches(now, include_closed=False)
     page = queries.batches_page(point_id=point.id, page=_page(), per_page=BATCHES_PER_PAGE)
     return render_template("batches/point.html", point=point, page=page, drafts=drafts, can_submit=can_submit,
-                           on_behalf=policies.is_staff(current_user))
+                           on_behalf=policies.is_staff(current_user), dispositions=disposition_summaries(page.items))
 
 
 # --- New batch, preview, confirm -------------------------------------------------------------
@@ -317,14 +319,35 @@ def batch(batch_id: int):
     clauses = VersionClauses(batch.version_id) if batch.version_id else None
     rows = []
     for opinion in page.items:
-        disposition, reason = workbooks.row_disposition(opinion)
+        disposition, reason = workbooks.row_disposition(opinion, batch.draft)
         rows.append({
             "opinion": opinion,
             "citation": clauses.citation(opinion.provision_key) if clauses else (opinion.provision_key or ""),
             "status": workbooks.row_status(opinion), "disposition": disposition, "disposition_reason": reason,
         })
     return render_template("batches/batch.html", batch=batch, page=page, rows=rows,
-                           states=queries.batch_state_counts(batch))
+                           states=queries.batch_state_counts(batch),
+                           dispositions=disposition_summaries([batch])[batch.id],
+                           report_url=links.feedback_report_url(batch.draft_id)
+                           if feedback_service.is_feedback_published(batch.draft) else None)
+
+
+def disposition_summaries(shown) -> dict[int, dict]:
+    """Batch id → what its 采纳情况 column shows: once the draft's feedback is published,
+    the rows by disposition (in the order of ``labels.DISPOSITION``); before, only how
+    many rows await the answer (every row: nothing is released yet)."""
+    released = [batch.id for batch in shown if feedback_service.is_feedback_published(batch.draft)]
+    counts = queries.disposition_counts_by_batch(released)
+    summaries = {}
+    for batch in shown:
+        if batch.id in counts:
+            by_disposition = counts[batch.id]
+            summaries[batch.id] = {"published": True, "counts": [
+                (value, labels.label(labels.DISPOSITION, value), by_disposition[value])
+                for value in labels.DISPOSITION if by_disposition.get(value)]}
+        else:
+            summaries[batch.id] = {"published": False, "pending": batch.row_count}
+    return summaries
 
 
 @bp.get("/<int:batch_id>/feedback.xlsx")

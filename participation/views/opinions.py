@@ -25,16 +25,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from participation import clock, labels, policies, queries
+from participation import clock, labels, links, policies, queries
 from participation.web import security_log
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from participation.extensions import csrf, db, limiter
 from participation.forms.opinions import OpinionForm, ReceiptLookupForm
 from participation.models import Draft, DraftStatus, ModerationState, Provision, Role
 from participation.models.provisions import COMMENTABLE_KINDS
+from participation.services import feedback
 from participation.services import opinions as service
 from participation.tally.compute import compute_tally, heat_legend, heat_level
 from participation.views import apply_field_errors, load_visible, require
+from participation.views import my_feedback
 from participation.views.common import render_error
 from participation.unit_of_work import reads, writes
 from participation.views.public import _load_visible, bp
@@ -311,6 +313,8 @@ def receipt():
                 "moderated_at": opinion.moderated_at, "provision_key": opinion.provision_key,
                 "citation": queries.clause_citation(opinion.version_id, opinion.provision_key),
                 "draft_visible": policies.can_view_draft(current_user, draft, clock.now()),
+                "disposition": feedback.released_disposition(opinion, draft),
+                "report_url": links.feedback_report_url(draft.id),
             }
     response = make_response(render_template("opinions/receipt.html", form=form, result=result, error=error,
                                              states=ModerationState), status_code)
@@ -482,10 +486,9 @@ def _page_arg() -> int:
 def _render_duty_record(target, *, own: bool):
     page = db.paginate(queries.duty_record_query(target.id), page=_page_arg(), per_page=DUTY_PER_PAGE,
                        error_out=False)
-    drafts = queries.drafts_by_id(opinion.draft_id for opinion in page.items)
     response = make_response(render_template(
-        "opinions/duty.html", target=target, own=own, page=page, drafts=drafts,
-        citations=queries.opinion_citations(page.items), summary=queries.duty_record_summary(target.id),
+        "opinions/duty.html", target=target, own=own, page=page, rows=my_feedback.opinion_rows(page.items),
+        summary=queries.duty_record_summary(target.id),
     ))
     response.headers["Cache-Control"] = "no-store"
     return response

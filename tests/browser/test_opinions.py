@@ -56,7 +56,7 @@ def test_a_new_user_comments_gets_a_receipt_and_staff_see_the_tally_move(new_pag
 
     page.locator("a", has_text="查询办理情况").click()
     page.wait_for_load_state()
-    assert "已收到" in page.content() and "处理中" in page.content()
+    assert "已收到" in page.content() and "待处理" in page.content()
     # Typed by hand, in lower case and without dashes.
     page.goto("/receipt")
     page.fill("input[name=code]", code.replace("-", "").lower())

@@ -26,7 +26,7 @@ def test_a_deputy_sees_their_own_opinions_with_their_delegation(client, login, m
     assert "代表的意见" in page and "被屏蔽的代表意见" in page and "别的代表的意见" not in page
     assert "第三条第（二）项" in page and "总体意见" in page and "另一部草案" in page
     assert "北区代表团" in page and "2 条，涉及 2 部草案" in page
-    assert "已屏蔽" in page and "已公开" in page and "处理中" in page
+    assert "已屏蔽" in page and "已公开" in page and "待处理" in page
 
 
 def test_staff_see_a_deputys_record_from_the_admin_pages(client, login, make_user, open_draft, make_opinion):

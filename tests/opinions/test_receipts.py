@@ -28,7 +28,7 @@ def test_looking_up_a_receipt_shows_its_status_and_nothing_personal(client, make
     page = text(response)
     assert opinion.receipt_code in page and open_draft.title in page
     assert "第三条第（二）项" in page and "删除" in page
-    assert "已收到" in page and "已公开" in page and "处理中" in page
+    assert "已收到" in page and "已公开" in page and "待处理" in page
     for personal in ("非常具体的意见正文", "建议条文", "理由正文", "王小明", "北区", "13800001111"):
         assert personal not in page
     assert response.headers["Cache-Control"] == "no-store"
