@@ -167,6 +167,17 @@ def can_moderate_opinions(user) -> bool:
     return is_staff(user)
 
 
+def can_dispose_opinions(user) -> bool:
+    """Record what became of opinions (处理情况), one at a time or in bulk, on the pages
+    and through the API: staff and administrators only, never operators or deputies."""
+    return is_staff(user)
+
+
+def can_manage_assignments(user) -> bool:
+    """Assign a draft's clauses to staff members (承办) and keep its reply templates."""
+    return is_staff(user)
+
+
 def can_view_tally_details(user) -> bool:
     """Pending and hidden counts on the tally page (the public sees the counts that the
     API gives: opinions received, by stance and by category)."""
