@@ -30,9 +30,10 @@ def assigned_to(user_id: int):
     ancestry, node, assignment = aliased(ProvisionAncestor), aliased(Provision), aliased(Assignment)
     deeper_ancestry, deeper_node, deeper = aliased(ProvisionAncestor), aliased(Provision), aliased(Assignment)
     whole = aliased(Assignment)
+    # Refers to the enclosing EXISTS only (its rows), which SQL correlates one level up.
     closer_assignment = exists().where(
-        deeper_ancestry.provision_id == Opinion.provision_id, deeper_node.id == deeper_ancestry.ancestor_id,
-        deeper.draft_id == Opinion.draft_id, deeper.provision_key == deeper_node.key,
+        deeper_ancestry.provision_id == ancestry.provision_id, deeper_node.id == deeper_ancestry.ancestor_id,
+        deeper.draft_id == assignment.draft_id, deeper.provision_key == deeper_node.key,
         deeper_node.depth > node.depth,
     )
     on_clause = exists().where(
