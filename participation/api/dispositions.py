@@ -40,6 +40,15 @@ _TEXT_FILTERS = {"clause": 80, "text": MAX_FILTER_TEXT}
 FILTER_FIELDS = ("clause", "stance", "category", "liaison_point", "batch", "disposition", "text", "state")
 
 
+def _whole_number(value) -> int | None:
+    """A JSON integer (2 and 2.0 alike, as JSON Schema has it) from 1 to MAX_ID, else None."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        return None
+    return value
+
+
 class _Errors(dict):
     def add(self, name: str, message: str) -> None:
         self.setdefault(name, []).append(message)
@@ -120,10 +129,9 @@ def _filters(raw, errors: _Errors) -> queries.StaffOpinionFilters:
         values[name] = value
     for name in _ID_FILTERS:
         value = raw.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID):
+        if value is not None and _whole_number(value) is None:
             errors.add(f"filter.{name}", _("必须是正整数。"))
-            value = None
-        values[name] = value
+        values[name] = _whole_number(value) if value is not None else None
     for name, limit in _TEXT_FILTERS.items():
         value = clean_text(_text(raw, name, errors, f"filter.{name}"), multiline=False)
         if len(value) > limit:
@@ -137,10 +145,11 @@ def _ids(raw, errors: _Errors) -> list[int]:
     if not isinstance(raw, list) or not raw or len(raw) > MAX_IDS:
         errors.add("ids", _("必须是 1 到 %(max)d 个意见编号的数组。", max=MAX_IDS))
         return []
-    if any(isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= MAX_ID for v in raw):
+    ids = [_whole_number(value) for value in raw]
+    if None in ids:
         errors.add("ids", _("意见编号必须是正整数。"))
         return []
-    return sorted(set(raw))
+    return sorted(set(ids))
 
 
 def _selection(payload: dict, draft: Draft, errors: _Errors):
