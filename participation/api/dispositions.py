@@ -241,8 +241,9 @@ openapi.add_schema("BulkDisposition", {
         "disposition": openapi.ref("Disposition"),
         "reason": _REASON,
     },
-    "oneOf": [{"required": ["filter"], "not": {"required": ["ids"]}},
-              {"required": ["ids"], "not": {"required": ["filter"]}}],
+    # One of the two (not a oneOf of schemas: this object's properties hold either way).
+    "anyOf": [{"required": ["filter"]}, {"required": ["ids"]}],
+    "not": {"required": ["filter", "ids"]},
     **_REASON_RULE,
     "description": "批量处理：filter 与 ids 二者给出其一。",
 })
