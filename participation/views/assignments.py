@@ -15,7 +15,7 @@ from participation.models import WHOLE_DRAFT_KEY, ReplyTemplate
 from participation.services import assignments as service
 from participation.unit_of_work import reads, writes
 from participation.views import MAX_ID, apply_field_errors, load_visible, require
-from participation.views.moderation import _load_draft
+from participation.views.moderation import load_draft
 from participation.views.staff import bp
 
 QUEUE_PER_PAGE = 30
@@ -46,14 +46,14 @@ def _render_assignments(draft, *, errors: dict | None = None, status_code: int =
 @reads
 def assignments(draft_id: int):
     require(policies.can_manage_assignments(current_user))
-    return _render_assignments(_load_draft(draft_id))
+    return _render_assignments(load_draft(draft_id))
 
 
 @bp.post("/drafts/<int:draft_id>/assignments")
 @writes
 def save_assignments(draft_id: int):
     require(policies.can_manage_assignments(current_user))
-    draft = _load_draft(draft_id)
+    draft = load_draft(draft_id)
     wanted: dict[str, int | None] = {}
     for division in _divisions(draft):
         raw = (request.form.get(f"assignee-{division['key']}") or "").strip()
@@ -102,14 +102,14 @@ def _render_templates(draft, form=None, status_code: int = 200):
 @reads
 def reply_templates(draft_id: int):
     require(policies.can_manage_assignments(current_user))
-    return _render_templates(_load_draft(draft_id))
+    return _render_templates(load_draft(draft_id))
 
 
 @bp.post("/drafts/<int:draft_id>/reply-templates")
 @writes
 def create_reply_template(draft_id: int):
     require(policies.can_manage_assignments(current_user))
-    draft = _load_draft(draft_id)
+    draft = load_draft(draft_id)
     form = ReplyTemplateForm()
     if not form.validate_on_submit():
         return _render_templates(draft, form, 400)
@@ -128,7 +128,7 @@ def create_reply_template(draft_id: int):
 @reads
 def edit_reply_template(draft_id: int, template_id: int):
     require(policies.can_manage_assignments(current_user))
-    draft = _load_draft(draft_id)
+    draft = load_draft(draft_id)
     template = _load_template(draft, template_id)
     return render_template("staff/reply_template.html", draft=draft, template=template,
                            form=ReplyTemplateForm(obj=template))
@@ -138,7 +138,7 @@ def edit_reply_template(draft_id: int, template_id: int):
 @writes
 def update_reply_template(draft_id: int, template_id: int):
     require(policies.can_manage_assignments(current_user))
-    draft = _load_draft(draft_id)
+    draft = load_draft(draft_id)
     template = _load_template(draft, template_id)
     form = ReplyTemplateForm()
     if not form.validate_on_submit():
@@ -159,7 +159,7 @@ def update_reply_template(draft_id: int, template_id: int):
 @writes
 def delete_reply_template(draft_id: int, template_id: int):
     require(policies.can_manage_assignments(current_user))
-    draft = _load_draft(draft_id)
+    draft = load_draft(draft_id)
     template = _load_template(draft, template_id)
     service.delete_template(template, by=current_user._get_current_object(), now=clock.now())
     db.session.commit()

@@ -26,7 +26,7 @@ from participation.services.dispositions import DispositionInput
 from participation.unit_of_work import writes
 from participation.views import apply_field_errors, require, safe_next_url
 from participation.views.moderation import (
-    _load_draft, _load_opinion, filter_form, opinion_filters, picked_reason, render_detail, render_opinion_list,
+    load_draft, load_opinion, filter_form, opinion_filters, picked_reason, render_detail, render_opinion_list,
 )
 from participation.views.staff import bp
 
@@ -40,7 +40,7 @@ _FORM_TOKEN = re.compile(r"[0-9a-f]{32}")
 @writes
 def dispose_opinion(opinion_id: int):
     require(policies.can_dispose_opinions(current_user))
-    opinion = _load_opinion(opinion_id)
+    opinion = load_opinion(opinion_id)
     form = DispositionForm()
     if not form.validate_on_submit():
         return render_detail(opinion, dispose_form=form, status_code=400)
@@ -132,7 +132,7 @@ class _Bulk:
 def preview_bulk_disposition(draft_id: int):
     """The confirmation page: what will change, and how many opinions (nothing written)."""
     require(policies.can_dispose_opinions(current_user))
-    bulk = _Bulk(_load_draft(draft_id))
+    bulk = _Bulk(load_draft(draft_id))
     if not bulk.check():
         return bulk.list_page()
     return render_template(
@@ -158,7 +158,7 @@ def _shown(field) -> str:
 @writes
 def apply_bulk_disposition(draft_id: int):
     require(policies.can_dispose_opinions(current_user))
-    bulk = _Bulk(_load_draft(draft_id))
+    bulk = _Bulk(load_draft(draft_id))
     token = bulk.form.form_token.data or ""
     if not _FORM_TOKEN.fullmatch(token):
         flash(_("确认页面已失效，请重新选择后再确认。"), "error")

@@ -52,11 +52,11 @@ def parse_clause_filter(value: str) -> str:
     return parse_citation(value) or value
 
 
-def _load_draft(draft_id: int) -> Draft:
+def load_draft(draft_id: int) -> Draft:
     return load_visible(queries.get_draft, draft_id)
 
 
-def _load_opinion(opinion_id: int):
+def load_opinion(opinion_id: int):
     return load_visible(queries.get_opinion, opinion_id)
 
 
@@ -151,7 +151,7 @@ def render_opinion_list(draft: Draft, form: StaffOpinionFilterForm, *, bulk_form
 @reads
 def draft_opinions(draft_id: int):
     require(policies.can_moderate_opinions(current_user))
-    return render_opinion_list(_load_draft(draft_id), filter_form(request.args))
+    return render_opinion_list(load_draft(draft_id), filter_form(request.args))
 
 
 def render_detail(opinion, *, hide_form=None, dispose_form=None, status_code: int = 200):
@@ -181,7 +181,7 @@ def render_detail(opinion, *, hide_form=None, dispose_form=None, status_code: in
 @reads
 def opinion_detail(opinion_id: int):
     require(policies.can_moderate_opinions(current_user))
-    return render_detail(_load_opinion(opinion_id))
+    return render_detail(load_opinion(opinion_id))
 
 
 def _back(opinion) -> str:
@@ -193,7 +193,7 @@ def _back(opinion) -> str:
 def publish_opinion(opinion_id: int):
     """Approve a held opinion, or show a hidden one again."""
     require(policies.can_moderate_opinions(current_user))
-    opinion = _load_opinion(opinion_id)
+    opinion = load_opinion(opinion_id)
     previous = opinion.moderation_state
     service.publish_opinion(opinion, by=current_user._get_current_object(), now=clock.now())
     db.session.commit()
@@ -210,7 +210,7 @@ def publish_opinion(opinion_id: int):
 @writes
 def hide_opinion(opinion_id: int):
     require(policies.can_moderate_opinions(current_user))
-    opinion = _load_opinion(opinion_id)
+    opinion = load_opinion(opinion_id)
     form = HideOpinionForm()
     if not form.validate_on_submit():
         return render_detail(opinion, hide_form=form, status_code=400)
