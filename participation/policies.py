@@ -173,6 +173,18 @@ def can_moderate_opinions(user) -> bool:
     return is_staff(user)
 
 
+def can_dispose_opinions(user) -> bool:
+    """Record what became of opinions (处理情况): one at a time, in bulk, by spreadsheet,
+    on the pages and through the API. Staff and administrators only, never operators or
+    deputies."""
+    return is_staff(user)
+
+
+def can_manage_assignments(user) -> bool:
+    """Assign a draft's clauses to staff members (承办) and keep its reply templates."""
+    return is_staff(user)
+
+
 def can_view_tally_details(user) -> bool:
     """Pending and hidden counts on the tally page (the public sees the counts that the
     API gives: opinions received, by stance and by category)."""
@@ -278,9 +290,3 @@ def is_late_batch(draft: Draft, now: datetime) -> bool:
     return draft.status_at(now) != DraftStatus.OPEN
 
 
-# --- Dispositions (处理情况, issue 15) -----------------------------------------------------
-
-def can_dispose_opinions(user) -> bool:
-    """Record what became of opinions (one, in bulk, by spreadsheet): staff and admins;
-    operators and deputies never, not even through the API."""
-    return is_staff(user)

@@ -15,7 +15,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 
 from participation import labels
-from participation.models import ModerationMode, ModerationState, Stance, SubmitterCategory
+from participation.models import Disposition, ModerationMode, ModerationState, Stance, SubmitterCategory
 from participation.services.opinions import (
     MAX_BODY_LENGTH,
     MAX_CONTACT_LENGTH,
@@ -116,3 +116,9 @@ class StaffOpinionFilterForm(FlaskForm):
         SelectChoice(category.value, labels.SUBMITTER_CATEGORY[category.value]) for category in SubmitterCategory])
     clause = StringField(_l("条款"), render_kw={"maxlength": 80, "placeholder": _l("如 第十二条、art.12.2、总体")})
     q = StringField(_l("包含文字"), render_kw={"maxlength": 100, "type": "search"})
+    disposition = SelectField(_l("处理情况"), validate_choice=False, choices=[SelectChoice("", _l("全部处理情况"))] + [
+        SelectChoice(disposition.value, labels.DISPOSITION[disposition.value]) for disposition in Disposition])
+    # Choices filled by the view (the draft's liaison points, the staff members).
+    liaison_point = SelectField(_l("联系点"), validate_choice=False)
+    assignee = SelectField(_l("承办人"), validate_choice=False)
+    batch = StringField(_l("批次编号"), render_kw={"maxlength": 10, "inputmode": "numeric"})

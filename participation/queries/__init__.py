@@ -15,10 +15,15 @@ from participation.queries.drafts import (
     current_version, drafts_by_id, drafts_page, drafts_with_status_query, get_draft, open_drafts,
     published_drafts_query, recently_closed_drafts, upcoming_drafts,
 )
+from participation.queries.dispositions import (
+    MAX_CLAUSE_LINES, Progress, assigned_to, assignments_of, clause_lines, disposition_counts, division_rows,
+    draft_progress, progress_by_key, queue_query, reply_templates, staff_members,
+)
 from participation.queries.opinions import (
     OpinionCursor, OpinionPage, StaffOpinionFilters, duty_record_query, duty_record_summary, get_opinion,
-    my_opinions_query, opinion_citations, opinion_counts_by_draft, opinion_state_counts, published_count, published_counts,
-    published_opinion_total, published_opinions_page, rolled_up_counts, staff_opinions_query,
+    my_opinions_query, opinion_citations, opinion_counts_by_draft, opinion_state_counts, published_count,
+    published_counts, published_opinion_total, published_opinions_page, rolled_up_counts, staff_opinion_conditions,
+    staff_opinion_ids, staff_opinions_query,
 )
 from participation.queries.paging import MAX_ID, MAX_PAGE
 from participation.queries.provisions import (
@@ -34,6 +39,9 @@ __all__ = [
     "receipts_of", "disposition_counts_by_batch",
     "current_version", "drafts_by_id", "drafts_page", "drafts_with_status_query", "get_draft", "open_drafts",
     "published_drafts_query", "recently_closed_drafts", "upcoming_drafts",
+    "MAX_CLAUSE_LINES", "Progress", "assigned_to", "assignments_of", "clause_lines", "disposition_counts",
+    "division_rows", "draft_progress", "progress_by_key", "queue_query", "reply_templates", "staff_members",
+    "staff_opinion_conditions", "staff_opinion_ids",
     "OpinionCursor", "OpinionPage", "StaffOpinionFilters", "duty_record_query", "duty_record_summary", "get_opinion",
     "my_opinions_query", "opinion_citations", "opinion_counts_by_draft", "opinion_state_counts", "published_count", "published_counts",
     "published_opinion_total", "published_opinions_page", "rolled_up_counts", "staff_opinions_query",

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 
 from participation.extensions import db
 from participation.models import ModerationState, Opinion
+from participation.queries.dispositions import assigned_to
 from participation.queries.paging import MAX_ID
 from participation.queries.provisions import ProvisionNode, clause_citations
 
@@ -123,36 +124,62 @@ class StaffOpinionFilters:
     category: str = ""
     clause: str = ""     # a key: that clause and everything below it; "general": 总体意见
     text: str = ""
+    liaison_point: int | None = None
+    batch: int | None = None
+    disposition: str = ""
+    assignee: int | None = None  # 承办人: opinions whose nearest assigned clause is theirs
 
     def as_args(self) -> dict[str, str]:
-        return {name: value for name, value in vars(self).items() if value}
+        return {name: str(value) for name, value in vars(self).items() if value}
 
+    def describe(self) -> dict:
+        """The filter as the audit log records a bulk selection."""
+        return {name: value for name, value in vars(self).items() if value}
 
 def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def staff_opinion_conditions(draft_id: int, filters: StaffOpinionFilters) -> list:
+    """The WHERE clauses of the staff list (and of a bulk disposition by filter)."""
+    conditions = [Opinion.draft_id == draft_id]
+    if filters.state:
+        conditions.append(Opinion.moderation_state == filters.state)
+    if filters.stance:
+        conditions.append(Opinion.stance == filters.stance)
+    if filters.category:
+        conditions.append(Opinion.category == filters.category)
+    if filters.clause == "general":
+        conditions.append(Opinion.provision_key.is_(None))
+    elif filters.clause:
+        conditions.append(or_(Opinion.provision_key == filters.clause,
+                              Opinion.provision_key.like(_like_escape(filters.clause) + ".%", escape="\\")))
+    if filters.text:
+        pattern = f"%{_like_escape(filters.text)}%"
+        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in (
+            Opinion.body, Opinion.proposed_text, Opinion.reason, Opinion.submitter_name, Opinion.region,
+            Opinion.contact, Opinion.receipt_code))))
+    if filters.liaison_point:
+        conditions.append(Opinion.liaison_point_id == filters.liaison_point)
+    if filters.batch:
+        conditions.append(Opinion.batch_id == filters.batch)
+    if filters.disposition:
+        conditions.append(Opinion.disposition == filters.disposition)
+    if filters.assignee:
+        conditions.append(assigned_to(filters.assignee))
+    return conditions
+
+
 def staff_opinions_query(draft_id: int, filters: StaffOpinionFilters):
     """Every opinion of a draft matching the filters (hidden ones included), newest
     first."""
-    query = select(Opinion).where(Opinion.draft_id == draft_id)
-    if filters.state:
-        query = query.where(Opinion.moderation_state == filters.state)
-    if filters.stance:
-        query = query.where(Opinion.stance == filters.stance)
-    if filters.category:
-        query = query.where(Opinion.category == filters.category)
-    if filters.clause == "general":
-        query = query.where(Opinion.provision_key.is_(None))
-    elif filters.clause:
-        query = query.where(or_(Opinion.provision_key == filters.clause,
-                                Opinion.provision_key.like(_like_escape(filters.clause) + ".%", escape="\\")))
-    if filters.text:
-        pattern = f"%{_like_escape(filters.text)}%"
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
-            Opinion.body, Opinion.proposed_text, Opinion.reason, Opinion.submitter_name, Opinion.region,
-            Opinion.contact, Opinion.receipt_code))))
+    query = select(Opinion).where(*staff_opinion_conditions(draft_id, filters))
     return query.order_by(Opinion.created_at.desc(), Opinion.id.desc())
+
+
+def staff_opinion_ids(draft_id: int, filters: StaffOpinionFilters):
+    """SELECT of the ids ``staff_opinions_query`` lists (a bulk selection)."""
+    return select(Opinion.id).where(*staff_opinion_conditions(draft_id, filters))
 
 
 def opinion_state_counts(draft_id: int) -> dict[str, int]:

@@ -26,7 +26,7 @@ from participation.forms.opinions import StaffOpinionFilterForm
 from participation.spreadsheets import XLSX_MIMETYPE
 from participation.unit_of_work import reads, writes
 from participation.views import load_visible, require
-from participation.views.moderation import _filters as staff_filters
+from participation.views.moderation import opinion_filters as staff_filters
 from participation.views.staff import bp
 
 CHANGES_SHOWN = 200
