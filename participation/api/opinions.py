@@ -119,7 +119,8 @@ def create_comment(draft_id: int):
         with writing():
             stored = service.submit_opinion(
                 target, data, author=holder, now=now, submission_token=submission_token,
-                fingerprint=service.request_fingerprint(draft_id, data) if submission_token else None)
+                fingerprint=service.request_fingerprint(draft_id, data) if submission_token else None,
+                channel="api")
             db.session.commit()
     except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:  # IdempotencyKeyConflict included
         exc.fields = {_API_FIELD_NAMES.get(name, name): messages for name, messages in exc.fields.items()}

@@ -1,5 +1,6 @@
 """The triggers that keep ``tally_dispositions`` (participation.models.tally.TallyDisposition)
-exact: opinions per node × moderation state × disposition (处理情况).
+exact: opinions per node × moderation state × disposition (处理情况) × channel (web, api,
+batch: the feedback report counts by it).
 
 They sit beside the triggers of participation.tally.upkeep rather than inside them, so
 the older counts keep their proven definitions. ``upkeep`` installs and checks these with
@@ -22,18 +23,19 @@ states × dispositions), so check and compute ignore zero rows.
 """
 from __future__ import annotations
 
-COUNTED_COLUMNS = ("version_id", "provision_id", "moderation_state", "disposition", "represented_count")
+COUNTED_COLUMNS = ("version_id", "provision_id", "moderation_state", "disposition", "channel", "represented_count")
 
 _SQLITE_KEY = ("version_id = {r}.version_id AND node = coalesce({r}.provision_id, 0) "
-               "AND moderation_state = {r}.moderation_state AND disposition = {r}.disposition")
+               "AND moderation_state = {r}.moderation_state AND disposition = {r}.disposition "
+               "AND channel = {r}.channel")
 
 
 def _sqlite_add(r: str) -> str:
     return (
-        "INSERT INTO tally_dispositions (version_id, node, moderation_state, disposition, opinions, represented) "
-        f"VALUES ({r}.version_id, coalesce({r}.provision_id, 0), {r}.moderation_state, {r}.disposition, 1, "
-        f"{r}.represented_count) "
-        "ON CONFLICT (version_id, node, moderation_state, disposition) "
+        "INSERT INTO tally_dispositions (version_id, node, moderation_state, disposition, channel, opinions, "
+        f"represented) VALUES ({r}.version_id, coalesce({r}.provision_id, 0), {r}.moderation_state, "
+        f"{r}.disposition, {r}.channel, 1, {r}.represented_count) "
+        "ON CONFLICT (version_id, node, moderation_state, disposition, channel) "
         "DO UPDATE SET opinions = opinions + 1, represented = represented + excluded.represented;"
     )
 
@@ -57,18 +59,18 @@ SQLITE_TRIGGERS: dict[str, str] = {
     ),
 }
 
-_PG_UPSERT = """INSERT INTO tally_dispositions AS t (version_id, node, moderation_state, disposition, opinions,
-                                         represented)
-        SELECT version_id, node, moderation_state, disposition, sum(opinions), sum(represented)
+_PG_UPSERT = """INSERT INTO tally_dispositions AS t (version_id, node, moderation_state, disposition, channel,
+                                         opinions, represented)
+        SELECT version_id, node, moderation_state, disposition, channel, sum(opinions), sum(represented)
         FROM ({rows}) AS moved
-        GROUP BY 1, 2, 3, 4 HAVING sum(opinions) <> 0 OR sum(represented) <> 0 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (version_id, node, moderation_state, disposition)
+        GROUP BY 1, 2, 3, 4, 5 HAVING sum(opinions) <> 0 OR sum(represented) <> 0 ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (version_id, node, moderation_state, disposition, channel)
         DO UPDATE SET opinions = t.opinions + excluded.opinions, represented = t.represented + excluded.represented;"""
 
 
 def _pg_rows(table: str, sign: str, where: str = "") -> str:
     return (f"SELECT {table}.version_id, coalesce({table}.provision_id, 0) AS node, {table}.moderation_state, "
-            f"{table}.disposition, {sign}1 AS opinions, {sign}{table}.represented_count AS represented "
+            f"{table}.disposition, {table}.channel, {sign}1 AS opinions, {sign}{table}.represented_count AS represented "
             f"FROM {where or table}")
 
 
@@ -104,11 +106,11 @@ BEGIN
             WHERE t.version_id = d.version_id;
         UPDATE tally_dispositions AS t
             SET opinions = t.opinions - d.opinions, represented = t.represented - d.represented
-            FROM (SELECT version_id, coalesce(provision_id, 0) AS node, moderation_state, disposition,
+            FROM (SELECT version_id, coalesce(provision_id, 0) AS node, moderation_state, disposition, channel,
                          count(*) AS opinions, sum(represented_count) AS represented
-                  FROM deleted_opinions GROUP BY 1, 2, 3, 4) AS d
-            WHERE (t.version_id, t.node, t.moderation_state, t.disposition)
-                = (d.version_id, d.node, d.moderation_state, d.disposition);
+                  FROM deleted_opinions GROUP BY 1, 2, 3, 4, 5) AS d
+            WHERE (t.version_id, t.node, t.moderation_state, t.disposition, t.channel)
+                = (d.version_id, d.node, d.moderation_state, d.disposition, d.channel);
     END IF;
     RETURN NULL;
 END"""),

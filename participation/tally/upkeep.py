@@ -425,10 +425,10 @@ def _expected_counts(version_id: int):
 def _expected_dispositions(version_id: int):
     node = func.coalesce(Opinion.provision_id, WHOLE_DRAFT_NODE)
     return (
-        select(Opinion.version_id, node, Opinion.moderation_state, Opinion.disposition,
+        select(Opinion.version_id, node, Opinion.moderation_state, Opinion.disposition, Opinion.channel,
                func.count(), func.sum(Opinion.represented_count))
         .where(Opinion.version_id == version_id)
-        .group_by(Opinion.version_id, node, Opinion.moderation_state, Opinion.disposition)
+        .group_by(Opinion.version_id, node, Opinion.moderation_state, Opinion.disposition, Opinion.channel)
     )
 
 
@@ -533,7 +533,7 @@ def rebuild_version(version_id: int) -> None:
          ["version_id", "node", "moderation_state", "stance", "category", "liaison_point", "opinions", "represented"]),
         (TallySubmitter, _expected_submitters(version_id), ["version_id", "node", "submitter_key", "opinions"]),
         (TallyDisposition, _expected_dispositions(version_id),
-         ["version_id", "node", "moderation_state", "disposition", "opinions", "represented"]),
+         ["version_id", "node", "moderation_state", "disposition", "channel", "opinions", "represented"]),
         (TallyNode, None, ["version_id", "node", "submitters"]),
     ):
         db.session.execute(delete(model).where(model.version_id == version_id))
