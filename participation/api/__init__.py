@@ -17,4 +17,4 @@ from participation.api.blueprint import api, configure_api_blueprint, token_limi
 
 # Routes and their documentation, on ``api`` (participation.api.blueprint): importing the
 # package registers them.
-from participation.api import accounts, drafts, opinions, openapi, batches  # noqa: F401
+from participation.api import accounts, drafts, opinions, openapi, batches, feedback  # noqa: F401

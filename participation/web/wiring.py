@@ -136,7 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     # Modules whose routes are on another module's blueprint (imported here, before the
     # blueprints are registered, rather than by that module: no import cycle): the
     # opinion pages on ``public``, the opinion lists and moderation on ``staff``.
-    from participation.views import moderation, opinions  # noqa: F401
+    from participation.views import feedback, moderation, opinions  # noqa: F401
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
         app.register_blueprint(blueprint)
