@@ -13,16 +13,15 @@ from participation.api.blueprint import api
 from participation.api.errors import json_response
 from participation.api.params import json_body
 from participation.api.serializers import CATEGORY_KEYS, DISPOSITION_KEYS, _counts, timestamp
-from participation.errors import ValidationFailed
+from participation.errors import NotFound, ValidationFailed
 from participation.extensions import db
 from participation.models import Draft, WHOLE_DRAFT_KEY
 from participation.services import feedback as feedback_service
-from participation.tally.report import build_report
+from participation.tally.report import build_report, section_keys
 from participation.unit_of_work import reads, writes
 from participation.views import load_visible
 
 CHANNEL_KEYS = tuple(labels.CHANNEL)
-_NOT_FOUND = "草案不存在，或意见采纳情况尚未发布。"
 
 
 def _numbers(clause) -> dict:
@@ -56,7 +55,7 @@ def report_document(draft: Draft, now) -> dict:
 def _load(draft_id: int, now, can_see) -> Draft:
     return load_visible(Draft, draft_id, lambda draft: draft.current_version is not None
                         and policies.can_view_draft(current_api_user(), draft, now) and can_see(draft),
-                        message=_(_NOT_FOUND))
+                        message=_("草案不存在，或意见采纳情况尚未发布。"))
 
 
 @api.get("/drafts/<int:draft_id>/feedback")
@@ -67,31 +66,38 @@ def get_feedback(draft_id: int):
     return json_response(report_document(draft, now))
 
 
-def _sections(body: dict) -> tuple[str | None, list[feedback_service.SectionText]]:
-    """The optional texts of a publish request; 422 naming the fields at fault."""
+def _sections(body: dict, known_keys: set[str]) -> tuple[str | None, list[feedback_service.SectionText]]:
+    """The optional texts of a publish request: 422 naming the fields at fault, 404 for a
+    key that names no chapter or article of the draft (as for an opinion's clause). A
+    key given twice: the last one counts."""
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(body) - {"introduction", "sections"})
     for name in unknown:
         errors[name] = [_("未知字段。")]
     introduction = body.get("introduction")
-    if introduction is not None and not isinstance(introduction, str):
+    if "introduction" in body and not isinstance(introduction, str):
         errors["introduction"] = [_("必须是字符串。")]
     raw = body.get("sections", [])
     if not isinstance(raw, list):
         errors["sections"] = [_("必须是数组。")]
         raw = []
-    sections = []
+    sections: dict[str, feedback_service.SectionText] = {}
+    unknown_keys: dict[str, list[str]] = {}
     for index, item in enumerate(raw):
         fields = {"provision_key", "main_opinions", "handling"}
         if not isinstance(item, dict) or not isinstance(item.get("provision_key"), str) or set(item) - fields \
                 or any(not isinstance(item.get(name, ""), str) for name in fields):
             errors[f"sections[{index}]"] = [_("应为 {provision_key, main_opinions, handling}，值均为字符串。")]
             continue
-        sections.append(feedback_service.SectionText(item["provision_key"], item.get("main_opinions", "").strip(),
-                                                     item.get("handling", "").strip()))
+        if item["provision_key"] not in known_keys:
+            unknown_keys[f"sections[{index}].provision_key"] = [_("草案当前版本中没有这一章或这一条。")]
+        sections[item["provision_key"]] = feedback_service.SectionText(
+            item["provision_key"], item.get("main_opinions", "").strip(), item.get("handling", "").strip())
     if errors:
         raise ValidationFailed(_("请求有误，请检查标出的字段。"), fields=errors)
-    return (introduction.strip() if isinstance(introduction, str) else None), sections
+    if unknown_keys:
+        raise NotFound(_("草案当前版本中没有这一章或这一条。"), fields=unknown_keys)
+    return (introduction.strip() if isinstance(introduction, str) else None), list(sections.values())
 
 
 @api.post("/drafts/<int:draft_id>/feedback/publish")
@@ -101,7 +107,8 @@ def publish_feedback(draft_id: int):
     require(policies.can_publish_feedback(current_api_user()))
     now = clock.now()
     draft = _load(draft_id, now, lambda draft: True)
-    introduction, sections = _sections(json_body()) if request.content_length or request.data else (None, [])
+    introduction, sections = _sections(json_body(), section_keys(draft)) \
+        if request.content_length or request.data else (None, [])
     if introduction is not None or sections:
         feedback_service.save_report(draft, introduction=introduction, sections=sections, by=current_api_user(),
                                      now=now)
@@ -150,13 +157,15 @@ openapi.add_schema("FeedbackReport", openapi.obj({
     "sections": {"type": "array", "items": openapi.ref("FeedbackSection"),
                  "description": "总体意见在前，然后按原文顺序的各章（没有章时为各条）及单独撰写的条。"},
 }, description="意见采纳情况。数字与网页上的报告、意见统计相同；不含意见原文、提出人信息和内部备注。"))
+_TEXT = {"type": "string", "maxLength": feedback_service.MAX_SECTION_TEXT_LENGTH, "pattern": "^[^\\u0000]*$"}
 openapi.add_schema("FeedbackPublication", openapi.obj({
     "introduction": {"type": "string", "maxLength": feedback_service.MAX_INTRODUCTION_LENGTH,
-                     "description": "说明（省略则保留已写的）。"},
+                     "pattern": "^[^\\u0000]*$", "description": "说明（省略则保留已写的）。"},
     "sections": {"type": "array", "items": openapi.obj({
-        "provision_key": {"type": "string", "description": f"{WHOLE_DRAFT_KEY}（总体意见）或章、条的条文键。"},
-        "main_opinions": {"type": "string", "maxLength": feedback_service.MAX_SECTION_TEXT_LENGTH},
-        "handling": {"type": "string", "maxLength": feedback_service.MAX_SECTION_TEXT_LENGTH},
+        "provision_key": {"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,80}$",
+                          "description": f"{WHOLE_DRAFT_KEY}（总体意见）或章、条的条文键；草案中没有的返回 404。"},
+        "main_opinions": _TEXT,
+        "handling": _TEXT,
     }, optional=("main_opinions", "handling")), "description": "发布前写入的各部分文字（省略的部分保留已写的）。"},
 }, optional=("introduction", "sections"), description="发布前一并写入的文字（可省略）。"))
 

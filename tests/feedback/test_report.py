@@ -211,7 +211,7 @@ def test_api_publishes_with_the_texts(client, report_world):
     assert bad.status_code == 422 and "introduction" in bad.get_json()["fields"]
     unknown = client.post(f"/api/v1/drafts/{draft.id}/feedback/publish", headers=headers,
                           json={"sections": [{"provision_key": "art.99", "handling": "x"}]})
-    assert unknown.status_code == 422 and "sections.art.99" in unknown.get_json()["fields"]
+    assert unknown.status_code == 404 and "sections[0].provision_key" in unknown.get_json()["fields"]
     assert db.session.get(Draft, draft.id).feedback_published_at is None
 
     response = client.post(f"/api/v1/drafts/{draft.id}/feedback/publish", headers=headers, json={
