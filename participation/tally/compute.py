@@ -143,11 +143,13 @@ def compute_tally(draft_id: int, version_id: int) -> DraftTally:
     submitters = select(literal("n"), TallyNode.node, null(), null(), null(), literal(NO_LIAISON_POINT),
                         TallyNode.submitters, null()).where(TallyNode.version_id == version_id)
     # Disposition rows: the disposition and the channel where stance and category go.
-    dispositions = select(literal("d"), TallyDisposition.node, TallyDisposition.moderation_state,
-                          TallyDisposition.disposition, TallyDisposition.channel, literal(NO_LIAISON_POINT),
-                          TallyDisposition.opinions, null()) \
+    # (Summed over the states shown: hidden opinions are in no breakdown.)
+    dispositions = select(literal("d"), TallyDisposition.node, literal(""), TallyDisposition.disposition,
+                          TallyDisposition.channel, literal(NO_LIAISON_POINT), func.sum(TallyDisposition.opinions),
+                          null()) \
         .where(TallyDisposition.version_id == version_id, TallyDisposition.moderation_state != HIDDEN,
-               TallyDisposition.opinions != 0)
+               TallyDisposition.opinions != 0) \
+        .group_by(TallyDisposition.node, TallyDisposition.disposition, TallyDisposition.channel)
     rows = db.session.execute(union_all(counts, submitters, dispositions)).all()
     whole_draft, overall = tally.whole_draft, tally.overall
     for source, node, state, stance, category, point, count, represented in rows:
