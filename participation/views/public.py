@@ -7,6 +7,7 @@ from flask_login import current_user
 from participation import clock, labels, policies, queries
 from participation.models import Draft, DraftStatus
 from participation.clock import time_left
+from participation.tally.compute import compute_tally
 from participation.views import load_visible, safe_next_url
 from participation.views.common import SUPPORTED_LOCALES
 from participation.unit_of_work import reads
@@ -117,8 +118,6 @@ def _feedback_context(draft: Draft, version, status: DraftStatus) -> dict:
     totals by disposition and the link to the report (意见采纳情况)."""
     if status not in (DraftStatus.CLOSED, DraftStatus.FEEDBACK):
         return {"feedback_totals": None, "feedback_href": None}
-    from participation.tally.compute import compute_tally
-
     overall = compute_tally(draft.id, version.id).overall
     published = status == DraftStatus.FEEDBACK
     return {
