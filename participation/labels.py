@@ -109,6 +109,13 @@ DISPOSITION = {
     "for_study": _l("留作研究"),
 }
 
+#: How an opinion reached the committee (Opinion.channel), in the feedback report.
+CHANNEL = {
+    "web": _l("网站"),
+    "api": _l("接口"),
+    "batch": _l("联系点汇总"),
+}
+
 NOTIFICATION_KIND = {
     "feedback_published": _l("意见采纳情况已发布"),
 }

@@ -5,10 +5,8 @@ from flask import url_for
 
 
 def feedback_report_url(draft_id: int, *, external: bool = False) -> str:
-    """The public report of a draft (意见采纳情况, ``/drafts/<id>/feedback``). Built from
-    the draft page's address so that it does not depend on the name the report page's
-    view is given."""
-    return url_for("public.draft", draft_id=draft_id, _external=external) + "/feedback"
+    """The public report of a draft (意见采纳情况, ``/drafts/<id>/feedback``)."""
+    return url_for("public.feedback_report", draft_id=draft_id, _external=external)
 
 
 def my_opinions_url(*, external: bool = False) -> str:

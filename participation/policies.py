@@ -290,3 +290,29 @@ def is_late_batch(draft: Draft, now: datetime) -> bool:
     return draft.status_at(now) != DraftStatus.OPEN
 
 
+# --- The feedback report (意见采纳情况, issue 15) -------------------------------------------
+
+def _feedback_published(draft) -> bool:
+    return draft.feedback_published_at is not None
+
+
+def can_view_tally_dispositions(user, draft: Draft) -> bool:
+    """The counts by disposition: staff may revise dispositions until the report is
+    published, so others see them only from then on."""
+    return is_staff(user) or _feedback_published(draft)
+
+
+def can_edit_feedback_report(user) -> bool:
+    """Write the introduction and the sections of a draft's report (staff, admins)."""
+    return is_staff(user)
+
+
+def can_publish_feedback(user) -> bool:
+    """Publish a draft's report; the service refuses a draft that is not closed, or
+    published already."""
+    return is_staff(user)
+
+
+def can_view_feedback_report(user, draft: Draft) -> bool:
+    """The public report once published; staff may preview it before."""
+    return _feedback_published(draft) or is_staff(user)

@@ -120,7 +120,8 @@ def create_comment(draft_id: int):
         with writing():
             stored = service.submit_opinion(
                 target, data, author=holder, now=now, submission_token=submission_token,
-                fingerprint=service.request_fingerprint(draft_id, data) if submission_token else None)
+                fingerprint=service.request_fingerprint(draft_id, data) if submission_token else None,
+                channel="api")
             db.session.commit()
     except (ValidationFailed, Conflict, NotFound, Forbidden) as exc:  # IdempotencyKeyConflict included
         exc.fields = {_API_FIELD_NAMES.get(name, name): messages for name, messages in exc.fields.items()}
@@ -224,7 +225,8 @@ def get_tally(draft_id: int):
         raise NotFound(_("草案没有可统计的版本。"))
     tally = compute_tally(draft.id, version.id)
     details = policies.can_view_tally_details(current_api_user())
-    return json_response(serializers.draft_tally(draft, version, tally, details=details))
+    dispositions = policies.can_view_tally_dispositions(current_api_user(), draft)
+    return json_response(serializers.draft_tally(draft, version, tally, details=details, dispositions=dispositions))
 
 
 # --- GET /drafts/<id>/provisions/<key>/opinions ----------------------------------------------
@@ -398,6 +400,11 @@ _CLAUSE_TALLY_PROPERTIES = {
     "submitters": {"type": "integer", "minimum": 0, "description": "不同提出人的人数。"},
     "by_stance": {**_COUNTS, "description": "按态度（Stance）分列的意见数，每种态度都列出（可为 0）。"},
     "by_category": {**_COUNTS, "description": "按提出人类别（SubmitterCategory）分列的意见数，每个类别都列出（可为 0）。"},
+    "by_disposition": {**openapi.nullable(_COUNTS),
+                       "description": "按处理情况（pending 待处理、adopted 采纳、partly_adopted 部分采纳、not_adopted 未采纳、"
+                                      "already_provided 已有规定、out_of_scope 不属于本法规调整范围、for_study 留作研究）"
+                                      "分列的意见数（不含已屏蔽的），每种都列出（可为 0）。工作人员可见；"
+                                      "意见采纳情况发布后所有人可见，此前对其他人为 null。"},
 }
 openapi.add_schema("ClauseTally", openapi.obj(_CLAUSE_TALLY_PROPERTIES, description="一个条文节点的意见统计（含下级节点的汇总）。"))
 openapi.add_schema("DraftTally", openapi.obj(
@@ -411,6 +418,7 @@ openapi.add_schema("DraftTally", openapi.obj(
         "submitters": _CLAUSE_TALLY_PROPERTIES["submitters"],
         "by_stance": _CLAUSE_TALLY_PROPERTIES["by_stance"],
         "by_category": _CLAUSE_TALLY_PROPERTIES["by_category"],
+        "by_disposition": _CLAUSE_TALLY_PROPERTIES["by_disposition"],
         "whole_draft": {**openapi.ref("ClauseTally"), "description": "总体意见（针对草案整体的意见）。"},
         "provisions": {"type": "array", "items": openapi.ref("ClauseTally"),
                        "description": "当前版本的每个条文节点（编、章、节、条、款、项、目……），按原文顺序。"},

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, url_for
 
 from participation.links import feedback_report_url
-from participation.models import ApiToken, Draft, DraftVersion, Stance, SubmitterCategory, User
+from participation.models import ApiToken, Disposition, Draft, DraftVersion, Stance, SubmitterCategory, User
 from participation.queries import ProvisionNode
 
 # The public reading page of a draft (participation.views.public).
@@ -82,10 +82,13 @@ def _counts(counter, keys) -> dict[str, int]:
 
 STANCE_KEYS = tuple(stance.value for stance in Stance)
 CATEGORY_KEYS = tuple(category.value for category in SubmitterCategory)
+DISPOSITION_KEYS = tuple(disposition.value for disposition in Disposition)
 
 
-def clause_tally(clause, *, details: bool = True) -> dict:
-    """``details``: the pending and hidden counts (staff only); null otherwise."""
+def clause_tally(clause, *, details: bool = True, dispositions: bool = True) -> dict:
+    """``details``: the pending and hidden counts (staff only); null otherwise.
+    ``dispositions``: the counts by disposition (staff, or anyone once the draft's
+    feedback is published); null otherwise."""
     return {
         "key": clause.key,
         "kind": clause.kind,
@@ -101,14 +104,16 @@ def clause_tally(clause, *, details: bool = True) -> dict:
         # clauses was a fifth of the tally API's time.
         "by_stance": _counts(clause.by_stance, STANCE_KEYS),
         "by_category": _counts(clause.by_category, CATEGORY_KEYS),
+        "by_disposition": _counts(clause.by_disposition, DISPOSITION_KEYS) if dispositions else None,
     }
 
 
-def draft_tally(draft: Draft, version: DraftVersion, tally, *, details: bool = True) -> dict:
+def draft_tally(draft: Draft, version: DraftVersion, tally, *, details: bool = True,
+                dispositions: bool = True) -> dict:
     """The numbers of ``participation.tally.compute.compute_tally``, unchanged; zero counts are
     spelled out. Without ``details`` the pending and hidden counts are null, as on the
     public tally page (policies.can_view_tally_details)."""
-    overall = clause_tally(tally.overall, details=details)
+    overall = clause_tally(tally.overall, details=details, dispositions=dispositions)
     return {
         "draft_id": draft.id,
         "version": {"number": version.number, "reading": version.reading},
@@ -119,8 +124,10 @@ def draft_tally(draft: Draft, version: DraftVersion, tally, *, details: bool = T
         "submitters": overall["submitters"],
         "by_stance": overall["by_stance"],
         "by_category": overall["by_category"],
-        "whole_draft": clause_tally(tally.whole_draft, details=details),
-        "provisions": [clause_tally(clause, details=details) for clause in tally.provisions],
+        "by_disposition": overall["by_disposition"],
+        "whole_draft": clause_tally(tally.whole_draft, details=details, dispositions=dispositions),
+        "provisions": [clause_tally(clause, details=details, dispositions=dispositions)
+                       for clause in tally.provisions],
     }
 
 

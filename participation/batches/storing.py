@@ -145,7 +145,7 @@ def _opinion_rows(batch: Batch, draft: Draft, version_id: int, point: LiaisonPoi
     common = {
         "draft_id": draft.id, "version_id": version_id, "is_name_public": False, "contact": "", "author_id": None,
         "delegation": None, "liaison_point_id": point.id, "batch_id": batch.id, "moderation_state": state,
-        "hidden_reason": "", "submission_token": None, "created_at": now,
+        "hidden_reason": "", "submission_token": None, "created_at": now, "channel": "batch",
     }
     point_id = point.id
     values = []

@@ -18,10 +18,10 @@ __all__ += ["ActivityKind", "Batch", "BatchSource"]
 
 # Counts behind the tally, kept by database triggers (participation.tally.upkeep).
 from participation.models.tally import (  # noqa: E402
-    ProvisionAncestor, TallyCount, TallyNode, TallySubmitter, TallyVersion,
+    ProvisionAncestor, TallyCount, TallyDisposition, TallyNode, TallySubmitter, TallyVersion,
 )
 
-__all__ += ["ProvisionAncestor", "TallyCount", "TallyNode", "TallySubmitter", "TallyVersion"]
+__all__ += ["ProvisionAncestor", "TallyCount", "TallyDisposition", "TallyNode", "TallySubmitter", "TallyVersion"]
 
 # The feedback loop (issue 15): dispositions' companions, the audit log, the inbox.
 from participation.models.audit import AuditEntry  # noqa: E402

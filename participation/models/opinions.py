@@ -111,6 +111,9 @@ class Opinion(db.Model):
     # point's spreadsheet shows, for 点对点反馈).
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_batches.id", ondelete="CASCADE"))
     batch_row: Mapped[int | None]
+    # How it reached us (labels.CHANNEL): web 网站, api 接口, batch 联系点汇总表. The
+    # feedback report counts by it; set once, at the insert.
+    channel: Mapped[str] = mapped_column(String(10), default="web", server_default="web")
 
     moderation_state: Mapped[str] = mapped_column(String(12), default=ModerationState.PUBLISHED.value)
     hidden_reason: Mapped[str] = mapped_column(String(500), default="")

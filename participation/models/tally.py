@@ -104,3 +104,25 @@ class TallyNode(db.Model):
     version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id", ondelete="CASCADE"))
     node: Mapped[int] = mapped_column(Integer)
     submitters: Mapped[int] = mapped_column(Integer)
+
+
+class TallyDisposition(db.Model):
+    """Opinions aimed at one node (not rolled up) by moderation state, disposition
+    (处理情况) and channel (Opinion.channel); ``represented`` sums their 代表人数. Kept by their own triggers
+    (participation.tally.disposition_triggers). A row whose count falls back to 0 stays
+    (at most nodes × states × dispositions of them): the triggers never delete, which
+    keeps a bulk disposition change to one grouped upsert."""
+
+    __tablename__ = "tally_dispositions"
+    __table_args__ = (
+        PrimaryKeyConstraint("version_id", "node", "moderation_state", "disposition", "channel"),
+        {"sqlite_with_rowid": False},
+    )
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id", ondelete="CASCADE"))
+    node: Mapped[int] = mapped_column(Integer)
+    moderation_state: Mapped[str] = mapped_column(String(12))
+    disposition: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    opinions: Mapped[int] = mapped_column(Integer)
+    represented: Mapped[int] = mapped_column(BigInteger)

@@ -264,7 +264,7 @@ def _idempotency_conflict() -> IdempotencyKeyConflict:
 
 def submit_opinion(
     draft: Draft | SubmissionTarget, data: OpinionInput, *, author, now: datetime,
-    submission_token: str | None = None, fingerprint: str | None = None,
+    submission_token: str | None = None, fingerprint: str | None = None, channel: str = "web",
 ) -> StoredOpinion:
     """Send an opinion: the one use case the web form, the API, the demo and the
     tests all call. Checks ``policies.comment_refusal`` (Conflict outside the open
@@ -320,6 +320,7 @@ def submit_opinion(
         liaison_point_id=author.liaison_point_id if signed_in and author.role == Role.OPERATOR.value else None,
         moderation_state=state.value, submission_token=submission_token,
         submission_fingerprint=fingerprint if submission_token is not None else None, created_at=now,
+        channel=channel,
     )
     return _insert(connection, target, values)
 

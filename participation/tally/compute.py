@@ -19,7 +19,9 @@ from sqlalchemy import func, literal, null, select, union_all
 
 from participation.extensions import db
 from participation.models import ModerationState, Opinion, Provision
-from participation.models.tally import EVERYTHING_NODE, NO_LIAISON_POINT, WHOLE_DRAFT_NODE, TallyCount, TallyNode
+from participation.models.tally import (
+    EVERYTHING_NODE, NO_LIAISON_POINT, WHOLE_DRAFT_NODE, TallyCount, TallyDisposition, TallyNode,
+)
 
 HIDDEN = ModerationState.HIDDEN.value
 PENDING = ModerationState.PENDING.value
@@ -43,6 +45,10 @@ class ClauseTally:
     # Opinions that came via a liaison point (its batches, its operators), by point id;
     # they are in by_category under their speakers' own categories as well.
     by_liaison_point: Counter = field(default_factory=Counter)
+    # 处理情况: opinions not hidden by disposition (pending included), rolled up.
+    by_disposition: Counter = field(default_factory=Counter)
+    # How they reached us (Opinion.channel: web, api, batch), not hidden, rolled up.
+    by_channel: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
         return {
@@ -52,6 +58,8 @@ class ClauseTally:
             "by_stance": dict(sorted(self.by_stance.items())),
             "by_category": dict(sorted(self.by_category.items())),
             "by_liaison_point": {str(point): count for point, count in sorted(self.by_liaison_point.items())},
+            "by_disposition": dict(sorted(self.by_disposition.items())),
+            "by_channel": dict(sorted(self.by_channel.items())),
         }
 
 
@@ -85,6 +93,8 @@ class DraftTally:
             "by_stance": dict(sorted(self.overall.by_stance.items())),
             "by_category": dict(sorted(self.overall.by_category.items())),
             "by_liaison_point": {str(point): count for point, count in sorted(self.overall.by_liaison_point.items())},
+            "by_disposition": dict(sorted(self.overall.by_disposition.items())),
+            "by_channel": dict(sorted(self.overall.by_channel.items())),
             "whole_draft": self.whole_draft.as_dict(),
             "provisions": [clause.as_dict() for clause in self.provisions],
         }
@@ -121,19 +131,34 @@ def compute_tally(draft_id: int, version_id: int) -> DraftTally:
     """Every count of the draft's version, from the counts the triggers keep.
 
     One query returns the counts per clause (by state, stance, category and liaison
-    point: at most a few rows per clause and combination, however many opinions) and
-    the distinct submitters of every clause's subtree, already rolled up. Both come
-    from one statement, so they are from one snapshot even while opinions come in.
+    point: at most a few rows per clause and combination, however many opinions), the
+    counts per clause by disposition, and the distinct submitters of every clause's
+    subtree, already rolled up. All come from one statement, so they are from one
+    snapshot even while opinions come in.
     """
     tally, clauses, provisions = _empty_tally(draft_id, version_id)
-    counts = select(TallyCount.node, TallyCount.moderation_state, TallyCount.stance, TallyCount.category,
-                    TallyCount.liaison_point, TallyCount.opinions, TallyCount.represented) \
+    counts = select(literal("c"), TallyCount.node, TallyCount.moderation_state, TallyCount.stance,
+                    TallyCount.category, TallyCount.liaison_point, TallyCount.opinions, TallyCount.represented) \
         .where(TallyCount.version_id == version_id)
-    submitters = select(TallyNode.node, null(), null(), null(), literal(NO_LIAISON_POINT), TallyNode.submitters,
-                        null()).where(TallyNode.version_id == version_id)
-    rows = db.session.execute(union_all(counts, submitters)).all()
+    submitters = select(literal("n"), TallyNode.node, null(), null(), null(), literal(NO_LIAISON_POINT),
+                        TallyNode.submitters, null()).where(TallyNode.version_id == version_id)
+    # Disposition rows: the disposition and the channel where stance and category go.
+    # (Summed over the states shown: hidden opinions are in no breakdown.)
+    dispositions = select(literal("d"), TallyDisposition.node, literal(""), TallyDisposition.disposition,
+                          TallyDisposition.channel, literal(NO_LIAISON_POINT), func.sum(TallyDisposition.opinions),
+                          null()) \
+        .where(TallyDisposition.version_id == version_id, TallyDisposition.moderation_state != HIDDEN,
+               TallyDisposition.opinions != 0) \
+        .group_by(TallyDisposition.node, TallyDisposition.disposition, TallyDisposition.channel)
+    rows = db.session.execute(union_all(counts, submitters, dispositions)).all()
     whole_draft, overall = tally.whole_draft, tally.overall
-    for node, state, stance, category, point, count, represented in rows:
+    for source, node, state, stance, category, point, count, represented in rows:
+        if source == "d":  # a tally_dispositions row
+            clause = clauses.get(node) if node != WHOLE_DRAFT_NODE else whole_draft
+            if clause is not None:
+                clause.by_disposition[stance] += count
+                clause.by_channel[category] += count
+            continue
         if state is None:  # a tally_nodes row: distinct submitters, rolled up
             if node == EVERYTHING_NODE:
                 overall.submitters = count
@@ -204,6 +229,14 @@ def recompute_tally(draft_id: int, version_id: int) -> DraftTally:
     )
     for provision_id, liaison_point_id, count in by_point:
         own(provision_id).by_liaison_point[liaison_point_id] += count
+    by_disposition = db.session.execute(
+        select(Opinion.provision_id, Opinion.disposition, Opinion.channel, func.count())
+        .where(*scope, Opinion.moderation_state != HIDDEN)
+        .group_by(Opinion.provision_id, Opinion.disposition, Opinion.channel)
+    )
+    for provision_id, disposition, channel, count in by_disposition:
+        own(provision_id).by_disposition[disposition] += count
+        own(provision_id).by_channel[channel] += count
 
     contributions = _submitter_contributions(scope, parent_of, whole_draft)
     for provision_id, clause in clauses.items():
@@ -232,6 +265,9 @@ def _add(parent: ClauseTally, child: ClauseTally) -> None:
         parent.by_category.update(child.by_category)
     if child.by_liaison_point:
         parent.by_liaison_point.update(child.by_liaison_point)
+    if child.by_disposition:
+        parent.by_disposition.update(child.by_disposition)
+        parent.by_channel.update(child.by_channel)
 
 
 # recompute_tally: tests turn this off to exercise the join on positions.

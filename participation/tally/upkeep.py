@@ -30,6 +30,10 @@ A provision's ancestors come from ``provision_ancestors`` (one indexed lookup), 
 trigger on ``provisions`` fills as provisions are inserted; provisions never move (a
 trigger refuses to change their parent or version: a new text is a new version).
 
+The counts by disposition (``tally_dispositions``) have triggers of their own, in
+participation.tally.disposition_triggers (PostgreSQL counts their updates and deletes
+per statement too); they are installed, checked and rebuilt with these.
+
 The migration that made the tables (``b8e4c1f07a2d``) created the triggers with a copy
 of the SQL below; ``check`` verifies that the database has exactly these definitions,
 ``install_triggers`` (run by ``flask tally rebuild``) puts them back. On SQLite a
@@ -46,9 +50,10 @@ from sqlalchemy.engine import Connection
 from participation.extensions import db
 from participation.models import DraftVersion, ModerationState, Opinion, Provision
 from participation.models.tally import (
-    EVERYTHING_NODE, NO_LIAISON_POINT, WHOLE_DRAFT_NODE, ProvisionAncestor, TallyCount, TallyNode, TallySubmitter,
-    TallyVersion,
+    EVERYTHING_NODE, NO_LIAISON_POINT, WHOLE_DRAFT_NODE, ProvisionAncestor, TallyCount, TallyDisposition, TallyNode,
+    TallySubmitter, TallyVersion,
 )
+from participation.tally import disposition_triggers
 
 HIDDEN = ModerationState.HIDDEN.value
 assert (WHOLE_DRAFT_NODE, EVERYTHING_NODE, NO_LIAISON_POINT, HIDDEN) == (0, -1, 0, "hidden"), \
@@ -335,6 +340,11 @@ POSTGRESQL_TRIGGERS: dict[str, str] = {
 }
 
 
+SQLITE_TRIGGERS.update(disposition_triggers.SQLITE_TRIGGERS)
+POSTGRESQL_FUNCTIONS.update(disposition_triggers.POSTGRESQL_FUNCTIONS)
+POSTGRESQL_TRIGGERS.update(disposition_triggers.POSTGRESQL_TRIGGERS)
+
+
 def _postgresql_body(definition: str) -> str:
     return definition.split("$$", 2)[1]
 
@@ -412,6 +422,16 @@ def _expected_counts(version_id: int):
     )
 
 
+def _expected_dispositions(version_id: int):
+    node = func.coalesce(Opinion.provision_id, WHOLE_DRAFT_NODE)
+    return (
+        select(Opinion.version_id, node, Opinion.moderation_state, Opinion.disposition, Opinion.channel,
+               func.count(), func.sum(Opinion.represented_count))
+        .where(Opinion.version_id == version_id)
+        .group_by(Opinion.version_id, node, Opinion.moderation_state, Opinion.disposition, Opinion.channel)
+    )
+
+
 def _expected_submitters(version_id: int):
     closure = _closure(version_id).subquery()
     counted = (Opinion.version_id == version_id, Opinion.moderation_state != HIDDEN)
@@ -453,6 +473,10 @@ def _parts(version_id: int):
         ("tally_submitters", TallySubmitter, _expected_submitters(version_id), _maintained(TallySubmitter, version_id)),
         ("tally_nodes", TallyNode, _expected_nodes(version_id),
          _maintained(TallyNode, version_id).where(TallyNode.submitters != 0)),
+        # The triggers leave rows at 0 (see disposition_triggers): not a difference.
+        ("tally_dispositions", TallyDisposition, _expected_dispositions(version_id),
+         _maintained(TallyDisposition, version_id)
+         .where((TallyDisposition.opinions != 0) | (TallyDisposition.represented != 0))),
     ]
 
 
@@ -508,6 +532,8 @@ def rebuild_version(version_id: int) -> None:
         (TallyCount, _expected_counts(version_id),
          ["version_id", "node", "moderation_state", "stance", "category", "liaison_point", "opinions", "represented"]),
         (TallySubmitter, _expected_submitters(version_id), ["version_id", "node", "submitter_key", "opinions"]),
+        (TallyDisposition, _expected_dispositions(version_id),
+         ["version_id", "node", "moderation_state", "disposition", "channel", "opinions", "represented"]),
         (TallyNode, None, ["version_id", "node", "submitters"]),
     ):
         db.session.execute(delete(model).where(model.version_id == version_id))

@@ -424,6 +424,11 @@ def _category_rows(counter) -> list[tuple[str, int, str]]:
             for category in labels.SUBMITTER_CATEGORY if counter.get(category)]
 
 
+def _disposition_rows(counter) -> list[tuple[str, int, str]]:
+    return [(labels.label(labels.DISPOSITION, disposition), counter.get(disposition, 0), "fill-disposition")
+            for disposition in labels.DISPOSITION]
+
+
 def _tally_page(result, version_id: int, outline):
     """(the division shown, its clauses, each division's opinions for its link) of a
     paged outline; (None, every clause, {}) otherwise."""
@@ -471,7 +476,8 @@ def tally(draft_id: int):
         page_totals=page_totals, page_maximum=max(page_totals.values(), default=0),
         heat_level=heat_level, article_number=_article_number,
         top=result.most_discussed(10), focus=focus, staff=staff, stances=STANCES,
-        stance_rows=_stance_rows, category_rows=_category_rows,
+        stance_rows=_stance_rows, category_rows=_category_rows, disposition_rows=_disposition_rows,
+        dispositions=list(labels.DISPOSITION) if policies.can_view_tally_dispositions(current_user, draft) else [],
         can_list=policies.can_list_published_opinions(current_user, draft, now) and status != DraftStatus.DRAFT,
         can_moderate=policies.can_moderate_opinions(current_user),
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from participation import clock, policies, queries
+from participation import clock, labels, policies, queries
 from participation.models import Draft, DraftStatus
 from participation.clock import time_left
+from participation.tally.compute import compute_tally
 from participation.views import load_visible, safe_next_url
 from participation.views.common import SUPPORTED_LOCALES
 from participation.unit_of_work import reads
@@ -101,6 +102,7 @@ def _opinion_context(draft: Draft, version, status: DraftStatus, nodes, now) -> 
         if status == DraftStatus.OPEN else None,
         "op_counts": None, "op_total": 0, "op_list_href": None,
         "can_view_tally": policies.can_view_tally(current_user, draft, now),
+        **_feedback_context(draft, version, status),
     }
     if policies.can_list_published_opinions(current_user, draft, now) and status != DraftStatus.DRAFT:
         counts, whole = queries.published_counts(draft.id, version.id)
@@ -109,6 +111,23 @@ def _opinion_context(draft: Draft, version, status: DraftStatus, nodes, now) -> 
         # "/drafts/5/provisions/" + key + "/opinions", built once for hundreds of links.
         context["op_list_href"] = url_for("public.draft", draft_id=draft.id) + "/provisions/"
     return context
+
+
+def _feedback_context(draft: Draft, version, status: DraftStatus) -> dict:
+    """A closed draft shows its totals; once the feedback report is published, the
+    totals by disposition and the link to the report (意见采纳情况)."""
+    if status not in (DraftStatus.CLOSED, DraftStatus.FEEDBACK):
+        return {"feedback_totals": None, "feedback_href": None}
+    overall = compute_tally(draft.id, version.id).overall
+    published = status == DraftStatus.FEEDBACK
+    return {
+        "feedback_totals": {
+            "total": overall.total, "submitters": overall.submitters,
+            "dispositions": [(labels.label(labels.DISPOSITION, key), overall.by_disposition[key])
+                             for key in labels.DISPOSITION if overall.by_disposition.get(key)] if published else [],
+        },
+        "feedback_href": url_for("public.feedback_report", draft_id=draft.id) if published else None,
+    }
 
 
 @bp.route("/drafts/<int:draft_id>")

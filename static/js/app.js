@@ -16,3 +16,8 @@ document.addEventListener("click", function (event) {
     button.classList.add("copied");
   });
 });
+
+// 意见采纳情况: the print button (the page's print stylesheet makes it an A4 document).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});

@@ -12,7 +12,9 @@ from tests.api.helpers import bearer
 from tests.opinions.conftest import ITEM_KEY
 
 # What differs by nature between two submissions of the same opinion.
-PER_SUBMISSION = {"id", "receipt_code", "submitter_key", "submission_token", "submission_fingerprint", "created_at"}
+# "channel" says which way it came (web, api): the feedback report counts by it.
+PER_SUBMISSION = {"id", "receipt_code", "submitter_key", "submission_token", "submission_fingerprint", "created_at",
+                  "channel"}
 
 
 def _row(opinion_id: int) -> dict:
@@ -46,6 +48,7 @@ def test_the_form_and_the_api_store_the_same_opinion(app, client, login, make_us
     assert api_id == response.get_json()["id"]
     web, api = _row(web_id), _row(api_id)
     assert web == api
+    assert (db.session.get(Opinion, web_id).channel, db.session.get(Opinion, api_id).channel) == ("web", "api")
     assert web["category"] == "deputy" and web["delegation"] == "北区代表团" and web["is_name_public"]
     assert _outbox(web_id) == _outbox(api_id) == ["opinion"]
 

@@ -6,15 +6,17 @@ from collections import Counter, defaultdict
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from participation.extensions import db
 from participation.models import Opinion, Provision
 from participation.services import opinions as service
+from participation.tally import upkeep as tally_upkeep
 from participation.tally.compute import compute_tally
 
 STANCES = ["support", "oppose", "amend", "add", "delete", "other"]
 CATEGORIES = ["citizen", "organisation", "expert"]
+DISPOSITIONS = ["pending", "adopted", "partly_adopted", "not_adopted", "already_provided", "out_of_scope", "for_study"]
 
 actions = st.lists(
     st.one_of(
@@ -22,9 +24,29 @@ actions = st.lists(
         st.tuples(st.just("hide"), st.integers(0, 10_000)),
         st.tuples(st.just("publish"), st.integers(0, 10_000)),
         st.tuples(st.just("delete"), st.integers(0, 10_000)),
+        st.tuples(st.just("dispose"), st.integers(0, 10_000), st.sampled_from(DISPOSITIONS)),
+        # One UPDATE statement over every opinion whose id ≡ remainder (mod modulus).
+        st.tuples(st.just("bulk"), st.integers(1, 3), st.integers(0, 2), st.sampled_from(DISPOSITIONS)),
     ),
     min_size=1, max_size=40,
 )
+
+
+def brute_force_dispositions(version_id):
+    """Opinions not hidden by disposition, per clause key rolled up ("*": the draft)."""
+    rows = db.session.scalars(select(Opinion).where(Opinion.version_id == version_id)).all()
+    provisions = {p.id: p for p in db.session.scalars(select(Provision).where(Provision.version_id == version_id))}
+    counts = defaultdict(Counter)
+    for row in rows:
+        if row.moderation_state == "hidden":
+            continue
+        pid, keys = row.provision_id, ["*"]
+        while pid is not None:
+            keys.append(provisions[pid].key)
+            pid = provisions[pid].parent_id
+        for key in keys:
+            counts[key][row.disposition] += 1
+    return counts
 
 
 def brute_force(version_id):
@@ -84,6 +106,14 @@ def test_tally_matches_brute_force(tally_world, frozen_now, history):
                 service.hide_opinion(opinion, reason="测试", by=staff, now=frozen_now.now)
             elif action[0] == "publish":
                 service.publish_opinion(opinion, by=staff, now=frozen_now.now)
+            elif action[0] == "dispose":
+                opinion.disposition = action[2]
+            elif action[0] == "bulk":
+                _, modulus, remainder, disposition = action
+                db.session.flush()
+                db.session.execute(update(Opinion).where(Opinion.id % modulus == remainder % modulus)
+                                   .values(disposition=disposition).execution_options(synchronize_session=False))
+                db.session.expire_all()
             else:
                 db.session.delete(opinion)
                 stored.remove(opinion)
@@ -101,6 +131,11 @@ def test_tally_matches_brute_force(tally_world, frozen_now, history):
         assert dict(clause.by_stance) == dict(stances[clause.key]), clause.key
         assert dict(clause.by_category) == dict(categories[clause.key]), clause.key
         assert clause.submitters == len(submitters[clause.key]), clause.key
+    by_disposition = brute_force_dispositions(draft.current_version.id)
+    assert dict(tally.overall.by_disposition) == dict(by_disposition["*"])
+    for clause in tally.provisions:
+        assert dict(clause.by_disposition) == dict(by_disposition[clause.key]), clause.key
+    assert tally_upkeep.check_version(draft.current_version.id) == []
 
 
 # --- Liaison-point batches (issue 4) ----------------------------------------------------

@@ -8,7 +8,9 @@ from sqlalchemy import delete, func, select, text, update
 
 from participation.tally import upkeep as tally_upkeep
 from participation.extensions import db
-from participation.models import Draft, Opinion, Provision, TallyCount, TallyNode, TallySubmitter, TallyVersion
+from participation.models import (
+    Draft, Opinion, Provision, TallyCount, TallyDisposition, TallyNode, TallySubmitter, TallyVersion,
+)
 from participation.services import opinions as service
 from participation.tally.compute import compute_tally, recompute_tally
 
@@ -74,7 +76,7 @@ def test_deleting_a_draft_leaves_no_counts(app, frozen_now, make_draft, make_use
     assert db.session.scalar(select(func.count()).select_from(TallyCount).where(TallyCount.version_id == version_id))
     db.session.delete(draft)
     db.session.commit()
-    for model in (TallyCount, TallySubmitter, TallyNode, TallyVersion):
+    for model in (TallyCount, TallySubmitter, TallyNode, TallyVersion, TallyDisposition):
         assert db.session.scalar(select(func.count()).select_from(model).where(model.version_id == version_id)) == 0
     assert db.session.get(Draft, draft.id) is None
 
@@ -122,3 +124,70 @@ def test_check_finds_lost_triggers_and_rebuild_repairs(app, runner, frozen_now, 
     assert runner.invoke(args=["tally", "check", str(draft.id)]).exit_code == 0
     result = runner.invoke(args=["tally", "check", "999999"])
     assert result.exit_code != 0 and "999999" in result.output
+
+
+# --- The disposition dimension (issue 15) ------------------------------------------------
+
+def test_disposition_counts_follow_every_change(app, frozen_now, make_draft, make_user):
+    """Single changes, bulk UPDATEs (the shape of a bulk disposition), moves, hiding,
+    represented counts and deletes: the counts by disposition stay equal to a count
+    from scratch, rolled up like the others."""
+    draft = make_draft(published=True)
+    authors = [make_user("citizen") for _ in range(3)]
+    staff = make_user("staff")
+    stored = _submit_some(draft, authors, frozen_now.now)
+    ids = [o.id for o in stored]
+    assert _same_tally(draft)["by_disposition"] == {"pending": 24}
+
+    stored[0].disposition = "adopted"
+    db.session.commit()
+    db.session.execute(update(Opinion).where(Opinion.id.in_(ids[1:13])).values(disposition="not_adopted",
+                                                                               disposition_reason="理由"))
+    db.session.execute(update(Opinion).where(Opinion.id.in_(ids[5:9])).values(disposition="for_study"))
+    db.session.execute(update(Opinion).where(Opinion.id == ids[2]).values(provision_id=None, represented_count=4))
+    db.session.execute(update(Opinion).where(Opinion.id.in_(ids[3:5])).values(body="只改正文，不影响统计"))
+    service.hide_opinion(stored[6], reason="测试", by=staff, now=frozen_now.now)
+    db.session.commit()
+    kept = _same_tally(draft)
+    assert kept["by_disposition"] == {"adopted": 1, "not_adopted": 8, "for_study": 3, "pending": 11}
+
+    db.session.execute(delete(Opinion).where(Opinion.id.in_(ids[0:4])))
+    db.session.execute(update(Opinion).values(disposition="already_provided"))
+    db.session.commit()
+    kept = _same_tally(draft)
+    assert kept["by_disposition"] == {"already_provided": 19}
+    clause = next(c for c in kept["provisions"] if c["total"])
+    assert sum(clause["by_disposition"].values()) == clause["total"]
+
+
+def test_check_finds_a_tampered_disposition_count(app, runner, frozen_now, make_draft, make_user):
+    draft = make_draft(published=True)
+    _submit_some(draft, [make_user("citizen")], frozen_now.now, count=6)
+    db.session.execute(update(Opinion).values(disposition="adopted"))
+    db.session.commit()
+    assert runner.invoke(args=["tally", "check"]).exit_code == 0
+
+    db.session.execute(update(TallyDisposition).where(TallyDisposition.disposition == "adopted")
+                       .values(opinions=TallyDisposition.opinions + 1))
+    db.session.commit()
+    result = runner.invoke(args=["tally", "check", str(draft.id)])
+    assert result.exit_code == 1 and "tally_dispositions" in result.output
+
+    assert runner.invoke(args=["tally", "rebuild", str(draft.id)]).exit_code == 0
+    db.session.expire_all()
+    assert _same_tally(draft)["by_disposition"] == {"adopted": 6}
+
+
+def test_check_finds_a_lost_disposition_trigger(app, runner, frozen_now, make_draft, make_user):
+    draft = make_draft(published=True)
+    _submit_some(draft, [make_user("citizen")], frozen_now.now, count=3)
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("DROP TRIGGER opinions_tally_dispositions_update"))
+    else:
+        db.session.execute(text("DROP TRIGGER opinions_tally_dispositions_updated ON opinions"))
+    db.session.execute(update(Opinion).values(disposition="for_study"))
+    db.session.commit()
+    result = runner.invoke(args=["tally", "check"])
+    assert result.exit_code == 1 and "opinions_tally_dispositions_update" in result.output
+    assert runner.invoke(args=["tally", "rebuild"]).exit_code == 0
+    assert runner.invoke(args=["tally", "check"]).exit_code == 0
