@@ -19,12 +19,11 @@ from participation import batches
 from participation.extensions import db
 from participation.models import Draft, Role, User
 from participation.parsing import parse_text
-from participation.demo.sample_opinions import (
-    CLOSED_DRAFT_OPINIONS, DEMO_BATCH_ACTIVITY, DEMO_BATCH_ROWS, OPEN_DRAFT_OPINIONS,
-)
+from participation.demo.sample_opinions import DEMO_BATCH_ACTIVITY, DEMO_BATCH_ROWS, OPEN_DRAFT_OPINIONS
 from participation.services import accounts, liaison, opinions
 from participation.services import drafts as draft_service
 from participation.clock import add_days
+from participation.demo import feedback as feedback_demo
 
 DEMO_DATA = Path(__file__).resolve().parent / "drafts"
 DEMO_ISSUING_BODY = "某市人大常委会法制工作委员会"
@@ -86,7 +85,8 @@ OPEN_DRAFT = DemoDraft(
 )
 CLOSED_DRAFT = DemoDraft(
     "ebike.md",
-    "本草案针对电动自行车停放充电引发的火灾隐患，明确停放充电场所建设、禁止区域和法律责任。征求意见已结束。",
+    "本草案针对电动自行车停放充电引发的火灾隐患，明确停放充电场所建设、禁止区域和法律责任。"
+    "征求意见已结束，意见采纳情况已经公布。",
 )
 UNPUBLISHED_DRAFT = DemoDraft(
     "dogs.md",
@@ -148,8 +148,10 @@ def load_demo(now: datetime) -> DemoResult:
         )
     staff = users[ACCOUNTS[1].email]
 
+    # Opened an hour ago, so that its opinions (one a minute) are all stamped before ``now``.
     open_draft = _import(OPEN_DRAFT, staff)
-    draft_service.publish_draft(open_draft, opens_at=now, closes_at=add_days(now, 30), now=now)
+    opened = now - timedelta(hours=1)
+    draft_service.publish_draft(open_draft, opens_at=opened, closes_at=add_days(opened, 30), now=opened)
 
     # Published 45 days ago for 30 days: its period ended two weeks ago.
     closed_draft = _import(CLOSED_DRAFT, staff)
@@ -158,9 +160,11 @@ def load_demo(now: datetime) -> DemoResult:
 
     # Opinions shown publicly, so a new user sees listings, a tally and search results.
     _show_opinions_publicly(open_draft)
-    _submit_demo_opinions(closed_draft, CLOSED_DRAFT_OPINIONS, users, then + timedelta(days=2))
-    _submit_demo_opinions(open_draft, OPEN_DRAFT_OPINIONS, users, now)
+    feedback_demo.answer_closed_draft(closed_draft, users, points[LIAISON_POINTS[1].name],
+                                      users[_operator_email(LIAISON_POINTS[1].name)], staff, then)
+    _submit_demo_opinions(open_draft, OPEN_DRAFT_OPINIONS, users, now - timedelta(minutes=len(OPEN_DRAFT_OPINIONS) + 5))
     _import_demo_batch(open_draft, points[LIAISON_POINTS[0].name], users[_operator_email(LIAISON_POINTS[0].name)], now)
+    feedback_demo.prepare_open_draft(open_draft, staff, now)
 
     unpublished = _import(UNPUBLISHED_DRAFT, staff)
     return DemoResult(loaded=True, drafts=[open_draft, closed_draft, unpublished])
@@ -171,12 +175,14 @@ def _show_opinions_publicly(draft: Draft) -> None:
                                      shows_opinions_publicly=True)
 
 
-def _submit_demo_opinions(draft: Draft, items, users: dict, start: datetime) -> None:
-    for offset, (email, key, stance, body, proposed, reason, region, name, public) in enumerate(items):
-        opinions.submit_opinion(draft, opinions.OpinionInput(
-            body=body, stance=stance, provision_key=key, proposed_text=proposed, reason=reason,
-            region=region, submitter_name=name, is_name_public=public,
-        ), author=users[email], now=start + timedelta(minutes=offset))
+def _submit_demo_opinions(draft: Draft, items, users: dict, start: datetime) -> list[int]:
+    """Send ``items`` one minute apart from ``start`` (the caller makes sure the last one
+    is not later than the clock); returns the opinions' ids."""
+    return [opinions.submit_opinion(draft, opinions.OpinionInput(
+        body=body, stance=stance, provision_key=key, proposed_text=proposed, reason=reason,
+        region=region, submitter_name=name, is_name_public=public,
+    ), author=users[email], now=start + timedelta(minutes=offset)).id
+        for offset, (email, key, stance, body, proposed, reason, region, name, public) in enumerate(items)]
 
 
 def _operator_email(point_name: str) -> str:

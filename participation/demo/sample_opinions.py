@@ -45,8 +45,3 @@ DEMO_BATCH_ROWS = [
      "name": "康乐养老服务公司"},
     {"provision": "总体意见", "body": "条例对家庭照护者的支持还不够，建议专门规定。", "stance": "其他", "category": "律师"},
 ]
-
-CLOSED_DRAFT_OPINIONS = [
-    ("citizen1@demo.example.org", None, "support", "赞成制定本条例，楼道充电的隐患必须治理。", "", "", "东城区", "", False),
-    ("citizen2@demo.example.org", None, "amend", "建议对充电设施的收费标准作出规定，防止乱收费。", "", "", "西城区", "王芳", True),
-]

@@ -8,15 +8,15 @@ from sqlalchemy import func, select
 
 from participation.demo import ACCOUNTS, DEMO_PASSWORD, MARKER_EMAIL
 from participation.extensions import db
-from participation.models import Draft, DraftStatus, LiaisonPoint, User
+from participation.models import AuditEntry, Draft, DraftStatus, LiaisonPoint, Notification, Opinion, User
 from participation.parsing import parse_upload
 from participation.services import accounts
 from tests.conftest import SAMPLE_DRAFT
 from tests.drafts.conftest import TEXT_WITH_ERRORS
 
 
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 @pytest.fixture
@@ -195,8 +195,9 @@ def test_demo_load_is_idempotent(runner, frozen_now):
 
     drafts = db.session.scalars(select(Draft).order_by(Draft.id)).all()
     statuses = [draft.status_at(frozen_now.now) for draft in drafts]
-    assert statuses == [DraftStatus.OPEN, DraftStatus.CLOSED, DraftStatus.DRAFT]
-    assert drafts[0].closes_at == frozen_now.now + timedelta(days=30)
+    assert statuses == [DraftStatus.OPEN, DraftStatus.FEEDBACK, DraftStatus.DRAFT]
+    # Opened an hour ago, so that every demo opinion is stamped before now.
+    assert drafts[0].closes_at == frozen_now.now - timedelta(hours=1) + timedelta(days=30)
     assert drafts[0].current_version.issues == [] and drafts[1].current_version.issues == []
     warnings = drafts[2].current_version.issues
     assert warnings and all(issue["severity"] == "warning" for issue in warnings)
@@ -204,6 +205,15 @@ def test_demo_load_is_idempotent(runner, frozen_now):
     assert deputy.deputy_number and deputy.delegation and deputy.professional_group
     operators = db.session.scalars(select(User).where(User.role == "operator")).all()
     assert len({operator.liaison_point_id for operator in operators}) == 2
+
+    # The finished loop: the closed draft's opinions all answered, its report published,
+    # nothing stamped in the future.
+    closed = drafts[1]
+    assert _count(Opinion, Opinion.draft_id == closed.id, Opinion.disposition == "pending") == 0
+    assert _count(Opinion, Opinion.draft_id == closed.id) == 9
+    assert _count(Notification, Notification.draft_id == closed.id) == 4
+    for column in (Opinion.created_at, Opinion.disposed_at, Notification.created_at, AuditEntry.created_at):
+        assert db.session.scalar(select(func.max(column))) <= frozen_now.now
 
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0 and "本次未做任何改动" in again.stdout
