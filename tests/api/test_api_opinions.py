@@ -622,7 +622,10 @@ def test_receipt_lookup_tells_the_status_only(post_comment, api_get, open_draft,
     body = api_get(f"/receipts/{code}").get_json()
     assert body == {"receipt": code, "status": "published", "status_label": "已公开",
                     "draft": {"id": open_draft.id, "title": open_draft.title}, "provision": "art.3.1.2",
-                    "submitted_at": body["submitted_at"]}
+                    "submitted_at": body["submitted_at"],
+                    # The answer waits for the draft's 意见采纳情况 (tests/feedback/test_receipt_answers.py).
+                    "feedback_published": False, "disposition": None, "disposition_label": None, "reason": None,
+                    "feedback_url": None}
     sloppy = code.replace("-", " ").lower()
     assert api_get(f"/receipts/{sloppy}").get_json()["receipt"] == code
     opinion = db.session.get(Opinion, created["id"])
