@@ -68,7 +68,7 @@ def test_a_new_user_comments_gets_a_receipt_and_staff_see_the_tally_move(new_pag
     staff.goto("/staff/drafts/1/opinions?clause=art.12")
     card = staff.locator(".staff-opinion", has_text=code)
     card.locator(".hide-box summary").click()
-    card.locator("input[name=reason]").fill("测试屏蔽")
+    card.locator(".hide-form input[name=reason]").fill("测试屏蔽")
     card.locator(".hide-form button").click()
     staff.wait_for_load_state()
     assert "已屏蔽" in staff.locator(".flash").inner_text()

@@ -161,6 +161,22 @@ def test_the_staff_detail_shows_everything(staff_client, make_user, open_draft, 
     assert staff_client.get("/staff/opinions/424242").status_code == 404
 
 
+def test_batch_opinions_are_not_called_anonymous(staff_client, open_draft, make_opinion):
+    """A liaison point's row has no author account, but it was not "submitted without
+    signing in": staff see it came from a point's batch."""
+    anonymous = make_opinion(open_draft, body="匿名的意见")
+    from_batch = make_opinion(open_draft, body="联系点的意见")
+    from_batch.channel = "batch"
+    db.session.commit()
+    page = text(staff_client.get(f"/staff/drafts/{open_draft.id}/opinions"))
+    rows = dict(re.findall(r'id="o(\d+)">(.*?)</li>\s*(?=<li class="card|</ol>)', page, re.S))
+    assert "未登录提交" in rows[str(anonymous.id)] and "联系点汇总" not in rows[str(anonymous.id)]
+    assert "未登录提交" not in rows[str(from_batch.id)] and "联系点汇总" in rows[str(from_batch.id)]
+    detail = text(staff_client.get(f"/staff/opinions/{from_batch.id}"))
+    assert "未登录提交" not in detail and "联系点汇总" in detail
+    assert "未登录提交" in text(staff_client.get(f"/staff/opinions/{anonymous.id}"))
+
+
 def test_staff_pages_link_to_opinions_and_tally(staff_client, make_user, open_draft, make_opinion):
     make_opinion(open_draft, author=make_user("citizen"), state="pending")
     listing = text(staff_client.get("/staff/drafts"))
