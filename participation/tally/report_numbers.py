@@ -24,7 +24,7 @@ from participation.models.tally import EVERYTHING_NODE, WHOLE_DRAFT_NODE, TallyC
 HIDDEN = ModerationState.HIDDEN.value
 
 
-@dataclass
+@dataclass(slots=True)
 class ClauseNumbers:
     """A clause's opinions not hidden, rolled up (an article counts its paragraphs and
     items, a chapter its articles): ``compute_tally``'s ``total`` and ``by_disposition``."""
@@ -38,7 +38,7 @@ class ClauseNumbers:
     by_disposition: Counter = field(default_factory=Counter)
 
 
-@dataclass
+@dataclass(slots=True)
 class DraftNumbers(ClauseNumbers):
     """The whole draft, every opinion rolled up."""
 
@@ -48,7 +48,7 @@ class DraftNumbers(ClauseNumbers):
     by_category: Counter = field(default_factory=Counter)
 
 
-@dataclass
+@dataclass(slots=True)
 class ProvisionRow:
     id: int
     parent_id: int | None
@@ -143,5 +143,6 @@ def _roll_up(numbers: ReportNumbers) -> None:
 
 def _add(parent: ClauseNumbers, child: ClauseNumbers) -> None:
     parent.total += child.total
-    if child.by_disposition:  # (Counter.update loops in Python: most nodes have none)
-        parent.by_disposition.update(child.by_disposition)
+    counts = parent.by_disposition
+    for disposition, count in child.by_disposition.items():  # (quicker than Counter.update)
+        counts[disposition] += count
