@@ -1,8 +1,10 @@
 """The numbers and the shape of a draft's feedback report (意见采纳情况).
 
-Every number comes from ``compute_tally`` — the function the tally page and the tally API
-read — so the report page, ``GET /api/v1/drafts/<id>/feedback`` and the staff tally show
-the same counts. This module only arranges them into the report's sections:
+Every number comes from ``report_numbers`` (participation.tally.report_numbers): the
+counts ``compute_tally`` reads for the tally page and the tally API, summed the same way
+but only for what the report shows, so the report page, ``GET /api/v1/drafts/<id>/feedback``
+and the staff tally show the same counts. This module only arranges them into the
+report's sections:
 
 * 总体意见 (the opinions on the draft as a whole, ``WHOLE_DRAFT_KEY``);
 * each chapter, or each article where the draft has no chapters;
@@ -20,7 +22,7 @@ from sqlalchemy import select
 
 from participation.extensions import db
 from participation.models import Draft, FeedbackReport, FeedbackSection, Provision, WHOLE_DRAFT_KEY
-from participation.tally.compute import ClauseTally, DraftTally, compute_tally
+from participation.tally.report_numbers import ClauseNumbers, DraftNumbers, ReportNumbers, report_numbers
 
 #: The kinds that make a default section, in order of preference.
 SECTION_KINDS = ("chapter", "article")
@@ -34,10 +36,10 @@ class ReportSection:
     label: str
     heading: str
     kind: str
-    numbers: ClauseTally               # rolled up (the whole-draft opinions for 总体意见)
+    numbers: ClauseNumbers             # rolled up (the whole-draft opinions for 总体意见)
     main_opinions: str = ""            # staff text: 主要意见
     handling: str = ""                 # staff text: 处理情况
-    clauses: list[ClauseTally] = field(default_factory=list)  # the articles in it, document order
+    clauses: list[ClauseNumbers] = field(default_factory=list)  # the articles in it, document order
     is_default: bool = True            # False: added by staff for one article
 
     @property
@@ -62,13 +64,13 @@ class ContentsEntry:
 class FeedbackReportView:
     draft_id: int
     version_id: int
-    tally: DraftTally
+    tally: ReportNumbers
     introduction: str
     sections: list[ReportSection]
     contents: list[ContentsEntry]
 
     @property
-    def overall(self) -> ClauseTally:
+    def overall(self) -> DraftNumbers:
         return self.tally.overall
 
     @property
@@ -76,24 +78,18 @@ class FeedbackReportView:
         return self.tally.overall.by_channel
 
 
-def _provision_rows(version_id: int):
-    return db.session.execute(
-        select(Provision.id, Provision.parent_id, Provision.key, Provision.kind)
-        .where(Provision.version_id == version_id).order_by(Provision.position)
-    ).all()
-
-
-def default_section_kind(tally: DraftTally) -> str:
-    kinds = {clause.kind for clause in tally.provisions}
+def default_section_kind(tally: ReportNumbers) -> str:
+    kinds = {row.numbers.kind for row in tally.provisions}
     return next((kind for kind in SECTION_KINDS if kind in kinds), "article")
 
 
 def build_report(draft: Draft, *, version_id: int | None = None) -> FeedbackReportView:
     """The report of ``draft``'s current version: numbers, staff texts, sections and the
-    table of contents. Reads the tally counts (a few thousand rows), the provision keys
-    and the report's own rows: no opinion row, however many there are."""
+    table of contents. Reads the tally counts (summed by the database to a few rows per
+    clause), the provisions and the report's own rows: no opinion row, however many
+    there are."""
     version_id = version_id or draft.current_version.id
-    tally = compute_tally(draft.id, version_id)
+    tally = report_numbers(version_id)
     report = db.session.get(FeedbackReport, draft.id)
     texts = {row.provision_key: row for row in db.session.scalars(
         select(FeedbackSection).where(FeedbackSection.draft_id == draft.id))}
@@ -102,7 +98,7 @@ def build_report(draft: Draft, *, version_id: int | None = None) -> FeedbackRepo
 
     whole = ReportSection(key=WHOLE_DRAFT_KEY, label="", heading="", kind="draft", numbers=tally.whole_draft)
     sections: dict[str, ReportSection] = {}
-    for clause in tally.provisions:
+    for clause in (row.numbers for row in tally.provisions):
         added = clause.key in texts and clause.kind in CLAUSE_KINDS
         if clause.kind == section_kind or added:
             sections[clause.key] = ReportSection(
@@ -112,7 +108,7 @@ def build_report(draft: Draft, *, version_id: int | None = None) -> FeedbackRepo
         if key in texts:
             section.main_opinions, section.handling = texts[key].main_opinions, texts[key].handling
 
-    contents = _contents(version_id, by_key, sections)
+    contents = _contents(tally, sections)
     for entry in contents:
         if entry.kind in CLAUSE_KINDS and entry.section_key is not None:
             sections[entry.section_key].clauses.append(by_key[entry.key])
@@ -123,19 +119,17 @@ def build_report(draft: Draft, *, version_id: int | None = None) -> FeedbackRepo
     )
 
 
-def _contents(version_id: int, by_key: dict[str, ClauseTally], sections: dict[str, ReportSection]):
+def _contents(tally: ReportNumbers, sections: dict[str, ReportSection]):
     """The table of contents (structural divisions and articles), each entry with the
     section it links to: its own, else its nearest enclosing one."""
-    rows = _provision_rows(version_id)
-    key_of = {row.id: row.key for row in rows}
     section_of: dict[int, str | None] = {}
     contents = []
-    for row in rows:  # parents come before their children
+    for row in tally.provisions:  # parents come before their children
+        clause = row.numbers
         inherited = section_of.get(row.parent_id) if row.parent_id is not None else None
-        section_of[row.id] = row.key if row.key in sections else inherited
-        if row.kind not in ("part", "subpart", "chapter", "section", *CLAUSE_KINDS):
+        section_of[row.id] = clause.key if clause.key in sections else inherited
+        if clause.kind not in ("part", "subpart", "chapter", "section", *CLAUSE_KINDS):
             continue
-        clause = by_key[key_of[row.id]]
         contents.append(ContentsEntry(key=clause.key, label=clause.label, heading=clause.heading, kind=clause.kind,
                                       depth=clause.depth, total=clause.total, section_key=section_of[row.id]))
     return contents

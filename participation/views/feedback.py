@@ -47,9 +47,14 @@ def _report_context(draft: Draft, now) -> dict:
         "category": _count_rows(labels.SUBMITTER_CATEGORY, overall.by_category, every=False),
         "disposition": _count_rows(labels.DISPOSITION, overall.by_disposition, every=True),
     }
+    dispositions = list(labels.DISPOSITION)
+    # Each clause's row of the per-clause tables: (disposition, count or blank).
+    clause_cells = {clause.key: [(key, clause.by_disposition[key] or "") for key in dispositions]
+                    for section in report.sections for clause in section.clauses}
     return {
         "draft": draft, "version": draft.current_version, "report": report, "status": status.value, "counts": counts,
-        "whole_draft_key": WHOLE_DRAFT_KEY, "dispositions": list(labels.DISPOSITION),
+        "whole_draft_key": WHOLE_DRAFT_KEY, "dispositions": dispositions, "clause_cells": clause_cells,
+        "disposition_labels": [(key, labels.label(labels.DISPOSITION, key)) for key in dispositions],
         "channels": list(labels.CHANNEL), "is_published": draft.feedback_published_at is not None,
     }
 

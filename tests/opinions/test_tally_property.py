@@ -13,6 +13,7 @@ from participation.models import Opinion, Provision
 from participation.services import opinions as service
 from participation.tally import upkeep as tally_upkeep
 from participation.tally.compute import compute_tally
+from participation.tally.report_numbers import report_numbers
 
 STANCES = ["support", "oppose", "amend", "add", "delete", "other"]
 CATEGORIES = ["citizen", "organisation", "expert"]
@@ -30,6 +31,21 @@ actions = st.lists(
     ),
     min_size=1, max_size=40,
 )
+
+
+def assert_report_numbers_match(tally):
+    """The feedback report sums the counts its own way (participation.tally.report_numbers):
+    the same numbers as the tally, clause by clause and for the draft."""
+    numbers = report_numbers(tally.version_id)
+    assert [row.numbers.key for row in numbers.provisions] == [clause.key for clause in tally.provisions]
+    pairs = [*((clause, row.numbers) for clause, row in zip(tally.provisions, numbers.provisions)),
+             (tally.whole_draft, numbers.whole_draft)]
+    for clause, mine in pairs:
+        assert (mine.total, dict(mine.by_disposition)) == (clause.total, dict(clause.by_disposition)), clause.key
+    overall, mine = tally.overall, numbers.overall
+    assert (mine.total, mine.submitters, mine.represented, dict(mine.by_disposition), dict(mine.by_channel),
+            dict(mine.by_category)) == (overall.total, overall.submitters, overall.represented,
+                                        dict(overall.by_disposition), dict(overall.by_channel), dict(overall.by_category))
 
 
 def brute_force_dispositions(version_id):
@@ -135,6 +151,7 @@ def test_tally_matches_brute_force(tally_world, frozen_now, history):
     assert dict(tally.overall.by_disposition) == dict(by_disposition["*"])
     for clause in tally.provisions:
         assert dict(clause.by_disposition) == dict(by_disposition[clause.key]), clause.key
+    assert_report_numbers_match(tally)
     assert tally_upkeep.check_version(draft.current_version.id) == []
 
 
@@ -236,3 +253,4 @@ def test_tally_with_batches_matches_brute_force(app, make_draft, make_user, froz
         assert dict(clause.by_liaison_point) == dict(via[clause.key]), clause.key
         assert clause.represented == represented[clause.key], clause.key
         assert clause.submitters == len(submitters[clause.key]), clause.key
+    assert_report_numbers_match(tally)
