@@ -42,8 +42,11 @@ run: install
 	$(BIN)/flask --app app db upgrade
 	PUBLIC_URL=http://$(HOST):$(PORT)/ $(BIN)/flask --app app demo load
 	@echo
-	@echo "  Serving on http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
+	@echo "  Serving on http://$(HOST):$(PORT)/   (Ctrl-C to stop; the job consumer stops with it)"
 	@echo
+	@# The background-job consumer (exports, emails) runs beside the web server and stops with it.
+	$(BIN)/flask --app app jobs consume --workers 2 & consumer=$$!; \
+	trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - app:app
 
 # The whole suite on the embedded SQLite; then again on PostgreSQL when

@@ -75,6 +75,15 @@ def config_from_env(instance_path: Path) -> dict:
         "BATCH_API_RATE_LIMIT": os.environ.get("BATCH_API_RATE_LIMIT") or "30 per minute",
         # The disposition sheet (participation/disposition_sheets/): opinions one sheet may hold.
         "DISPOSITION_SHEET_MAX_ROWS": int(os.environ.get("DISPOSITION_SHEET_MAX_ROWS") or 50_000),
+        # Background jobs (participation/jobs/): the queue (default: a SQLite file in the
+        # instance folder; redis://… in production, shared by every process), the folder
+        # jobs write files to, and how long a produced file (an export) is kept.
+        "JOBS_QUEUE_URL": os.environ.get("JOBS_QUEUE_URL") or "",
+        "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME") or "participation",
+        "JOBS_FILES_PATH": os.environ.get("JOBS_FILES_PATH") or "",
+        "JOB_FILE_HOURS": int(os.environ.get("JOB_FILE_HOURS") or 24),
+        # Comma-separated modules with more tasks (a site's own; the tests' sample task).
+        "JOBS_EXTRA_TASK_MODULES": os.environ.get("JOBS_EXTRA_TASK_MODULES") or "",
         **_from_env_when_set(),
     }
 

@@ -16,7 +16,10 @@ from tests.resources import REPO_ROOT
 BIN = Path(sys.executable).parent
 # Variables of the developer's shell that would change what the test starts.
 _DROPPED = ("DATABASE_URL", "SECRET_KEY", "INSTANCE_PATH", "WEB_PROCESSES", "SEARCH_INDEX_PATH", "SEARCH_INDEXER",
-            "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "PROXY_FIX_X_FOR", "GUNICORN_CMD_ARGS")
+            "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "PROXY_FIX_X_FOR", "GUNICORN_CMD_ARGS",
+            "JOBS_QUEUE_URL", "JOBS_QUEUE_NAME", "JOBS_FILES_PATH", "JOBS_EXTRA_TASK_MODULES",
+            "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME", "MAIL_PASSWORD",
+            "MAIL_DEFAULT_SENDER")
 
 
 def free_port() -> int:
@@ -116,3 +119,40 @@ def stop(process: subprocess.Popen | None, timeout: float = 20) -> None:
 def flask_command(*args: str, env: dict, **kwargs) -> subprocess.Popen:
     """``flask --app app ARGS…`` as its own process (the caller stops it with ``stop``)."""
     return subprocess.Popen([str(BIN / "flask"), "--app", "app", *args], cwd=REPO_ROOT, env=env, **kwargs)
+
+
+class JobConsumer:
+    """``with JobConsumer(env, log_path) as consumer:`` runs ``flask jobs consume`` (the
+    production consumer) until the block ends; ``consumer.kill()`` stops it as a crash
+    would."""
+
+    def __init__(self, env: dict, log_path: Path, *, workers: int = 2):
+        self.env, self.log_path, self.workers = env, log_path, workers
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def __enter__(self) -> "JobConsumer":
+        self._log = open(self.log_path, "a")
+        self.process = flask_command("jobs", "consume", "--workers", str(self.workers), env=self.env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        if self._log is not None:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(2)  # SIGINT: huey's graceful stop
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self._log is not None:
+            self._log.close()

@@ -11,6 +11,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from participation.cli.demo import demo_cli
     from participation.cli.drafts import drafts_cli
+    from participation.cli.jobs import jobs_cli
     from participation.cli.liaison import liaison
     from participation.cli.tally import tally_cli
     from participation.cli.users import users
@@ -20,3 +21,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(liaison)
     app.cli.add_command(users)
     app.cli.add_command(tally_cli)
+    app.cli.add_command(jobs_cli)

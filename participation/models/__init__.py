@@ -33,3 +33,9 @@ from participation.models.opinions import DISPOSITIONS_NEEDING_REASON, Dispositi
 
 __all__ += ["AuditEntry", "WHOLE_DRAFT_KEY", "Assignment", "FeedbackReport", "FeedbackSection", "ReplyTemplate",
             "Notification", "DISPOSITIONS_NEEDING_REASON", "Disposition"]
+
+# Exports, email and following (issue 16): tracked background jobs, follows, preferences.
+from participation.models.jobs import Job, JobState  # noqa: E402
+from participation.models.subscriptions import EmailDelivery, Follow, NotificationPreference  # noqa: E402
+
+__all__ += ["Job", "JobState", "EmailDelivery", "Follow", "NotificationPreference"]

@@ -33,6 +33,8 @@ class User(UserMixin, db.Model):
     session_nonce: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the owner opened the verification link; no email but that link is sent before.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # 人大代表
     deputy_number: Mapped[str | None] = mapped_column(String(50), unique=True)
