@@ -52,7 +52,7 @@ def get_overview():
     require(policies.can_view_overview(current_api_user()))
     today = clock.utc_to_local(clock.now()).date()
     try:
-        period = parse_period(request.args.get("from"), request.args.get("to"), today)
+        period = parse_period(request.args.get("from"), request.args.get("to"), today, blank_is_default=False)
     except PeriodError as exc:
         raise ValidationFailed(_("请求参数有误，请检查标出的参数。"), fields=exc.fields) from None
     return json_response(overview_document(overview_figures(period, clock.now())))
@@ -110,12 +110,13 @@ openapi.add_schema("Overview", openapi.obj({
     }),
 }, description="统计概览：与网页 /staff/overview 上的数字相同。"))
 
-_DATE = {"type": "string", "format": "date"}
+_DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 openapi.add_operation("/overview", "get", openapi.operation(
     "统计概览",
     description="（工作人员、管理员）全部草案在一段期间内的意见统计：按月份、渠道、提出人类别、联系点、代表团，"
                 "意见最多的草案，处理和采纳的比例，以及草案情况。日期按平台配置的时区理解，两端都包含；"
-                "省略时为本年度的开始或结束。日期格式有误、开始晚于结束或期间超过十年时返回 422（fields 中为 from 或 to）。",
+                "省略时为本年度的开始或结束。日期格式有误、年份不在 1900–9998 之间、开始晚于结束或期间超过十年时"
+                "返回 422（fields 中为 from 或 to）。",
     tag="overview", operation_id="getOverview", security=openapi.TOKEN_REQUIRED,
     parameters=[openapi.query_parameter("from", _DATE, "开始日期 YYYY-MM-DD（含）。"),
                 openapi.query_parameter("to", _DATE, "结束日期 YYYY-MM-DD（含）。")],

@@ -74,17 +74,17 @@ def _local_midnight(day: date) -> datetime:
     return clock.local_to_utc(datetime(day.year, day.month, day.day))
 
 
-def parse_period(raw_from: str | None, raw_to: str | None, today: date) -> Period:
-    """The period named by two ``YYYY-MM-DD`` texts (either may be empty or missing:
-    the start or end of ``today``'s calendar year). Raises PeriodError naming
-    ``from``/``to``."""
+def parse_period(raw_from: str | None, raw_to: str | None, today: date, *, blank_is_default: bool = True) -> Period:
+    """The period named by two ``YYYY-MM-DD`` texts (either may be missing — or empty,
+    as a cleared date field sends it, when ``blank_is_default`` — for the start or end
+    of ``today``'s calendar year). Raises PeriodError naming ``from``/``to``."""
     default = Period.calendar_year(today)
     errors: dict[str, list[str]] = {}
 
     def read(name: str, raw: str | None, fallback: date) -> date:
-        raw = (raw or "").strip()
-        if not raw:
+        if raw is None or (blank_is_default and not raw.strip()):
             return fallback
+        raw = raw.strip() if blank_is_default else raw
         try:
             if not _ISO_DATE.fullmatch(raw):
                 raise ValueError(raw)
