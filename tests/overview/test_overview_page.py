@@ -149,3 +149,12 @@ def test_empty_database_period(client, staffed):
     assert "甲街道联系点" in page.split('id="table-silent_points"')[1].split("</table>")[0]
     # An empty chart is not drawn; its table still is.
     assert 'id="chart-months"' in page and 'id="chart-points"' not in page
+
+
+def test_page_in_english(client, staffed):
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    page = client.get("/staff/overview").get_data(as_text=True)
+    assert "9 opinions were received (3 from grassroots liaison points, 4 from deputies)" in page
+    assert "5 were disposed of (55.6%), of which 3 adopted or partly adopted (33.3%)" in page
+    assert "Download Excel" in page
