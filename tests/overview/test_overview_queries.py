@@ -194,3 +194,17 @@ def test_property_overview_equals_a_python_count(app, overview_world, specs, per
     finally:
         db.session.execute(delete(Opinion))
         db.session.commit()
+
+
+def test_sqlite_reads_the_period_without_an_index():
+    """SQLite's planner skip-scanned ix_opinions_draft_created and fetched each row by id
+    (ten times slower, bench/bench_overview.py); PostgreSQL gets the plain column."""
+    from sqlalchemy import func, select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from participation.queries.overview import _received
+
+    statement = select(func.count()).where(*_received(utc(2026, 1, 1), utc(2027, 1, 1)))
+    assert "+opinions.created_at >=" in str(statement.compile(dialect=sqlite.dialect()))
+    rendered = str(statement.compile(dialect=postgresql.dialect()))
+    assert "opinions.created_at >=" in rendered and "+opinions" not in rendered
