@@ -201,7 +201,7 @@ class Overview:
 
     @property
     def summary(self) -> str:
-        return "，".join(self.summary_parts()) + "。"
+        return _("，").join(self.summary_parts()) + _("。")
 
 
 class _Unindexed(ColumnElement):

@@ -157,4 +157,4 @@ def test_page_in_english(client, staffed):
     page = client.get("/staff/overview").get_data(as_text=True)
     assert "9 opinions were received (3 from grassroots liaison points, 4 from deputies)" in page
     assert "5 were disposed of (55.6%), of which 3 adopted or partly adopted (33.3%)" in page
-    assert "Download Excel" in page
+    assert "Download Excel" in page and "(33.3%), feedback reports were published for 0 drafts." in page
