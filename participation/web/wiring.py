@@ -142,8 +142,8 @@ def _register_blueprints(app: Flask) -> None:
     # the disposition sheet, the feedback report and the overview on ``staff``; the audit log on
     # ``admin``; 我的意见 and 站内消息 on ``account``.
     from participation.views import (  # noqa: F401
-        assignments, audit_log, disposition_sheets, dispositions, feedback, moderation, my_feedback, opinions,
-        overview,
+        assignments, audit_log, disposition_sheets, dispositions, feedback, job_admin, moderation, my_feedback,
+        opinions, overview,
     )
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
