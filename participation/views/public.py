@@ -90,7 +90,14 @@ def _render_draft(draft: Draft, page_key: str | None = None):
         toc_hrefs=_toc_hrefs(draft, outline, page), nodes=nodes,
         can_manage=policies.can_manage_drafts(current_user),
         **_opinion_context(draft, version, status, nodes, now),
+        **_follow_context(draft, now),
     )
+
+
+def _follow_context(draft: Draft, now) -> dict:
+    from participation.views.subscriptions import follow_context  # its routes live on this blueprint
+
+    return follow_context(draft, now)
 
 
 def _opinion_context(draft: Draft, version, status: DraftStatus, nodes, now) -> dict:
