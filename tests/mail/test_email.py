@@ -262,3 +262,16 @@ def test_email_off_queues_nothing(app, commented, frozen_now):
     assert db.session.scalar(select(func.count()).select_from(EmailDelivery)) == 0
     assert db.session.scalars(select(Job.kind)).all() == ["notifications.fanout"]
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_smtp_down_schedules_a_retry_after_a_delay(app, smtp, commented, frozen_now):
+    from tests.mail.conftest import free_port
+
+    draft, author, staff = commented
+    app.config["MAIL_PORT"] = free_port()
+    _publish_feedback(draft, staff, frozen_now)
+    drain(app)
+    job = db.session.scalar(select(Job).where(Job.kind == "mail.deliver"))
+    assert (job.state, job.attempts) == ("queued", 1)
+    assert len(jobs.queue_of(app).scheduled()) == 1
+    assert db.session.scalar(select(EmailDelivery)).state == "queued"

@@ -201,3 +201,19 @@ def test_operators_hear_once_when_their_batch_is_fully_disposed(app, smtp, make_
     assert (row.user_id, row.kind) == (operator.id, "batch_disposed")
     [message] = smtp.to(operator.email)
     assert "已全部处理完毕" in body_text(message) and "（2026-01-05，2 条意见）" in body_text(message)
+
+
+def test_the_cli_tick_and_drain_announce_an_opening(app, runner, smtp, make_draft, verified_user, frozen_now):
+    draft = make_draft(published=True, opens_in=timedelta(hours=1))
+    follower = verified_user()
+    with writing():
+        from participation.services import follows
+
+        follows.follow_draft(follower, db.session.get(Draft, draft.id), now=frozen_now.now)
+        db.session.commit()
+    frozen_now.set(draft.opens_at + timedelta(minutes=1))
+    result = runner.invoke(args=["jobs", "tick"])
+    assert result.exit_code == 0 and "ran notifications.scheduled" in result.output
+    for _ in range(2):  # the fan-out, then the delivery it queued
+        assert runner.invoke(args=["jobs", "drain"]).exit_code == 0
+    assert _subjects(smtp, follower.email) == ["关注的草案开始征求意见"]
