@@ -52,7 +52,7 @@ def fanout(job: Job) -> None:
                                           kind=kind.value, event_key=event_key, draft_id=draft_id)
             db.session.commit()
         last_id, done = rows[-1].id, done + len(rows)
-        jobs.report_progress(job, min(done, max(total, done)), max(total, done))
+        jobs.report_progress(job, done, max(total, done))  # followers added meanwhile are counted too
 
 
 @jobs.periodic("notifications.scheduled", minute="*/5")

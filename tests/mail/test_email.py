@@ -275,3 +275,43 @@ def test_smtp_down_schedules_a_retry_after_a_delay(app, smtp, commented, frozen_
     assert (job.state, job.attempts) == ("queued", 1)
     assert len(jobs.queue_of(app).scheduled()) == 1
     assert db.session.scalar(select(EmailDelivery)).state == "queued"
+
+
+def test_two_concurrent_publications_of_one_event_store_it_once(app, make_user, frozen_now):
+    """The second insert meets the first's uncommitted rows (PostgreSQL waits on the
+    unique index, SQLite on the write lock) and then skips them: no error, one row each."""
+    import threading
+    import time
+
+    users = [make_user("citizen").id for _ in range(3)]
+    first_inserted = threading.Event()
+    results, errors = {}, []
+
+    def publish(name, wait_for=None, hold=0.0):
+        try:
+            with app.app_context():
+                if wait_for is not None:
+                    wait_for.wait(5)
+                with writing():
+                    results[name] = notifications.notify(
+                        users, kind=notifications.NotificationKind.DRAFT_OPENED, event_key="draft_opened:7",
+                        now=frozen_now.now)
+                    if name == "first":
+                        first_inserted.set()
+                        time.sleep(hold)
+                    db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # pragma: no cover - the failure this test is about
+            errors.append(exc)
+            first_inserted.set()
+
+    threads = [threading.Thread(target=publish, args=("first", None, 0.3)),
+               threading.Thread(target=publish, args=("second", first_inserted))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    assert len(results["first"]) == 3 and results["second"] == []
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 3
