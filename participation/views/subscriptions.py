@@ -26,17 +26,6 @@ def _draft(draft_id: int) -> Draft:
                         and policies.can_view_draft(current_user, draft, clock.now()))
 
 
-def follow_context(draft: Draft, now) -> dict:
-    """What the draft page shows of 关注: the button for accounts, the email form for
-    visitors (only while email is on)."""
-    return {
-        "can_follow": policies.can_follow_draft(current_user, draft, now),
-        "is_following": follows.is_following(current_user, draft.id),
-        "can_subscribe": (not current_user.is_authenticated and mail.is_enabled()
-                          and policies.can_subscribe_by_email(draft, now)),
-    }
-
-
 @public_bp.post("/drafts/<int:draft_id>/follow")
 @writes
 def follow_draft(draft_id: int):
@@ -84,8 +73,12 @@ def subscribe_draft(draft_id: int):
                            error=None)
 
 
-def _link_page(title: str, message: str, status: int = 200, *, link: tuple[str, str] | None = None):
-    return render_template("public/email_link.html", title=title, message=message, link=link), status
+def _link_page(title: str, message: str, status: int = 200, *, link: tuple[str, str] | None = None,
+               action: tuple[str, str] | None = None):
+    """The page of an email link: a message, and either a button that does what the
+    link is for (``action``: label, URL to POST to) or a link onwards."""
+    return render_template("public/email_link.html", title=title, message=message, link=link,
+                           action=action), status
 
 
 def _bad_link():
@@ -93,40 +86,88 @@ def _bad_link():
                                           "确认和验证链接过期后，可以重新申请。"), 400)
 
 
-@public_bp.route("/email/unsubscribe/<token>", methods=["GET", "POST"])
-@writes
-def email_unsubscribe(token: str):
-    """One click from the email (GET) or the mail client's List-Unsubscribe-Post (POST,
-    RFC 8058, without a CSRF token: the signed token is the proof)."""
+# Each email link answers GET with a page and one button, and does its work on POST: mail
+# scanners and link previews open every link in a message, and a GET that acted would
+# confirm subscriptions nobody asked for (defeating the double opt-in) or unsubscribe
+# people. Mail clients unsubscribe with one POST (List-Unsubscribe-Post, RFC 8058).
+
+def _unsubscribe_target(token: str):
+    """("follow", follow id, address) or ("account", user id, kind), or None."""
     data = tokens.load(tokens.UNSUBSCRIBE, token)
     if data is None:
+        return None
+    if isinstance(data.get("f"), int) and isinstance(data.get("e"), str):
+        return "follow", data["f"], data["e"]
+    kinds = {kind.value for kind in notifications.NotificationKind}
+    if isinstance(data.get("u"), int) and data.get("k") in kinds:
+        return "account", data["u"], data["k"]
+    return None
+
+
+@public_bp.get("/email/unsubscribe/<token>")
+@reads
+def email_unsubscribe(token: str):
+    target = _unsubscribe_target(token)
+    if target is None:
         return _bad_link()
-    if "f" in data and "e" in data:
-        follows.remove_email_follow(int(data["f"]), str(data["e"]))
+    what = (_("不再接收这个邮箱关注的草案的邮件（取消关注）。") if target[0] == "follow" else
+            _("不再接收“%(kind)s”的邮件。", kind=labels.label(labels.NOTIFICATION_KIND, target[2])))
+    return _link_page(_("退订邮件"), what, action=(_("确认退订"), url_for("public.email_unsubscribe_post",
+                                                                    token=token)))
+
+
+@public_bp.post("/email/unsubscribe/<token>")
+@writes
+def email_unsubscribe_post(token: str):
+    """The button of the page above, or the mail client's one-click POST (without a
+    CSRF token: the signed token is the proof, and unsubscribing is all it can do)."""
+    target = _unsubscribe_target(token)
+    if target is None:
+        return _bad_link()
+    if target[0] == "follow":
+        follows.remove_email_follow(target[1], target[2])
         db.session.commit()
         return _link_page(_("已退订"), _("已取消这个邮箱对该草案的关注，不会再收到相关邮件。"))
-    kinds = {kind.value for kind in notifications.NotificationKind}
-    if not isinstance(data.get("u"), int) or data.get("k") not in kinds:
-        return _bad_link()
-    user = db.session.get(User, data["u"])
+    user = db.session.get(User, target[1])
     if user is not None:
-        notifications.set_preference(user, data["k"], notifications.EMAIL, False, now=clock.now())
+        notifications.set_preference(user, target[2], notifications.EMAIL, False, now=clock.now())
     db.session.commit()
     return _link_page(_("已退订"), _("不会再给您发送“%(kind)s”的邮件。站内消息不受影响；可以在通知设置中重新开启。",
-                                  kind=labels.label(labels.NOTIFICATION_KIND, data["k"])),
+                                  kind=labels.label(labels.NOTIFICATION_KIND, target[2])),
                       link=(_("通知设置"), url_for("account.notification_settings")))
 
 
-csrf.exempt(email_unsubscribe)
+csrf.exempt(email_unsubscribe_post)
+
+
+def _confirm_target(token: str):
+    data = tokens.load(tokens.CONFIRM_FOLLOW, token)
+    if data is None or not isinstance(data.get("f"), int) or not isinstance(data.get("e"), str):
+        return None
+    return data["f"], data["e"]
 
 
 @public_bp.get("/email/confirm/<token>")
-@writes
+@reads
 def email_confirm(token: str):
-    data = tokens.load(tokens.CONFIRM_FOLLOW, token)
-    if data is None or not isinstance(data.get("f"), int):
+    target = _confirm_target(token)
+    if target is None:
         return _bad_link()
-    follow = follows.confirm_subscription(data["f"], str(data.get("e")), now=clock.now())
+    follow = db.session.get(Follow, target[0])
+    if follow is None or follow.email != target[1]:
+        return _link_page(_("关注已取消"), _("这个关注已经退订或不存在，请在草案页面重新关注。"), 400)
+    title = db.session.scalar(select(Draft.title).where(Draft.id == follow.draft_id)) or ""
+    return _link_page(_("确认关注"), _("用 %(email)s 关注《%(title)s》。", email=follow.email, title=title),
+                      action=(_("确认关注"), url_for("public.email_confirm_post", token=token)))
+
+
+@public_bp.post("/email/confirm/<token>")
+@writes
+def email_confirm_post(token: str):
+    target = _confirm_target(token)
+    if target is None:
+        return _bad_link()
+    follow = follows.confirm_subscription(target[0], target[1], now=clock.now())
     if follow is None:
         db.session.rollback()
         return _link_page(_("关注已取消"), _("这个关注已经退订或不存在，请在草案页面重新关注。"), 400)
@@ -136,14 +177,29 @@ def email_confirm(token: str):
                       link=(_("查看草案"), url_for("public.draft", draft_id=follow.draft_id)))
 
 
-@public_bp.get("/email/verify/<token>")
-@writes
-def email_verify(token: str):
+def _verify_target(token: str) -> User | None:
     data = tokens.load(tokens.VERIFY_EMAIL, token)
     if data is None or not isinstance(data.get("u"), int):
-        return _bad_link()
+        return None
     user = db.session.get(User, data["u"])
-    if user is None or user.email != data.get("e"):
+    return user if user is not None and user.email == data.get("e") else None
+
+
+@public_bp.get("/email/verify/<token>")
+@reads
+def email_verify(token: str):
+    user = _verify_target(token)
+    if user is None:
+        return _bad_link()
+    return _link_page(_("验证电子邮箱"), _("验证 %(email)s 是您的电子邮箱。", email=user.email),
+                      action=(_("验证电子邮箱"), url_for("public.email_verify_post", token=token)))
+
+
+@public_bp.post("/email/verify/<token>")
+@writes
+def email_verify_post(token: str):
+    user = _verify_target(token)
+    if user is None:
         db.session.rollback()
         return _bad_link()
     if user.email_verified_at is None:

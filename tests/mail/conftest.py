@@ -125,3 +125,15 @@ def drain(app) -> int:
             break
     db.session.rollback()
     return total
+
+
+def open_link(client, url: str, *, expect: int = 200):
+    """Open an email link as a person does: GET shows a page with one button (and
+    changes nothing), the button POSTs to the same address. Returns the POST's answer."""
+    path = path_of(url)
+    page = client.get(path)
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    assert f'action="{path}"' in page.get_data(as_text=True)
+    response = client.post(path)
+    assert response.status_code == expect, response.get_data(as_text=True)[:300]
+    return response

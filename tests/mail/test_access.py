@@ -36,7 +36,9 @@ MATRIX = [
     ("GET", "/email/unsubscribe/bad-token", None, "BBBBBB"),
     ("POST", "/email/unsubscribe/bad-token", {}, "BBBBBB"),
     ("GET", "/email/confirm/bad-token", None, "BBBBBB"),
+    ("POST", "/email/confirm/bad-token", {}, "BBBBBB"),
     ("GET", "/email/verify/bad-token", None, "BBBBBB"),
+    ("POST", "/email/verify/bad-token", {}, "BBBBBB"),
 ]
 
 CASES = [

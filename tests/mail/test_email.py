@@ -14,7 +14,7 @@ from participation.mail import tokens
 from participation.models import EmailDelivery, Job, Notification, NotificationPreference
 from participation.services import feedback, notifications, opinions as opinion_service
 from participation.unit_of_work import writing
-from tests.mail.conftest import body_html, body_text, drain, links_in, path_of, unsubscribe_url
+from tests.mail.conftest import body_html, body_text, drain, links_in, open_link, path_of, unsubscribe_url
 
 
 def _publish_feedback(draft, staff, frozen_now):
@@ -63,8 +63,11 @@ def test_the_unsubscribe_link_works_without_signing_in_and_stops_that_kind(
     _publish_feedback(draft, staff, frozen_now)
     drain(app)
     [message] = smtp.to(author.email)
-    response = client.get(path_of(unsubscribe_url(message)))
-    assert response.status_code == 200 and "已退订" in response.get_data(as_text=True)
+    page = client.get(path_of(unsubscribe_url(message))).get_data(as_text=True)
+    assert "不再接收“意见采纳情况已发布”的邮件" in page
+    assert db.session.scalar(select(func.count()).select_from(NotificationPreference)) == 0  # GET changes nothing
+    response = open_link(client, unsubscribe_url(message))
+    assert "已退订" in response.get_data(as_text=True)
     assert "意见采纳情况已发布" in response.get_data(as_text=True)
     smtp.clear()
     _publish_feedback(other, staff, frozen_now)
@@ -107,8 +110,8 @@ def test_registration_sends_only_the_verification_and_the_link_verifies(app, cli
     assert "List-Unsubscribe" not in message
     [link] = [url for url in links_in(message) if "/email/verify/" in url]
     client.post("/logout")
-    page = client.get(path_of(link))  # works signed out
-    assert page.status_code == 200 and "已验证" in page.get_data(as_text=True)
+    page = open_link(client, link)  # works signed out
+    assert "已验证" in page.get_data(as_text=True)
     from participation.models import User
 
     assert db.session.scalar(select(User).where(User.email == "new@example.org")).email_verified_at == frozen_now.now
@@ -133,12 +136,12 @@ def test_tampered_foreign_and_expired_tokens_get_a_clear_page(app, client, make_
     good = tokens.dump(purpose, data)
     foreign = tokens.dump(tokens.VERIFY_EMAIL if purpose != tokens.VERIFY_EMAIL else tokens.UNSUBSCRIBE, data)
     for token in (good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"), foreign, "x", "%E4%B8%AD" * 3):
-        response = client.get(f"/email/{path}/{token}")
-        assert response.status_code == 400, token
-        assert "链接无效或已过期" in response.get_data(as_text=True)
+        for response in (client.get(f"/email/{path}/{token}"), client.post(f"/email/{path}/{token}")):
+            assert response.status_code == 400, token
+            assert "链接无效或已过期" in response.get_data(as_text=True)
     monkeypatch.setitem(tokens.MAX_AGE, purpose, -1)
-    response = client.get(f"/email/{path}/{good}")
-    assert response.status_code == 400 and "链接无效或已过期" in response.get_data(as_text=True)
+    for response in (client.get(f"/email/{path}/{good}"), client.post(f"/email/{path}/{good}")):
+        assert response.status_code == 400 and "链接无效或已过期" in response.get_data(as_text=True)
 
 
 def test_preferences_choose_the_channels(app, client, smtp, commented, login, frozen_now):

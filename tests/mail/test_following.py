@@ -17,7 +17,7 @@ from participation.services import dispositions, drafts as draft_service, feedba
 from participation.services.liaison import create_liaison_point
 from participation.unit_of_work import writing
 from tests.conftest import SAMPLE_DRAFT
-from tests.mail.conftest import body_text, drain, links_in, path_of, unsubscribe_url
+from tests.mail.conftest import body_text, drain, links_in, open_link, path_of, unsubscribe_url
 
 
 def _scan(app):
@@ -47,7 +47,7 @@ def test_followers_hear_of_opening_closing_new_reading_and_feedback_once_each(
     assert client.post(f"/drafts/{draft.id}/follow").status_code == 302
     client.post("/logout")
     _message, link = _subscribe(client, smtp, app, draft, "Visitor@Example.org")
-    assert client.get(path_of(link)).status_code == 200
+    open_link(client, link)
     smtp.clear()
 
     _scan(app)
@@ -103,18 +103,21 @@ def test_a_visitor_gets_nothing_but_the_confirmation_until_confirming(app, clien
     _scan(app)
     assert len(smtp.to("wang@example.org")) == 2  # unconfirmed: the opening is not sent
     assert db.session.scalar(select(func.count()).select_from(EmailDelivery)) == 0
-    page = client.get(path_of(link))
-    assert page.status_code == 200 and "已确认关注" in page.get_data(as_text=True)
+    page = client.get(path_of(link)).get_data(as_text=True)
+    assert f"用 wang@example.org 关注《{draft.title}》" in page
+    assert db.session.scalar(select(Follow.confirmed_at)) is None  # opening the link (a mail scanner) confirms nothing
+    assert "已确认关注" in open_link(client, link).get_data(as_text=True)
     # Confirmed after the opening: the next event reaches it.
     frozen_now.set(draft.closes_at - timedelta(days=1))
     _scan(app)
     [*_confirmations, closing] = smtp.to("wang@example.org")
     assert closing["Subject"].endswith("关注的草案即将截止")
-    response = client.get(path_of(unsubscribe_url(closing)))
-    assert response.status_code == 200 and "已取消这个邮箱对该草案的关注" in response.get_data(as_text=True)
+    response = open_link(client, unsubscribe_url(closing))
+    assert "已取消这个邮箱对该草案的关注" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Follow)) == 0
     # A confirmation link of a deleted follow says so.
     assert client.get(path_of(link)).status_code == 400
+    assert client.post(path_of(link)).status_code == 400
 
 
 def test_a_bad_address_is_refused_with_a_message(app, client, make_draft):
