@@ -48,6 +48,12 @@ def can_read_audit_log(user) -> bool:
     return is_admin(user)
 
 
+def can_manage_jobs(user) -> bool:
+    """The list of every background job (and retrying a failed one): administrators,
+    who run the consumer. A job's own status page is its creator's (exports)."""
+    return is_admin(user)
+
+
 def can_manage_liaison_points(user) -> bool:
     return is_staff(user)
 

@@ -143,8 +143,8 @@ def _register_blueprints(app: Flask) -> None:
     # ``admin``; 我的意见 and 站内消息 on ``account``; 关注, the email links and the notification
     # settings on ``public`` and ``account``.
     from participation.views import (  # noqa: F401
-        assignments, audit_log, disposition_sheets, dispositions, feedback, moderation, my_feedback, opinions,
-        subscriptions,
+        assignments, audit_log, disposition_sheets, dispositions, feedback, job_admin, moderation, my_feedback,
+        opinions, subscriptions,
     )
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
