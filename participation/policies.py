@@ -340,3 +340,11 @@ def can_publish_feedback(user) -> bool:
 def can_view_feedback_report(user, draft: Draft) -> bool:
     """The public report once published; staff may preview it before."""
     return _feedback_published(draft) or is_staff(user)
+
+
+# --- 统计概览 (the leadership overview) ------------------------------------------------
+
+def can_view_overview(user) -> bool:
+    """The figures across every draft (page, its Excel, the API): staff and admins.
+    They count opinions not yet published and name liaison points that sent nothing."""
+    return is_staff(user)
