@@ -139,20 +139,12 @@ def _register_blueprints(app: Flask) -> None:
     # Modules whose routes are on another module's blueprint (imported here, before the
     # blueprints are registered, rather than by that module: no import cycle): the
     # opinion pages on ``public``; the opinion lists, moderation, dispositions, assignments,
-<<<<<<< HEAD
-    # the disposition sheet and the feedback report on ``staff``; the audit log on
+    # the disposition sheet, the feedback report and the overview on ``staff``; the audit log on
     # ``admin``; 我的意见 and 站内消息 on ``account``; 关注, the email links and the notification
     # settings on ``public`` and ``account``.
     from participation.views import (  # noqa: F401
         assignments, audit_log, disposition_sheets, dispositions, feedback, job_admin, moderation, my_feedback,
-        opinions, subscriptions,
-=======
-    # the disposition sheet, the feedback report and the overview on ``staff``; the audit log on
-    # ``admin``; 我的意见 and 站内消息 on ``account``.
-    from participation.views import (  # noqa: F401
-        assignments, audit_log, disposition_sheets, dispositions, feedback, job_admin, moderation, my_feedback,
-        opinions, overview,
->>>>>>> main
+        opinions, overview, subscriptions,
     )
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
