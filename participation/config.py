@@ -82,6 +82,18 @@ def config_from_env(instance_path: Path) -> dict:
         "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME") or "participation",
         "JOBS_FILES_PATH": os.environ.get("JOBS_FILES_PATH") or "",
         "JOB_FILE_HOURS": int(os.environ.get("JOB_FILE_HOURS") or 24),
+        # Email (participation/mail/), named as Flask-Mail names them. Off (nothing is
+        # queued or sent) until MAIL_SERVER is set. SITE_URL is the address links in
+        # emails point to (jobs run outside any request).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or "",
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or "",
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or "",
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "noreply@localhost",
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT") or 30),
+        "SITE_URL": os.environ.get("SITE_URL") or "http://127.0.0.1:5000",
         # Comma-separated modules with more tasks (a site's own; the tests' sample task).
         "JOBS_EXTRA_TASK_MODULES": os.environ.get("JOBS_EXTRA_TASK_MODULES") or "",
         **_from_env_when_set(),

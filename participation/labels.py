@@ -118,6 +118,16 @@ CHANNEL = {
 
 NOTIFICATION_KIND = {
     "feedback_published": _l("意见采纳情况已发布"),
+    "opinion_hidden": _l("您的意见被屏蔽"),
+    "draft_opened": _l("关注的草案开始征求意见"),
+    "draft_closing": _l("关注的草案即将截止"),
+    "new_reading": _l("关注的草案有新的审次"),
+    "batch_disposed": _l("联系点批次已全部处理"),
+}
+
+NOTIFICATION_CHANNEL = {
+    "inbox": _l("站内消息"),
+    "email": _l("电子邮件"),
 }
 
 # 操作记录 (audit log): what each recorded action is called, what its objects and fields
@@ -129,6 +139,7 @@ AUDIT_ACTION = {
     "opinion.dispose_bulk": _l("批量记录处理情况"),
     "draft.import": _l("导入草案"),
     "draft.replace_text": _l("重新导入草案文本"),
+    "draft.add_reading": _l("发布新的审次文本"),
     "draft.update": _l("修改草案信息"),
     "draft.opinion_settings": _l("修改意见设置"),
     "draft.publish": _l("发布草案"),

@@ -216,6 +216,24 @@ def can_read_notification(user, notification) -> bool:
 
 # --- Liaison-point batches (报送意见, issue 4) -------------------------------------------
 
+# --- 关注 and notification settings (issue 16) --------------------------------------------
+
+def can_follow_draft(user, draft: Draft, now: datetime) -> bool:
+    """Any account follows a published draft (scheduled, open, closed or with feedback)."""
+    return _role(user) is not None and draft.status_at(now) != DraftStatus.DRAFT
+
+
+def can_subscribe_by_email(draft: Draft, now: datetime) -> bool:
+    """Anyone, signed in or not, may ask to follow a published draft by email (the
+    address then confirms by a link before anything else is sent)."""
+    return draft.status_at(now) != DraftStatus.DRAFT
+
+
+def can_choose_notifications(user) -> bool:
+    """Every account sets its own channels per event."""
+    return _role(user) is not None
+
+
 def _is_operator_of(user, point_id: int) -> bool:
     return _role(user) == Role.OPERATOR and user.liaison_point_id is not None and user.liaison_point_id == point_id
 

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 #: ``init_app`` so that web processes and the consumer know the same tasks.
 TASK_MODULES: list[str] = [
     "participation.jobs.maintenance",
+    "participation.mail.tasks",
 ]
 
 _PENDING_KEY = "participation.jobs.pending"

@@ -28,7 +28,7 @@ from participation.models.audit import AuditEntry  # noqa: E402
 from participation.models.feedback import (  # noqa: E402
     WHOLE_DRAFT_KEY, Assignment, FeedbackReport, FeedbackSection, ReplyTemplate,
 )
-from participation.models.notifications import Notification  # noqa: E402
+from participation.models.notifications import AnnouncedEvent, Notification  # noqa: E402
 from participation.models.opinions import DISPOSITIONS_NEEDING_REASON, Disposition  # noqa: E402
 
 __all__ += ["AuditEntry", "WHOLE_DRAFT_KEY", "Assignment", "FeedbackReport", "FeedbackSection", "ReplyTemplate",
@@ -38,4 +38,4 @@ __all__ += ["AuditEntry", "WHOLE_DRAFT_KEY", "Assignment", "FeedbackReport", "Fe
 from participation.models.jobs import Job, JobState  # noqa: E402
 from participation.models.subscriptions import EmailDelivery, Follow, NotificationPreference  # noqa: E402
 
-__all__ += ["Job", "JobState", "EmailDelivery", "Follow", "NotificationPreference"]
+__all__ += ["Job", "JobState", "EmailDelivery", "Follow", "NotificationPreference", "AnnouncedEvent"]

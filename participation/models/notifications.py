@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from participation.database import UTCDateTime, utcnow
@@ -28,3 +28,18 @@ class Notification(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False when the owner turned the inbox off for this kind but wants the email: the
+    # row still records the event (one per person, what the email is made from) and is
+    # left out of the inbox and its unread count.
+    in_inbox: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class AnnouncedEvent(db.Model):
+    """An event whose announcement was started (a draft opened, a batch fully disposed):
+    whoever inserts the key first enqueues the fan-out, so a periodic scan or a repeated
+    call never announces the same event twice."""
+
+    __tablename__ = "announced_events"
+
+    event_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

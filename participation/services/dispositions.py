@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 from participation.errors import ValidationFailed
 from participation.extensions import db
 from participation.models import DISPOSITIONS_NEEDING_REASON, Disposition, Draft, Opinion, User
-from participation.services import audit
+from participation.services import audit, notifications
 from participation.text import clean_text
 
 MAX_DISPOSITION_REASON_LENGTH = 2000
@@ -69,6 +69,8 @@ def record_disposition(opinion: Opinion, data: DispositionInput, *, by: User, no
     audit.record("opinion.dispose", actor=by, object_type="opinion", object_id=opinion.id, old=old, new=new,
                  draft_id=opinion.draft_id, now=now)
     db.session.flush()
+    if opinion.batch_id is not None:
+        notifications.notify_disposed_batches(opinion.draft_id, now=now)
     return True
 
 
@@ -112,6 +114,8 @@ def dispose_selection(draft: Draft, opinion_ids: Select, data: DispositionInput,
         new={"disposition": data.disposition, "reason": data.reason, "selected": selected},
         selection=selection, count=updated, idempotency_key=idempotency_key,
     )
+    if updated:
+        notifications.notify_disposed_batches(draft.id, now=now)
     return BulkResult(updated=updated, selected=selected, audit_id=entry.id)
 
 
@@ -162,4 +166,5 @@ def apply_changes(draft: Draft, changes: list[OpinionChange], *, by: User, now: 
     entry = audit.record(action, actor=by, object_type="draft", object_id=draft.id, draft_id=draft.id, now=now,
                          new={"selected": len(rows)}, selection=selection, count=updated,
                          idempotency_key=idempotency_key)
+    notifications.notify_disposed_batches(draft.id, now=now)
     return BulkResult(updated=updated, selected=len(rows), audit_id=entry.id)

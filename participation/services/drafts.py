@@ -212,6 +212,32 @@ def replace_draft_text(
     return version
 
 
+def add_reading(
+    draft: Draft, *, document: ParsedDocument, reading: Reading, source_format: str, source_filename: str,
+    source_bytes: bytes, by: User | None, now: datetime,
+) -> DraftVersion:
+    """A new reading of a published draft (一审稿 after the 征求意见稿 …): the next version,
+    with its own provisions; earlier versions and the opinions on them stay. Followers
+    are told through a background fan-out."""
+    from participation.services import notifications
+
+    if draft.published_at is None:
+        raise Conflict(_("草案尚未发布，请直接替换文本。"))
+    _check_has_articles(document)
+    number = (draft.current_version.number if draft.current_version is not None else 0) + 1
+    version = DraftVersion(draft_id=draft.id, number=number, reading=Reading(reading).value)
+    _fill_version(version, document, source_format, source_filename, source_bytes, by)
+    db.session.add(version)
+    db.session.flush()
+    provisions = _store_tree(version, document)
+    audit.record("draft.add_reading", actor=by, object_type="draft", object_id=draft.id, draft_id=draft.id,
+                 new=audit.snapshot(version, _TEXT_FIELDS) | {"version": number, "reading": version.reading,
+                                                              "provisions": provisions}, now=now)
+    db.session.refresh(draft, ["versions"])
+    notifications.notify_new_reading(draft, version, now=now)
+    return version
+
+
 _DETAIL_FIELDS = ("title", "issuing_body", "summary")
 _PERIOD_FIELDS = ("published_at", "opens_at", "closes_at")
 

@@ -22,7 +22,7 @@ from participation.models import (
 from participation.models.drafts import status_at as draft_status_at
 from participation.models.provisions import COMMENTABLE_KINDS
 from participation.receipts import new_receipt_code, normalize_receipt_code  # noqa: F401  (part of this service)
-from participation.services import audit
+from participation.services import audit, notifications
 from participation.text import clean_text
 
 MAX_BODY_LENGTH = 5000
@@ -404,6 +404,7 @@ def hide_opinion(opinion: Opinion, *, reason: str, by: User, now: datetime) -> O
     opinion.moderated_at = now
     _record_moderation("opinion.hide", opinion, before, by, now)
     db.session.flush()
+    notifications.notify_opinion_hidden(opinion, now=now)
     return opinion
 
 

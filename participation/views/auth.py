@@ -190,6 +190,11 @@ def register_post():
             flash(exc.message, "error")
         return render_template("auth/register.html", form=form), 422
     sign_in(user, remember=False)
+    from participation.mail import channel as mail_channel
+
+    verifying = mail_channel.request_verification(user)
     db.session.commit()
     flash(_("注册成功，欢迎参与立法。"), "success")
+    if verifying:
+        flash(_("验证邮件已发送到 %(email)s，请打开邮件中的链接验证邮箱。", email=user.email), "info")
     return redirect(url_for("public.home"))

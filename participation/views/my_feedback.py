@@ -82,8 +82,7 @@ def _inbox_bell():
 
 
 def _notifications_query(user_id: int):
-    return (select(Notification).where(Notification.user_id == user_id)
-            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    return notifications.inbox_query(user_id)
 
 
 @bp.get("/notifications")

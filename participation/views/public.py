@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from participation import clock, labels, policies, queries
+from participation import clock, labels, mail, policies, queries
 from participation.models import Draft, DraftStatus
+from participation.services import follows
 from participation.clock import time_left
 from participation.tally.compute import compute_tally
 from participation.views import load_visible, safe_next_url
@@ -90,7 +91,19 @@ def _render_draft(draft: Draft, page_key: str | None = None):
         toc_hrefs=_toc_hrefs(draft, outline, page), nodes=nodes,
         can_manage=policies.can_manage_drafts(current_user),
         **_opinion_context(draft, version, status, nodes, now),
+        **_follow_context(draft, now),
     )
+
+
+def _follow_context(draft: Draft, now) -> dict:
+    """关注 on the draft page: the button for accounts, the email form for visitors
+    (only while email is on). The routes are in ``participation.views.subscriptions``."""
+    return {
+        "can_follow": policies.can_follow_draft(current_user, draft, now),
+        "is_following": follows.is_following(current_user, draft.id),
+        "can_subscribe": (not current_user.is_authenticated and mail.is_enabled()
+                          and policies.can_subscribe_by_email(draft, now)),
+    }
 
 
 def _opinion_context(draft: Draft, version, status: DraftStatus, nodes, now) -> dict:

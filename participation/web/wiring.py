@@ -140,10 +140,11 @@ def _register_blueprints(app: Flask) -> None:
     # blueprints are registered, rather than by that module: no import cycle): the
     # opinion pages on ``public``; the opinion lists, moderation, dispositions, assignments,
     # the disposition sheet, the feedback report and the overview on ``staff``; the audit log on
-    # ``admin``; 我的意见 and 站内消息 on ``account``.
+    # ``admin``; 我的意见 and 站内消息 on ``account``; 关注, the email links and the notification
+    # settings on ``public`` and ``account``.
     from participation.views import (  # noqa: F401
         assignments, audit_log, disposition_sheets, dispositions, feedback, job_admin, moderation, my_feedback,
-        opinions, overview,
+        opinions, overview, subscriptions,
     )
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):

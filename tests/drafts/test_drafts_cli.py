@@ -211,7 +211,9 @@ def test_demo_load_is_idempotent(runner, frozen_now):
     closed = drafts[1]
     assert _count(Opinion, Opinion.draft_id == closed.id, Opinion.disposition == "pending") == 0
     assert _count(Opinion, Opinion.draft_id == closed.id) == 9
-    assert _count(Notification, Notification.draft_id == closed.id) == 4
+    assert _count(Notification, Notification.draft_id == closed.id, Notification.kind == "feedback_published") == 4
+    # Its liaison point's batch is fully disposed: the point's operator was told once.
+    assert _count(Notification, Notification.draft_id == closed.id, Notification.kind == "batch_disposed") == 1
     for column in (Opinion.created_at, Opinion.disposed_at, Notification.created_at, AuditEntry.created_at):
         assert db.session.scalar(select(func.max(column))) <= frozen_now.now
 
