@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 #: ``init_app`` so that web processes and the consumer know the same tasks.
 TASK_MODULES: list[str] = [
     "participation.jobs.maintenance",
+    "participation.exports.jobs",
 ]
 
 _PENDING_KEY = "participation.jobs.pending"
