@@ -112,6 +112,29 @@ def collect(draft: Draft, filters: StaffOpinionFilters, progress: Callable[[int,
     return sorted(groups.values(), key=lambda group: group.order), context, len(rows), channels
 
 
+def clause_text(lines: list[dict]) -> list[str]:
+    """A clause's lines as the law prints them: 第三条 with its first paragraph, then
+    each paragraph, items as （一）, sub-items as 1. (the staff page's lines name each
+    part: 第一款, 第（一）项)."""
+    result: list[str] = []
+    for index, line in enumerate(lines):
+        label, text = line["label"] or "", line["text"] or ""
+        if index == 0:
+            result.append(" ".join(part for part in (label, line["heading"], text) if part))
+            continue
+        if label.endswith("款"):
+            label = ""
+        elif label.startswith("第") and label.endswith("项"):
+            label = label[1:-1]
+        elif label.startswith("第") and label.endswith("目"):
+            label = label[1:-1] + "."
+        if index == 1 and label == "" and not lines[0]["text"] and result:
+            result[-1] = f"{result[-1]} {text}".strip()   # the article's first paragraph
+        else:
+            result.append(f"{label}{text}")
+    return [line for line in result if line]
+
+
 def _period(draft: Draft) -> str:
     if draft.opens_at is None or draft.closes_at is None:
         return ""
@@ -173,8 +196,7 @@ def write_summary(path: Path, draft: Draft, filters: StaffOpinionFilters, *,
             citation = context.citations.get((provision.version_id, provision.key)) or queries.clause_citation(
                 provision.version_id, provision.key)
             documents.heading(document, f"{citation}（{group.opinions} 条）" if citation else provision.label, 2)
-            for line in queries.clause_lines(provision):
-                text = " ".join(part for part in (line["label"], line["heading"], line["text"]) if part)
+            for text in clause_text(queries.clause_lines(provision)):
                 documents.paragraph(document, text)
         if provision is None:
             documents.paragraph(document, _("共 %(n)d 条。", n=group.opinions))
