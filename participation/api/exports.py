@@ -69,7 +69,7 @@ def create_export(draft_id: int):
     payload, errors = json_body(), _Errors()
     _unknown(payload, EXPORT_FIELDS, errors)
     kind = payload.get("format")
-    if kind not in FORMATS:
+    if not isinstance(kind, str) or kind not in FORMATS:
         errors.add("format", _("只能是以下取值之一：%(choices)s。", choices="、".join(FORMATS)))
     filters = _filters(payload["filter"], errors) if payload.get("filter") is not None else None
     errors.raise_if_any()

@@ -111,7 +111,9 @@ def write_opinions_workbook(path: Path, draft_id: int, filters: StaffOpinionFilt
     whole_draft = _("总体意见")
 
     def text(value):
-        value = _clean(value or "")
+        if not value:
+            return None  # an empty cell is skipped, not written as an empty string
+        value = _clean(value)
         return text_cell(sheet, value) if needs_quote_prefix(value) else value
 
     def when(value):
