@@ -111,6 +111,8 @@ def test_feedback_report_docx_public_after_publication(app, client, login, expor
     publish_feedback(db.session.get(Draft, draft.id), by=export_world["staff"], now=clock.now())
     db.session.commit()
     anonymous = client.application.test_client()
+    page = anonymous.get(f"/drafts/{draft.id}/feedback").get_data(as_text=True)
+    assert f'data-docx href="{url}"' in page
     response = anonymous.get(url)
     assert response.status_code == 200
     document = read_docx(response.data)
