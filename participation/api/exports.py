@@ -54,7 +54,7 @@ def _status(job) -> dict:
         "expires_at": timestamp(job.expires_at),
         "expired": expired,
         "download_url": url_for("api.download_export", public_id=job.public_id) if done and not expired else None,
-        "error": (job.error.strip().splitlines() or [""])[-1] if job.state == JobState.FAILED.value else None,
+        "error": files.failure_message(job) if job.state == JobState.FAILED.value else None,
         "created_at": timestamp(job.created_at),
     }
 

@@ -50,6 +50,17 @@ def mimetype_of(job: Job) -> str:
     return DOCX_MIMETYPE if job.file_path.endswith(".docx") else XLSX_MIMETYPE
 
 
+def failure_message(job: Job) -> str:
+    """Why a job failed, for the person who asked: a ``JobFailed`` message as written;
+    an unexpected error (a traceback, kept for admins) as a general sentence."""
+    from flask_babel import gettext as _
+
+    error = (job.error or "").strip()
+    if not error or error.startswith("Traceback"):
+        return _("导出时出错，已记录，请稍后重新导出。")
+    return error
+
+
 def my_exports(user_id: int, draft_id: int | None, limit: int = 10) -> list[Job]:
     """我的导出: a staff member's latest export jobs (of one draft)."""
     query = select(Job).where(Job.created_by_id == user_id, Job.kind.like("exports.%"))

@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -34,7 +32,6 @@ from participation.spreadsheets.writing import needs_quote_prefix, text_cell
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 PROGRESS_EVERY = 5_000
 
 
@@ -52,11 +49,6 @@ def headers() -> list[tuple[str, int]]:
 def _clean(value: str) -> str:
     # Control characters are not allowed in the file format (openpyxl refuses them).
     return ILLEGAL_CHARACTERS_RE.sub("", value) if value else value
-
-
-def _local(value: datetime | None) -> datetime | None:
-    # Excel has no time zones: the configured zone's wall-clock time, without a zone.
-    return clock.utc_to_local(value).replace(tzinfo=None) if value is not None else None
 
 
 @dataclass
@@ -116,13 +108,12 @@ def write_opinions_workbook(path: Path, draft_id: int, filters: StaffOpinionFilt
         value = _clean(value)
         return text_cell(sheet, value) if needs_quote_prefix(value) else value
 
+    zone = clock.local_zone()
+
     def when(value):
-        value = _local(value)
-        if value is None:
-            return None
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATETIME_FORMAT
-        return cell
+        # Excel has no time zones: the configured zone's wall-clock time, without a zone
+        # (openpyxl gives a datetime its date-and-time number format).
+        return value.astimezone(zone).replace(tzinfo=None) if value is not None else None
 
     tally = ExportTally()
     written = 0

@@ -65,6 +65,7 @@ def job_status(public_id: str):
         "exports/job.html", job=job, draft=draft, expired=files.is_expired(job),
         running=job.state in (JobState.QUEUED.value, JobState.RUNNING.value),
         mine=files.my_exports(current_user.id, job.draft_id), job_states=JOB_STATE,
+        failure=files.failure_message(job) if job.state == JobState.FAILED.value else "",
     )
 
 

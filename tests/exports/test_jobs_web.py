@@ -127,3 +127,31 @@ def test_progress_is_reported_while_running(app, client, login, export_world, mo
 def test_unknown_kind_is_not_found(app, client, login, export_world):
     login(export_world["staff"])
     assert client.post(f"/staff/drafts/{export_world['draft'].id}/exports/pdf").status_code == 404
+
+
+def test_an_unexpected_error_is_retried_then_shown_in_general_words(app, client, login, export_world, monkeypatch):
+    from participation.exports import workbook
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(workbook, "write_opinions_workbook", broken)
+    login(export_world["staff"])
+    public_id = _export(client, export_world["draft"], "xlsx")
+    job = _job(public_id)
+    job_id = job.id
+    # Retries are scheduled with a delay; run them now, as the consumer would later.
+    from participation.jobs.queue import _run, _tasks
+
+    for _attempt in range(3):
+        db.session.rollback()
+        try:
+            _run(_tasks["exports.opinions_xlsx"], job_id, retries_left=2 - _attempt)
+        except RuntimeError:
+            pass
+    job = _job(public_id)
+    assert job.state == "failed" and "secret internals" in job.error and job.attempts == 3
+    page = client.get(f"/staff/jobs/{public_id}").get_data(as_text=True)
+    assert "导出时出错，已记录" in page and "secret internals" not in page
+    files_left = list(__import__("pathlib").Path(app.config["JOBS_FILES_PATH"]).glob("*"))
+    assert files_left == []
