@@ -35,6 +35,17 @@ def _fonts(style_or_run, east_asian: str, *, size: float | None = None, bold: bo
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         properties.insert(0, fonts)
+    _name_fonts(fonts, east_asian)
+
+
+_THEME_ATTRIBUTES = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
+
+
+def _name_fonts(fonts, east_asian: str) -> None:
+    # A theme font attribute wins over the named font beside it: drop them, or Word
+    # would show the theme's East-Asian font (等线) instead of 仿宋 / 黑体.
+    for name in _THEME_ATTRIBUTES:
+        fonts.attrib.pop(qn(name), None)
     fonts.set(qn("w:eastAsia"), east_asian)
     fonts.set(qn("w:ascii"), LATIN_FONT)
     fonts.set(qn("w:hAnsi"), LATIN_FONT)
@@ -50,6 +61,9 @@ def new_document(title: str):
     section.top_margin = section.bottom_margin = Cm(2.54)
     section.left_margin = section.right_margin = Cm(2.2)
     styles = document.styles
+    for defaults in styles.element.iter(qn("w:rPrDefault")):
+        for fonts in defaults.iter(qn("w:rFonts")):
+            _name_fonts(fonts, BODY_FONT)
     _fonts(styles["Normal"], BODY_FONT, size=12)
     for name, size in (("Title", 20), ("Heading 1", 16), ("Heading 2", 14), ("Heading 3", 12)):
         style = styles[name]

@@ -57,6 +57,10 @@ def test_summary_lists_clauses_in_order_whole_draft_first(app, export_world, tmp
     assert normal.get(qn("w:eastAsia")) == "仿宋"
     heading = document.styles["Heading 2"].element.rPr.find(qn("w:rFonts"))
     assert heading.get(qn("w:eastAsia")) == "黑体"
+    # No theme font left to override the named ones.
+    assert heading.get(qn("w:eastAsiaTheme")) is None
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(".//" + qn("w:rFonts"))
+    assert defaults.get(qn("w:eastAsia")) == "仿宋" and defaults.get(qn("w:eastAsiaTheme")) is None
     footer = section.footer._element
     assert any("PAGE" in (node.text or "") for node in footer.iter(qn("w:instrText")))
     text = "\n".join(p.text for p in document.paragraphs)
