@@ -42,8 +42,10 @@ def test_demo_drafts_export_cleanly(app, client):
         document = read_docx(summary)
         listed = sum(len(table.rows) - 1 for table in document.tables)
         assert listed <= len(expected) and (listed > 0) == bool(expected)
+        report = client.get(f"/drafts/{draft.id}/feedback.docx")
+        assert report.status_code == 200 and read_docx(report.data).paragraphs
         if keep:
-            for suffix, data in (("xlsx", workbook), ("docx", summary)):
+            for suffix, data in (("xlsx", workbook), ("docx", summary), ("report.docx", report.data)):
                 with open(os.path.join(keep, f"demo-{draft.id}.{suffix}"), "wb") as out:
                     out.write(data)
     assert any(len(list(db.session.scalars(queries.staff_opinions_query(d.id, StaffOpinionFilters())))) > 10
