@@ -204,3 +204,13 @@ AUDIT_FIELD = {
     "batch": _l("批次"),
     "state": _l("审核状态"),
 }
+
+# Background jobs (participation/jobs/): their states, and each task's name as people
+# read it (a task without an entry shows its registered name).
+JOB_STATE = {
+    "queued": _l("排队中"),
+    "running": _l("进行中"),
+    "done": _l("已完成"),
+    "failed": _l("失败"),
+}
+JOB_KIND: dict = {}

@@ -48,6 +48,12 @@ def can_read_audit_log(user) -> bool:
     return is_admin(user)
 
 
+def can_manage_jobs(user) -> bool:
+    """The list of every background job (and retrying a failed one): administrators,
+    who run the consumer. A job's own status page is its creator's (exports)."""
+    return is_admin(user)
+
+
 def can_manage_liaison_points(user) -> bool:
     return is_staff(user)
 
@@ -316,6 +322,14 @@ def can_publish_feedback(user) -> bool:
 def can_view_feedback_report(user, draft: Draft) -> bool:
     """The public report once published; staff may preview it before."""
     return _feedback_published(draft) or is_staff(user)
+
+
+# --- 统计概览 (the leadership overview) ------------------------------------------------
+
+def can_view_overview(user) -> bool:
+    """The figures across every draft (page, its Excel, the API): staff and admins.
+    They count opinions not yet published and name liaison points that sent nothing."""
+    return is_staff(user)
 
 
 # --- Exports (意见汇总表, issue 16) ----------------------------------------------------

@@ -16,6 +16,8 @@ from participation.extensions import db
 from participation.models import Draft, Opinion, User
 from participation.services import assignments, dispositions, feedback, opinions
 
+FEEDBACK_API_SUBMITTER = "citizen2@demo.example.org"
+
 
 def answer_closed_draft(draft: Draft, users: dict, point, operator: User, staff: User, opened_at: datetime) -> None:
     """``draft`` was open for 30 days from ``opened_at``: opinions and a liaison batch
@@ -25,10 +27,13 @@ def answer_closed_draft(draft: Draft, users: dict, point, operator: User, staff:
     ids = []
     for offset, item in enumerate(FEEDBACK_DRAFT_OPINIONS):
         email, key, stance, body, proposed, reason, region, name, public = item[:9]
+        # Three days apart over the comment period (so the overview's months show more
+        # than one), the second citizen's through the API (a government-service app).
         ids.append(opinions.submit_opinion(draft, opinions.OpinionInput(
             body=body, stance=stance, provision_key=key, proposed_text=proposed, reason=reason,
             region=region, submitter_name=name, is_name_public=public,
-        ), author=users[email], now=sent + timedelta(hours=offset)).id)
+        ), author=users[email], now=sent + timedelta(days=3 * offset, hours=offset),
+            channel="api" if email == FEEDBACK_API_SUBMITTER else "web").id)
     forum_day = opened_at + timedelta(days=6)
     activity = batches.parse_activity({**FEEDBACK_BATCH_ACTIVITY, "date": forum_day.date().isoformat()},
                                       today=forum_day.date())

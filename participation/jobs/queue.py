@@ -10,8 +10,9 @@ from __future__ import annotations
 import importlib
 import logging
 import secrets
+import threading
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable
@@ -82,10 +83,39 @@ def periodic(name: str, **schedule):
     return register
 
 
-@dataclass
 class _AppQueue:
-    huey: object
-    wrappers: dict = field(default_factory=dict)
+    """The app's Huey and its wrapped tasks, made on first use: most processes (and
+    most tests) never touch the queue, and opening a SQLite-file queue costs a
+    connection and a schema check."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._huey = None
+        self._wrappers: dict = {}
+        self._lock = threading.Lock()
+
+    def _build(self) -> None:
+        with self._lock:
+            if self._huey is not None:
+                return
+            huey = _make_huey(self._app)
+            for spec in _tasks.values():
+                self._wrappers[spec.name] = _wrap_task(self._app, huey, spec)
+            for spec in _periodic.values():
+                self._wrappers[spec.name] = _wrap_periodic(self._app, huey, spec)
+            self._huey = huey
+
+    @property
+    def huey(self):
+        if self._huey is None:
+            self._build()
+        return self._huey
+
+    @property
+    def wrappers(self) -> dict:
+        if self._huey is None:
+            self._build()
+        return self._wrappers
 
 
 def queue_of(app: Flask | None = None):
@@ -112,13 +142,7 @@ def init_app(app: Flask) -> None:
     extra = [name.strip() for name in (app.config.get("JOBS_EXTRA_TASK_MODULES") or "").split(",") if name.strip()]
     for module in [*TASK_MODULES, *extra]:
         importlib.import_module(module)
-    huey = _make_huey(app)
-    queue = _AppQueue(huey)
-    for spec in _tasks.values():
-        queue.wrappers[spec.name] = _wrap_task(app, huey, spec)
-    for spec in _periodic.values():
-        queue.wrappers[spec.name] = _wrap_periodic(app, huey, spec)
-    app.extensions["jobs"] = queue
+    app.extensions["jobs"] = _AppQueue(app)
     files = Path(app.config.get("JOBS_FILES_PATH") or Path(app.instance_path) / "job-files")
     app.config["JOBS_FILES_PATH"] = str(files)
 

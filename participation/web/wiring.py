@@ -139,12 +139,12 @@ def _register_blueprints(app: Flask) -> None:
     # Modules whose routes are on another module's blueprint (imported here, before the
     # blueprints are registered, rather than by that module: no import cycle): the
     # opinion pages on ``public``; the opinion lists, moderation, dispositions, assignments,
-    # the disposition sheet and the feedback report on ``staff``; the audit log on
+    # the disposition sheet, the feedback report and the overview on ``staff``; the audit log on
     # ``admin``; 我的意见 and 站内消息 on ``account``; exports and their job pages on ``staff``
     # (the public report's .docx on ``public``).
     from participation.views import (  # noqa: F401
-        assignments, audit_log, disposition_sheets, dispositions, exports, feedback, moderation, my_feedback,
-        opinions,
+        assignments, audit_log, disposition_sheets, dispositions, exports, feedback, job_admin, moderation,
+        my_feedback, opinions, overview,
     )
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):

@@ -19,6 +19,7 @@ from participation.models import User
 from participation.services import accounts
 from tests.accounts.conftest import STRONG_PASSWORD, redirects_to_login
 from tests.conftest import DEMO_PASSWORD
+from tests.conftest import world_built_once
 
 ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 
@@ -125,8 +126,16 @@ CASES = [
 MISSING_ID = 987654
 
 
+WORLD_BUILT_ONCE = True
+
+
 @pytest.fixture
-def world(make_user, make_point, fast_hashing):
+def world(request):
+    """Built in the module's first case, copied for the others (tests/conftest.py)."""
+    return world_built_once(request, _build_world)
+
+
+def _build_world(make_user, make_point, fast_hashing):
     """One account of every role (the actors), other accounts and their tokens, and two
     liaison points."""
     people = {role: make_user(role) for role in ROLES[1:]}

@@ -150,6 +150,11 @@ def _run_schemathesis(app, headers: dict | None = None) -> None:
         # in schemathesis 4.32.5's WSGI transport (it passes `max_redirects` on to
         # werkzeug). test_auth.py asserts the same thing directly for every endpoint.
         "checks": {"ignored_auth": {"enabled": False}},
+        # A period whose dates are each well formed may still be refused as a whole
+        # (from after to, longer than ten years): rules across parameters that a
+        # schema cannot state, answered 422 naming the parameter.
+        "operations": [{"include-operation-id": "getOverview", "checks": {"positive_data_acceptance": {
+            "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]}}}],
     })
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
     sent = itertools.count()

@@ -21,6 +21,7 @@ from participation.extensions import db
 from participation.services import accounts
 from participation import batches
 from tests.batches.conftest import row, upload_form
+from tests.conftest import world_built_once
 
 ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 MISSING_ID = 987654
@@ -91,8 +92,16 @@ def _upload(app, user, point, draft) -> str:
     return response.headers["Location"].rsplit("/", 1)[1]
 
 
+WORLD_BUILT_ONCE = True
+
+
 @pytest.fixture
-def world(app, make_user, make_point, make_draft, draft, frozen_now):
+def world(request):
+    """Built in the module's first case, copied for the others (tests/conftest.py)."""
+    return world_built_once(request, _build_world)
+
+
+def _build_world(app, make_user, make_point, make_draft, draft, frozen_now):
     other_point = make_point("别的联系点")
     actors = {role: make_user(role) for role in ROLES[1:] if role != "operator"}
     own_point = make_point("本联系点")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from participation.extensions import db
 from participation.models import Opinion, ReplyTemplate
 from participation.services import accounts
+from tests.conftest import world_built_once
 
 ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 MISSING_ID = 987654
@@ -51,8 +52,16 @@ CASES = [
 ]
 
 
+WORLD_BUILT_ONCE = True
+
+
 @pytest.fixture
-def world(make_user, make_draft, make_opinion, frozen_now):
+def world(request):
+    """Built in the module's first case, copied for the others (tests/conftest.py)."""
+    return world_built_once(request, _build_world)
+
+
+def _build_world(make_user, make_draft, make_opinion, frozen_now):
     actors = {role: make_user(role) for role in ROLES[1:]}
     actors["operator"].liaison_point  # loaded while the session is open
     open_draft = make_draft(published=True, title="征求意见中")

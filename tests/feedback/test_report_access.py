@@ -15,6 +15,7 @@ import pytest
 from participation.extensions import db
 from participation.models import Draft
 from participation.services import accounts
+from tests.conftest import world_built_once
 
 ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 
@@ -49,8 +50,16 @@ CASES = [
 MISSING_ID = 987654
 
 
+WORLD_BUILT_ONCE = True
+
+
 @pytest.fixture
-def world(make_user, make_draft, frozen_now):
+def world(request):
+    """Built in the module's first case, copied for the others (tests/conftest.py)."""
+    return world_built_once(request, _build_world)
+
+
+def _build_world(make_user, make_draft, frozen_now):
     actors = {role: make_user(role) for role in ROLES[1:]}
     past = frozen_now.now - timedelta(days=40)
     closed = make_draft(published=True, title="已截止的草案", now=past)

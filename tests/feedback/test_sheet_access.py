@@ -16,6 +16,7 @@ import pytest
 from openpyxl import Workbook
 
 from participation.extensions import db
+from tests.conftest import world_built_once
 
 ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 MISSING_ID = 987654
@@ -56,8 +57,16 @@ def _upload(client, draft_id: int, opinion_id: int):
                        data={"file": (io.BytesIO(_sheet(opinion_id)), "处理表.xlsx")})
 
 
+WORLD_BUILT_ONCE = True
+
+
 @pytest.fixture
-def world(app, login, make_user, open_draft, make_opinion):
+def world(request):
+    """Built in the module's first case, copied for the others (tests/conftest.py)."""
+    return world_built_once(request, _build_world)
+
+
+def _build_world(app, login, make_user, open_draft, make_opinion):
     opinion = make_opinion(open_draft, key="art.3")
     actors = {role: make_user(role) for role in ROLES[1:]}
     uploads = {}

@@ -15,6 +15,7 @@ from participation.extensions import db
 from participation.models import Opinion
 from participation.services import accounts
 from tests.opinions.conftest import valid_form
+from tests.conftest import world_built_once
 
 ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 
@@ -70,8 +71,16 @@ CASES = [
 MISSING_ID = 987654
 
 
+WORLD_BUILT_ONCE = True
+
+
 @pytest.fixture
-def world(make_user, make_draft, make_opinion, frozen_now):
+def world(request):
+    """Built in the module's first case, copied for the others (tests/conftest.py)."""
+    return world_built_once(request, _build_world)
+
+
+def _build_world(make_user, make_draft, make_opinion, frozen_now):
     actors = {role: make_user(role) for role in ROLES[1:]}
     actors["operator"].liaison_point  # loaded while the session is open
     deputy = make_user("deputy")
