@@ -348,3 +348,21 @@ def can_view_overview(user) -> bool:
     """The figures across every draft (page, its Excel, the API): staff and admins.
     They count opinions not yet published and name liaison points that sent nothing."""
     return is_staff(user)
+
+
+# --- Exports (意见汇总表, issue 16) ----------------------------------------------------
+
+def can_export_opinions(user) -> bool:
+    """Export a draft's opinions (Excel with contact details, the Word 意见汇总表), on the
+    pages and through the API, and read them as JSON (``/api/v1/drafts/<id>/opinions``):
+    staff and administrators only."""
+    return is_staff(user)
+
+
+def can_download_job(user, job) -> bool:
+    """A job's status and its file: the staff member who asked for it, and
+    administrators; nobody else, not even other staff (an export holds contact details
+    chosen by someone's filter)."""
+    if is_admin(user):
+        return True
+    return is_staff(user) and job.created_by_id is not None and job.created_by_id == user.id

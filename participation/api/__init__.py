@@ -18,5 +18,5 @@ from participation.api.blueprint import api, configure_api_blueprint, token_limi
 # Routes and their documentation, on ``api`` (participation.api.blueprint): importing the
 # package registers them.
 from participation.api import (  # noqa: F401
-    accounts, batches, dispositions, drafts, feedback, my_opinions, openapi, opinions, overview,
+    accounts, batches, dispositions, drafts, exports, feedback, my_opinions, openapi, opinions, overview,
 )

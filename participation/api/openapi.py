@@ -191,6 +191,7 @@ _ERROR_RESPONSES: dict[int, tuple[str, str, str, dict | None]] = {
     404: ("NotFound", "资源不存在（或对当前账户不可见）。", "Error", None),
     405: ("MethodNotAllowed", "此地址不支持该请求方式。", "Error", _ALLOW),
     409: ("Conflict", "请求与资源的当前状态冲突。", "Error", None),
+    410: ("Gone", "资源已不存在，例如导出的文件已过期删除（error: expired）。", "Error", None),
     413: ("PayloadTooLarge", "请求体太大。", "Error", None),
     415: ("UnsupportedMediaType", "请求体必须是 JSON。", "Error", None),
     422: ("ValidationFailed", "参数或字段校验失败，或 Idempotency-Key 已用于内容不同的请求。", "ValidationError", None),

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 TASK_MODULES: list[str] = [
     "participation.jobs.maintenance",
     "participation.mail.tasks",
+    "participation.exports.jobs",
 ]
 
 _PENDING_KEY = "participation.jobs.pending"

@@ -145,6 +145,7 @@ def render_opinion_list(draft: Draft, form: StaffOpinionFilterForm, *, bulk_form
         disposition_counts=queries.disposition_counts(draft.id), bulk_form=bulk_form,
         clause_page=_clause_page(draft, filters), templates=queries.reply_templates(draft.id),
         can_dispose=policies.can_dispose_opinions(current_user),
+        can_export=policies.can_export_opinions(current_user),
     ), status_code
 
 

@@ -141,10 +141,11 @@ def _register_blueprints(app: Flask) -> None:
     # opinion pages on ``public``; the opinion lists, moderation, dispositions, assignments,
     # the disposition sheet, the feedback report and the overview on ``staff``; the audit log on
     # ``admin``; 我的意见 and 站内消息 on ``account``; 关注, the email links and the notification
-    # settings on ``public`` and ``account``.
+    # settings on ``public`` and ``account``; exports and their job pages on ``staff`` (the
+    # public report's .docx on ``public``).
     from participation.views import (  # noqa: F401
-        assignments, audit_log, disposition_sheets, dispositions, feedback, job_admin, moderation, my_feedback,
-        opinions, overview, subscriptions,
+        assignments, audit_log, disposition_sheets, dispositions, exports, feedback, job_admin, moderation,
+        my_feedback, opinions, overview, subscriptions,
     )
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
