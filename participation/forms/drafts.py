@@ -8,7 +8,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, IntegerField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from participation.services.drafts import (
@@ -19,6 +20,7 @@ from participation.services.drafts import (
     MAX_TITLE_LENGTH,
 )
 from participation.clock import FORM_FORMAT
+from participation.labels import READING
 
 # The input's own format first: it is also the one used to prefill the field, and
 # browsers ignore a datetime-local value in any other format.
@@ -67,6 +69,15 @@ class ImportDraftForm(DraftDetailsForm):
 class ReplaceTextForm(FlaskForm):
     file = FileField(_l("上传修改后的文件"), render_kw={"accept": ACCEPTED_UPLOADS})
     text = TextAreaField(_l("或粘贴修改后的全文"), render_kw={"rows": 8, "spellcheck": "false"})
+
+
+class ReadingForm(FlaskForm):
+    """A new reading (审次) of a published draft: the next version of its text."""
+
+    reading = SelectField(_l("审次"), choices=[SelectChoice(key, label) for key, label in READING.items()
+                                              if key != "consultation"])
+    file = FileField(_l("上传新一稿的文件"), render_kw={"accept": ACCEPTED_UPLOADS})
+    text = TextAreaField(_l("或粘贴新一稿的全文"), render_kw={"rows": 8, "spellcheck": "false"})
 
 
 class PublishForm(FlaskForm):

@@ -17,9 +17,10 @@ from participation.forms.drafts import (
     ExtendForm,
     ImportDraftForm,
     PublishForm,
+    ReadingForm,
     ReplaceTextForm,
 )
-from participation.models import Draft, DraftStatus, Provision
+from participation.models import Draft, DraftStatus, Provision, Reading
 from participation.services import drafts as draft_service
 from participation.services import opinions as opinion_service
 from participation.clock import add_days, local_to_utc, to_form_value
@@ -155,7 +156,7 @@ def _open_keys(nodes, issue_keys: set[str]) -> set[str]:
     return opened
 
 
-def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend_form=None,
+def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend_form=None, reading_form=None,
                    status_code: int = 200):
     now = clock.now()
     version = draft.current_version
@@ -188,6 +189,8 @@ def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend
         unplaced=version.unplaced[:MAX_UNPLACED_SHOWN],
         hidden_unplaced=max(len(version.unplaced) - MAX_UNPLACED_SHOWN, 0),
         replace_form=replace_form or ReplaceTextForm(formdata=None),
+        reading_form=reading_form or _next_reading_form(version),
+        can_add_reading=draft.published_at is not None,
         publish_form=publish_form, extend_form=extend_form,
         can_replace=draft.published_at is None,
         can_publish=draft.published_at is None and version.error_count == 0,
@@ -237,6 +240,50 @@ def replace_text(draft_id: int):
         flash(_("已重新导入，结构检查仍有 %(n)d 个错误。", n=version.error_count), "warning")
     else:
         flash(_("已重新导入，结构检查没有发现错误。"), "success")
+    return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+
+
+def _next_reading_form(version) -> ReadingForm:
+    """The form with the reading after the current one proposed."""
+    form = ReadingForm(formdata=None)
+    order = list(labels.READING)
+    if version.reading in order and order.index(version.reading) + 1 < len(order):
+        form.reading.data = order[order.index(version.reading) + 1]
+    return form
+
+
+@bp.route("/drafts/<int:draft_id>/readings", methods=["POST"])
+@writes
+def add_reading(draft_id: int):
+    """发布新的审次文本: the next version of a published draft's text (一审稿 after the
+    征求意见稿 …); followers are told through the job queue."""
+    draft = _load(draft_id)
+    form = ReadingForm()
+    if not form.validate_on_submit():
+        return _render_report(draft, reading_form=form, status_code=422)
+    filename, data = _uploaded(form.file)
+    try:
+        document, source_format, source_filename, raw = draft_service.parse_source(
+            filename=filename, data=data, text=form.text.data,
+        )
+        version = draft_service.add_reading(
+            draft, document=document, reading=Reading(form.reading.data), source_format=source_format,
+            source_filename=source_filename, source_bytes=raw, by=current_user, now=clock.now(),
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if not apply_field_errors(form, exc):
+            flash(exc.message, "error")
+        return _render_report(draft, reading_form=form, status_code=422)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("staff.draft", draft_id=draft.id), 303)
+    db.session.commit()
+    flash(_("已发布%(reading)s（第 %(n)d 稿），关注此草案的人会收到通知。",
+            reading=labels.label(labels.READING, version.reading), n=version.number), "success")
+    if version.error_count:
+        flash(_("结构检查发现 %(n)d 个错误，请核对。", n=version.error_count), "warning")
     return redirect(url_for("staff.draft", draft_id=draft.id), 303)
 
 
