@@ -49,7 +49,10 @@ def _whole_number(value) -> int | None:
     return value
 
 
-class _Errors(dict):
+class FieldErrors(dict):
+    """The fields at fault in a JSON body, each with its messages; the 422 names them.
+    Shared by the API modules that read a staff opinion filter (dispositions, exports)."""
+
     def add(self, name: str, message: str) -> None:
         self.setdefault(name, []).append(message)
 
@@ -58,7 +61,7 @@ class _Errors(dict):
             raise ValidationFailed(_("请求有误，请检查标出的字段。"), fields=dict(self))
 
 
-def _text(payload: dict, name: str, errors: _Errors, path: str | None = None) -> str:
+def _text(payload: dict, name: str, errors: FieldErrors, path: str | None = None) -> str:
     value = payload.get(name)
     if value is None:
         return ""
@@ -71,13 +74,13 @@ def _text(payload: dict, name: str, errors: _Errors, path: str | None = None) ->
     return value
 
 
-def _unknown(payload: dict, allowed, errors: _Errors, prefix: str = "") -> None:
+def refuse_unknown_fields(payload: dict, allowed, errors: FieldErrors, prefix: str = "") -> None:
     for name in payload:
         if name not in allowed:
             errors.add(prefix + name, _("不接受此字段。"))
 
 
-def _disposition(payload: dict, errors: _Errors) -> str:
+def _disposition(payload: dict, errors: FieldErrors) -> str:
     if payload.get("disposition") is None:
         errors.add("disposition", _("缺少此字段。"))
         return ""
@@ -105,8 +108,8 @@ def dispose_opinion(opinion_id: int):
     user = current_api_user()
     require(policies.can_dispose_opinions(user))
     opinion = load_visible(Opinion, opinion_id, message=_("意见不存在。"))
-    payload, errors = json_body(), _Errors()
-    _unknown(payload, PATCH_FIELDS, errors)
+    payload, errors = json_body(), FieldErrors()
+    refuse_unknown_fields(payload, PATCH_FIELDS, errors)
     # An omitted note keeps the one staff wrote before; the reason goes with the disposition.
     note = _text(payload, "note", errors) if "note" in payload else opinion.disposition_note
     data = service.DispositionInput(_disposition(payload, errors), _text(payload, "reason", errors), note)
@@ -116,11 +119,13 @@ def dispose_opinion(opinion_id: int):
     return json_response(staff_opinion(opinion))
 
 
-def _filters(raw, errors: _Errors) -> queries.StaffOpinionFilters:
+def opinion_filters(raw, errors: FieldErrors) -> queries.StaffOpinionFilters:
+    """A ``filter`` object of a JSON body as the staff list's filters (the one reading of it
+    for bulk dispositions and exports); what is wrong goes to ``errors``."""
     if not isinstance(raw, dict):
         errors.add("filter", _("必须是对象。"))
         return queries.StaffOpinionFilters()
-    _unknown(raw, FILTER_FIELDS, errors, "filter.")
+    refuse_unknown_fields(raw, FILTER_FIELDS, errors, "filter.")
     values: dict = {}
     for name, allowed in _CHOICE_FILTERS.items():
         value = _text(raw, name, errors, f"filter.{name}")
@@ -141,7 +146,7 @@ def _filters(raw, errors: _Errors) -> queries.StaffOpinionFilters:
     return queries.StaffOpinionFilters(**values)
 
 
-def _ids(raw, errors: _Errors) -> list[int]:
+def _ids(raw, errors: FieldErrors) -> list[int]:
     if not isinstance(raw, list) or not raw or len(raw) > MAX_IDS:
         errors.add("ids", _("必须是 1 到 %(max)d 个意见编号的数组。", max=MAX_IDS))
         return []
@@ -152,13 +157,13 @@ def _ids(raw, errors: _Errors) -> list[int]:
     return sorted(set(ids))
 
 
-def _selection(payload: dict, draft: Draft, errors: _Errors):
+def _selection(payload: dict, draft: Draft, errors: FieldErrors):
     """(SELECT of the chosen ids, its description for the audit log)."""
     if ("filter" in payload) == ("ids" in payload):
         errors.add("filter", _("请给出 filter 或 ids 之一（不能同时给出）。"))
         return None, {}
     if "filter" in payload:
-        filters = _filters(payload["filter"], errors)
+        filters = opinion_filters(payload["filter"], errors)
         return queries.staff_opinion_ids(draft.id, filters), {"filter": filters.describe()}
     ids = _ids(payload["ids"], errors)
     return queries.staff_opinion_ids(draft.id, queries.StaffOpinionFilters()).where(Opinion.id.in_(ids)), {"ids": ids}
@@ -172,8 +177,8 @@ def dispose_opinions(draft_id: int):
     require(policies.can_dispose_opinions(user))
     key = idempotency_key()
     draft = load_visible(Draft, draft_id, message=_("草案不存在。"))
-    payload, errors = json_body(), _Errors()
-    _unknown(payload, BULK_FIELDS, errors)
+    payload, errors = json_body(), FieldErrors()
+    refuse_unknown_fields(payload, BULK_FIELDS, errors)
     disposition = _disposition(payload, errors)
     reason = _text(payload, "reason", errors)
     selection, described = _selection(payload, draft, errors)

@@ -15,9 +15,9 @@ from participation import jobs, policies
 from participation.api import openapi
 from participation.api.auth import current_api_user, require, token_required
 from participation.api.blueprint import api
-from participation.api.dispositions import FILTER_FIELDS, _Errors, _filters, _unknown
+from participation.api.dispositions import FILTER_FIELDS, FieldErrors, opinion_filters, refuse_unknown_fields
 from participation.api.errors import ApiError, json_response
-from participation.api.opinions import _cursor, _encode_cursor
+from participation.api.opinions import decode_cursor, encode_cursor
 from participation.api.params import MAX_PER_PAGE, QueryArgs, json_body
 from participation.api.serializers import timestamp
 from participation.errors import NotFound
@@ -66,12 +66,12 @@ def create_export(draft_id: int):
     user = current_api_user()
     require(policies.can_export_opinions(user))
     draft = load_visible(Draft, draft_id, message=_("草案不存在。"))
-    payload, errors = json_body(), _Errors()
-    _unknown(payload, EXPORT_FIELDS, errors)
+    payload, errors = json_body(), FieldErrors()
+    refuse_unknown_fields(payload, EXPORT_FIELDS, errors)
     kind = payload.get("format")
     if not isinstance(kind, str) or kind not in FORMATS:
         errors.add("format", _("只能是以下取值之一：%(choices)s。", choices="、".join(FORMATS)))
-    filters = _filters(payload["filter"], errors) if payload.get("filter") is not None else None
+    filters = opinion_filters(payload["filter"], errors) if payload.get("filter") is not None else None
     errors.raise_if_any()
     job = jobs.enqueue(FORMATS[kind], params={"filter": filters.describe() if filters else {}, "format": kind},
                        draft_id=draft.id, by=user)
@@ -103,7 +103,7 @@ def download_export(public_id: str):
                      max_age=0)
 
 
-def _query_filters(args: QueryArgs, errors: _Errors):
+def _query_filters(args: QueryArgs, errors: FieldErrors):
     """The filter from query parameters: the names of the request body's ``filter``."""
     raw = {}
     for name in FILTER_FIELDS:
@@ -114,7 +114,7 @@ def _query_filters(args: QueryArgs, errors: _Errors):
             raw[name] = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else value
         else:
             raw[name] = value
-    filters = _filters(raw, errors)
+    filters = opinion_filters(raw, errors)
     for name, messages in list(errors.items()):
         # Query parameters are named as sent (``stance``, not ``filter.stance``).
         if name.startswith("filter."):
@@ -146,9 +146,9 @@ def _row(row, context) -> dict:
 def list_draft_opinions(draft_id: int):
     user = current_api_user()
     require(policies.can_export_opinions(user))
-    args, errors = QueryArgs(), _Errors()
+    args, errors = QueryArgs(), FieldErrors()
     per_page = args.integer("per_page", default=50, minimum=1, maximum=MAX_PER_PAGE)
-    after = _cursor(args)
+    after = decode_cursor(args)
     filters = _query_filters(args, errors)
     for name, messages in errors.items():
         for message in messages:
@@ -160,7 +160,7 @@ def list_draft_opinions(draft_id: int):
         "items": [_row(row, context) for row in rows],
         "total": export_rows.count(draft.id, filters),
         "per_page": per_page,
-        "next_cursor": _encode_cursor(next_cursor) if next_cursor else None,
+        "next_cursor": encode_cursor(next_cursor) if next_cursor else None,
     })
 
 

@@ -236,7 +236,7 @@ def get_tally(draft_id: int):
 def list_clause_opinions(draft_id: int, key: str):
     args = QueryArgs()
     per_page = args.integer("per_page", default=20, minimum=1, maximum=MAX_PER_PAGE)
-    after = _cursor(args)
+    after = decode_cursor(args)
     args.check()
     now = clock.now()
     draft = _visible_draft(draft_id, now)
@@ -255,7 +255,7 @@ def list_clause_opinions(draft_id: int, key: str):
         "items": [serializers.public_opinion(opinion, page.citations) for opinion in page.items],
         "total": total,
         "per_page": per_page,
-        "next_cursor": _encode_cursor(page.next_cursor) if page.next_cursor else None,
+        "next_cursor": encode_cursor(page.next_cursor) if page.next_cursor else None,
     })
 
 
@@ -268,11 +268,11 @@ def _clause(draft: Draft, key: str) -> Provision:
     return provision
 
 
-def _encode_cursor(cursor: queries.OpinionCursor) -> str:
+def encode_cursor(cursor: queries.OpinionCursor) -> str:
     return f"{(cursor.created_at - _EPOCH) // _MICROSECOND}-{cursor.id}"
 
 
-def _cursor(args: QueryArgs) -> queries.OpinionCursor | None:
+def decode_cursor(args: QueryArgs) -> queries.OpinionCursor | None:
     raw = args.values.get("cursor")
     if raw is None:
         return None
