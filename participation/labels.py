@@ -224,4 +224,11 @@ JOB_STATE = {
     "done": _l("已完成"),
     "failed": _l("失败"),
 }
-JOB_KIND: dict = {}
+JOB_KIND = {
+    "exports.opinions_xlsx": _l("导出意见（Excel）"),
+    "exports.opinions_docx": _l("导出意见汇总表（Word）"),
+    "notifications.fanout": _l("通知关注者"),
+    "mail.deliver": _l("发送通知邮件"),
+    "mail.verify_email": _l("发送邮箱验证邮件"),
+    "mail.confirm_follow": _l("发送关注确认邮件"),
+}

@@ -73,3 +73,12 @@ def test_a_failed_job_is_shown_and_can_be_retried(app, client, login, make_user,
     client.post(f"/admin/jobs/{failed_job}/retry")
     db.session.rollback()
     assert db.session.get(Job, failed_job).state == "done"
+
+
+def test_every_task_has_a_name_people_read(app):  # the app imports every task module
+    """The admins' list names each job in words, not by its registered task name."""
+    from participation import labels
+    from participation.jobs import queue as job_queue
+
+    registered = {name for name in job_queue._tasks if not name.startswith("tests.")}
+    assert registered and registered <= set(labels.JOB_KIND), registered - set(labels.JOB_KIND)
