@@ -233,7 +233,10 @@ def _run(spec: TaskSpec, job_id: int, *, retries_left: int) -> None:
         db.session.rollback()
         error = traceback.format_exc(limit=8)
         if retries_left > 0:
-            _finish(job_id, JobState.QUEUED, error)
+            # Huey waits retry_delay, then twice that, … (retry_backoff=2) before the retry.
+            retry_number = spec.retries - retries_left + 1
+            due = clock.now() + timedelta(seconds=spec.retry_delay * 2 ** (retry_number - 1))
+            _finish(job_id, JobState.QUEUED, error, due=due)
             raise  # Huey schedules the retry after the backoff
         _finish(job_id, JobState.FAILED, error)
         logger.error("job %s (%s) failed after its retries:\n%s", job_id, spec.name, error)
@@ -248,13 +251,17 @@ def _run(spec: TaskSpec, job_id: int, *, retries_left: int) -> None:
         db.session.commit()
 
 
-def _finish(job_id: int, state: JobState, error: str) -> None:
+def _finish(job_id: int, state: JobState, error: str, *, due=None) -> None:
+    """Record the end of an attempt. A job going back to the queue for a retry records
+    when the retry is due as its ``enqueued_at``: the sweep counts a job as lost only
+    from then on, so a long backoff is never mistaken for a crash (which would send the
+    job again beside Huey's own retry, each message with retries of its own)."""
     with writing():
         values = {"state": state.value, "error": error[-4000:]}
         if state is JobState.FAILED:
             values["finished_at"] = clock.now()
         else:
-            values["enqueued_at"] = clock.now()
+            values["enqueued_at"] = due or clock.now()
         db.session.execute(update(Job).where(Job.id == job_id).values(**values))
         db.session.commit()
 

@@ -159,3 +159,28 @@ def test_expired_files_are_removed(app, frozen_now):
     frozen_now.advance(hours=2)
     assert remove_expired_files() == 1
     assert not path.exists() and _job(job_id).file_path == ""
+
+
+def test_the_sweep_leaves_a_retry_waiting_out_its_backoff(app, frozen_now):
+    """A retry five minutes away is not lost: the sweep sends nothing (a second message
+    would run beside Huey's own retry, with retries of its own) until two minutes past
+    the time the retry was due, when a consumer that died meanwhile may have dropped it."""
+    from participation.jobs import queue as job_queue
+    from participation.jobs.queue import init_app
+
+    frozen_now.set(clock.now())
+    spec = job_queue._tasks["tests.flaky"]
+    job_queue._tasks["tests.flaky"] = job_queue.TaskSpec(spec.name, spec.function, 2, 300)
+    try:
+        init_app(app)
+        job_id = _enqueue("tests.flaky")
+        jobs.run_pending(app)
+        job = _job(job_id)
+        assert (job.state, job.attempts) == ("queued", 1)
+        assert job.enqueued_at == frozen_now.now + timedelta(seconds=300)
+        frozen_now.advance(minutes=6)  # past the due time, within the sweep's grace
+        assert jobs.sweep() == 0
+        frozen_now.advance(minutes=2)
+        assert jobs.sweep() == 1
+    finally:
+        job_queue._tasks["tests.flaky"] = spec
