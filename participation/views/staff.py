@@ -82,6 +82,13 @@ def _uploaded(field) -> tuple[str | None, bytes | None]:
     return storage.filename, storage.read()
 
 
+def _parsed_source(form):
+    """The draft text a form carries (an uploaded file or pasted text), parsed: the import,
+    the re-import and a new reading read it alike. Raises ``ValidationFailed``."""
+    filename, data = _uploaded(form.file)
+    return draft_service.parse_source(filename=filename, data=data, text=form.text.data)
+
+
 @bp.get("/drafts/import")
 @reads
 def import_draft():
@@ -97,11 +104,8 @@ def import_draft_post():
     form = ImportDraftForm()
     if not form.validate_on_submit():
         return form_page("staff/import.html", form)
-    filename, data = _uploaded(form.file)
     try:
-        document, source_format, source_filename, raw = draft_service.parse_source(
-            filename=filename, data=data, text=form.text.data,
-        )
+        document, source_format, source_filename, raw = _parsed_source(form)
         draft = draft_service.import_draft(
             title=form.title.data, document=document, source_format=source_format,
             source_filename=source_filename, source_bytes=raw, created_by=current_user,
@@ -217,11 +221,8 @@ def replace_text(draft_id: int):
     form = ReplaceTextForm()
     if not form.validate_on_submit():
         return _render_report(draft, replace_form=form, status_code=422)
-    filename, data = _uploaded(form.file)
     try:
-        document, source_format, source_filename, raw = draft_service.parse_source(
-            filename=filename, data=data, text=form.text.data,
-        )
+        document, source_format, source_filename, raw = _parsed_source(form)
         version = draft_service.replace_draft_text(
             draft, document=document, source_format=source_format, source_filename=source_filename,
             source_bytes=raw, replaced_by=current_user,
@@ -261,11 +262,8 @@ def add_reading(draft_id: int):
     form = ReadingForm()
     if not form.validate_on_submit():
         return _render_report(draft, reading_form=form, status_code=422)
-    filename, data = _uploaded(form.file)
     try:
-        document, source_format, source_filename, raw = draft_service.parse_source(
-            filename=filename, data=data, text=form.text.data,
-        )
+        document, source_format, source_filename, raw = _parsed_source(form)
         version = draft_service.add_reading(
             draft, document=document, reading=Reading(form.reading.data), source_format=source_format,
             source_filename=source_filename, source_bytes=raw, by=current_user, now=clock.now(),
