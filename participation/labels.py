@@ -158,10 +158,36 @@ AUDIT_ACTION = {
     "liaison_point.create": _l("创建联系点"),
     "liaison_point.update": _l("修改联系点"),
     "liaison_point.batch_on_behalf": _l("代联系点录入意见"),
+    "plan_call.create": _l("创建征集公告"),
+    "plan_call.update": _l("修改征集公告"),
+    "plan_call.publish": _l("发布征集公告"),
+    "plan_call.close": _l("截止征集"),
+    "proposal.hide": _l("屏蔽建议"),
+    "proposal.publish": _l("公开建议"),
+    "proposal.assign": _l("指定建议承办人"),
+    "proposal.classify": _l("记录建议处理情况"),
+    "proposal.classify_bulk": _l("批量记录建议处理情况"),
+    "proposal.merge": _l("合并处理建议"),
+    "proposal.unmerge": _l("取消合并"),
+    "proposal.link_project": _l("建议关联计划项目"),
+    "proposal.unlink_project": _l("建议取消关联计划项目"),
+    "proposal_group.rename": _l("修改合并项目名称"),
+    "plan.create": _l("创建年度立法计划"),
+    "plan.update": _l("修改年度立法计划"),
+    "plan.add_project": _l("添加计划项目"),
+    "plan.update_project": _l("修改计划项目"),
+    "plan.remove_project": _l("删除计划项目"),
+    "plan.publish": _l("发布年度立法计划"),
+    "plan.link_draft": _l("计划项目关联草案"),
 }
 
 AUDIT_OBJECT = {
     "opinion": _l("意见"),
+    "plan_call": _l("征集公告"),
+    "proposal": _l("立法项目建议"),
+    "proposal_group": _l("合并项目"),
+    "plan": _l("年度立法计划"),
+    "plan_project": _l("计划项目"),
     "draft": _l("草案"),
     "user": _l("账户"),
     "liaison_point": _l("联系点"),
@@ -231,4 +257,41 @@ JOB_KIND = {
     "mail.deliver": _l("发送通知邮件"),
     "mail.verify_email": _l("发送邮箱验证邮件"),
     "mail.confirm_follow": _l("发送关注确认邮件"),
+}
+
+
+# --- Legislative-plan calls (issue 17) -------------------------------------------------
+
+PLAN_CALL_STATUS = {
+    "draft": _l("未发布"),
+    "scheduled": _l("即将开始"),
+    "open": _l("征集中"),
+    "closed": _l("已截止"),
+}
+
+#: 处理情况 of a proposal (models.Classification), as staff choose it and proposers read it.
+CLASSIFICATION = {
+    "pending": _l("待处理"),
+    "formal": _l("列入正式项目"),
+    "preparatory": _l("列入预备项目"),
+    "research": _l("列入调研项目"),
+    "not_included": _l("不予列入"),
+    "already_covered": _l("已有相关法规"),
+    "merged": _l("合并处理"),
+}
+
+#: The classes of the annual plan's projects, as its headings name them.
+PROJECT_CLASS = {
+    "formal": _l("正式项目（审议项目）"),
+    "preparatory": _l("预备项目"),
+    "research": _l("调研项目"),
+}
+
+PROPOSER_CATEGORY = {
+    "citizen": _l("公民"),
+    "deputy": _l("人大代表"),
+    "liaison_point": _l("基层立法联系点"),
+    "organisation": _l("单位"),
+    "government": _l("政府部门"),
+    "expert": _l("专家"),
 }

@@ -366,3 +366,60 @@ def can_download_job(user, job) -> bool:
     if is_admin(user):
         return True
     return is_staff(user) and job.created_by_id is not None and job.created_by_id == user.id
+
+
+# --- Legislative-plan calls (issue 17) -------------------------------------------------
+
+def can_manage_plan_calls(user) -> bool:
+    """Create, edit, publish and close calls; read every proposal with its contact
+    details; moderate, assign, classify, merge; build and publish the plan."""
+    return is_staff(user)
+
+
+def can_view_plan_call(user, call, now: datetime) -> bool:
+    """Published calls are public; unpublished ones only for staff."""
+    return call.published_at is not None or is_staff(user)
+
+
+class ProposalRefusal(enum.Enum):
+    """Why a proposal is not accepted (``proposal_refusal``)."""
+
+    NOT_PUBLISHED = "not_published"
+    NOT_OPEN_YET = "not_open_yet"
+    CLOSED = "closed"
+    SIGN_IN_REQUIRED = "sign_in_required"
+
+
+def proposal_refusal(user, call, now: datetime) -> ProposalRefusal | None:
+    """Why ``user`` may not send a proposal to ``call`` now, or None: only an open call
+    takes proposals; visitors only where the call allows anonymous proposals."""
+    status = call.status_at(now).value
+    if status != "open":
+        return {"draft": ProposalRefusal.NOT_PUBLISHED,
+                "scheduled": ProposalRefusal.NOT_OPEN_YET}.get(status, ProposalRefusal.CLOSED)
+    if _role(user) is None and not call.allows_anonymous_proposals:
+        return ProposalRefusal.SIGN_IN_REQUIRED
+    return None
+
+
+def can_propose(user, call, now: datetime) -> bool:
+    return proposal_refusal(user, call, now) is None
+
+
+def can_view_proposal(user, proposal, call, now: datetime) -> bool:
+    """A proposal's public page: published proposals of a published call; staff see
+    every proposal (the proposer follows theirs by receipt and on 我的意见)."""
+    if is_staff(user):
+        return True
+    return call.published_at is not None and proposal.moderation_state == "published"
+
+
+def can_download_proposal_attachment(user, proposal, call, now: datetime) -> bool:
+    """法规草案建议稿: public with its published proposal; for a held or hidden
+    proposal, staff only."""
+    return can_view_proposal(user, proposal, call, now)
+
+
+def can_view_plan(user, plan) -> bool:
+    """A published annual plan is public; staff see it while they build it."""
+    return plan.published_at is not None or is_staff(user)

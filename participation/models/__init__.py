@@ -39,3 +39,12 @@ from participation.models.jobs import Job, JobState  # noqa: E402
 from participation.models.subscriptions import EmailDelivery, Follow, NotificationPreference  # noqa: E402
 
 __all__ += ["Job", "JobState", "EmailDelivery", "Follow", "NotificationPreference", "AnnouncedEvent"]
+
+# Legislative-plan calls (issue 17): calls, proposals, merged groups, the annual plan.
+from participation.models.plans import (  # noqa: E402
+    CLASSIFICATIONS_NEEDING_REASON, PROJECT_CLASSES, Classification, LegislativePlan, PlanCall, PlanCallStatus,
+    PlanProject, Proposal, ProposalAttachment, ProposalGroup, ProposerCategory,
+)
+
+__all__ += ["CLASSIFICATIONS_NEEDING_REASON", "PROJECT_CLASSES", "Classification", "LegislativePlan", "PlanCall",
+            "PlanCallStatus", "PlanProject", "Proposal", "ProposalAttachment", "ProposalGroup", "ProposerCategory"]

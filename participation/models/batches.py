@@ -33,15 +33,16 @@ class Batch(db.Model):
     constraints make "never twice" hold under concurrency: the same file for the same
     point and draft, or the same idempotency key, cannot be stored a second time.
 
-    ``draft_id`` is nullable with a check constraint so that a batch can later answer a
-    legislative-plan call instead (add the call's column and widen the check).
+    A batch answers either a draft (its rows are opinions) or a legislative-plan call
+    (``plan_call_id``; its rows are proposals, ``models.plans.Proposal``), never both.
     """
 
     __tablename__ = "liaison_batches"
     __table_args__ = (
         UniqueConstraint("liaison_point_id", "draft_id", "source_digest"),
+        UniqueConstraint("liaison_point_id", "plan_call_id", "source_digest"),
         UniqueConstraint("idempotency_key"),
-        CheckConstraint("draft_id IS NOT NULL", name="has_target"),
+        CheckConstraint("(draft_id IS NULL) <> (plan_call_id IS NULL)", name="one_target"),
         Index("ix_liaison_batches_point_created", "liaison_point_id", "created_at"),
         Index("ix_liaison_batches_draft_id", "draft_id"),
     )
@@ -49,6 +50,7 @@ class Batch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     liaison_point_id: Mapped[int] = mapped_column(ForeignKey("liaison_points.id"))
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    plan_call_id: Mapped[int | None] = mapped_column(ForeignKey("plan_calls.id", ondelete="CASCADE"), index=True)
     # The version the rows' clauses were resolved against (the draft's current one then).
     version_id: Mapped[int | None] = mapped_column(ForeignKey("draft_versions.id", ondelete="CASCADE"))
 
@@ -85,4 +87,9 @@ class Batch(db.Model):
     entered_by = relationship("User", foreign_keys=[entered_by_id], lazy="raise")
 
     def __repr__(self) -> str:
-        return f"<Batch {self.id} point={self.liaison_point_id} draft={self.draft_id}>"
+        return f"<Batch {self.id} point={self.liaison_point_id} draft={self.draft_id} call={self.plan_call_id}>"
+
+    @property
+    def kind(self) -> str:
+        """``opinions`` or ``proposals``: what the batch's rows are."""
+        return "proposals" if self.plan_call_id is not None else "opinions"

@@ -26,6 +26,11 @@ from participation.queries.opinions import (
     staff_opinion_ids, staff_opinions_query,
 )
 from participation.queries.paging import MAX_ID, MAX_PAGE
+from participation.queries.plans import (
+    CallTally, DraftPlanLine, ProposalFilters, all_calls, attachments_of, call_tally, get_call, group_sizes,
+    groups_of, plan_line_for_draft, plan_of_year, proposals_by_project, proposals_query, public_calls,
+    published_plans,
+)
 from participation.queries.provisions import (
     KIND_ORDER, LARGE_DRAFT_ARTICLES, LOOSE_ARTICLES_PER_PAGE, MAX_ARTICLES_PER_PAGE, STRUCTURAL_KINDS, DraftOutline,
     ProvisionNode, TextPage, article_counts, clause_citation, clause_citations, draft_outline, find_provision,
@@ -46,6 +51,9 @@ __all__ = [
     "my_opinions_query", "opinion_citations", "opinion_counts_by_draft", "opinion_state_counts", "published_count", "published_counts",
     "published_opinion_total", "published_opinions_page", "rolled_up_counts", "staff_opinions_query",
     "MAX_ID", "MAX_PAGE",
+    "CallTally", "DraftPlanLine", "ProposalFilters", "all_calls", "attachments_of", "call_tally", "get_call",
+    "group_sizes", "groups_of", "plan_line_for_draft", "plan_of_year", "proposals_by_project", "proposals_query",
+    "public_calls", "published_plans",
     "KIND_ORDER", "LARGE_DRAFT_ARTICLES", "LOOSE_ARTICLES_PER_PAGE", "MAX_ARTICLES_PER_PAGE", "STRUCTURAL_KINDS",
     "DraftOutline", "ProvisionNode", "TextPage", "article_counts", "clause_citation", "clause_citations",
     "draft_outline", "find_provision", "kind_counts", "provision_positions", "provision_rows", "provision_subtree",
