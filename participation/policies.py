@@ -423,3 +423,22 @@ def can_download_proposal_attachment(user, proposal, call, now: datetime) -> boo
 def can_view_plan(user, plan) -> bool:
     """A published annual plan is public; staff see it while they build it."""
     return plan.published_at is not None or is_staff(user)
+
+
+# --- Personal information (issue 18) ----------------------------------------------------
+
+def can_edit_privacy_policy(user) -> bool:
+    return is_admin(user)
+
+
+def can_erase_own_account(user) -> bool:
+    """Citizens and deputies may erase their own account. Accounts that act for an
+    institution (a liaison point's operator, staff, administrators) are closed by an
+    administrator, who first hands their work over."""
+    return _role(user) in (Role.CITIZEN, Role.DEPUTY) and user.erased_at is None
+
+
+def can_handle_personal_data_of(user, target: User) -> bool:
+    """An administrator exports or erases a person's data on their request (never their
+    own through this path: they use their own account page)."""
+    return is_admin(user) and target.id != user.id

@@ -28,6 +28,9 @@ class RegisterForm(FlaskForm):
     )
     confirm = PasswordField(_l("确认密码"), validators=[DataRequired(_l("请再次输入密码。")),
                                                       EqualTo("password", _l("两次输入的密码不一致。"))])
+    # 个人信息保护法: explicit consent, recorded with its time and the policy's version.
+    privacy_consent = BooleanField(_l("我已阅读并同意《隐私政策》"),
+                                   validators=[DataRequired(_l("注册前请阅读并同意隐私政策。"))])
 
 
 class ChangePasswordForm(FlaskForm):

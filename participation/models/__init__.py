@@ -48,3 +48,8 @@ from participation.models.plans import (  # noqa: E402
 
 __all__ += ["CLASSIFICATIONS_NEEDING_REASON", "PROJECT_CLASSES", "Classification", "LegislativePlan", "PlanCall",
             "PlanCallStatus", "PlanProject", "Proposal", "ProposalAttachment", "ProposalGroup", "ProposerCategory"]
+
+# Personal information (issue 18): the privacy policy's versions.
+from participation.models.privacy import PrivacyPolicy  # noqa: E402
+
+__all__ += ["PrivacyPolicy"]

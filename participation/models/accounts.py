@@ -36,6 +36,13 @@ class User(UserMixin, db.Model):
     # Set when the owner opened the verification link; no email but that link is sent before.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # 个人信息保护: the privacy policy version the person agreed to at registration, and
+    # when; and when the account was erased at its owner's request (注销: the row stays
+    # for the records that name it, emptied of personal information).
+    privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    privacy_policy_version: Mapped[int | None]
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     # 人大代表
     deputy_number: Mapped[str | None] = mapped_column(String(50), unique=True)
     delegation: Mapped[str | None] = mapped_column(String(100))        # 代表团

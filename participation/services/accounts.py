@@ -232,8 +232,13 @@ def _new_account(
     return user
 
 
-def register_citizen(*, email: str, password: str, display_name: str = "") -> User:
-    return _new_account(email=email, password=password, role=Role.CITIZEN, display_name=display_name)
+def register_citizen(*, email: str, password: str, display_name: str = "", consented_policy_version: int,
+                     now: datetime) -> User:
+    """A citizen's own registration, with the privacy policy version they agreed to."""
+    user = _new_account(email=email, password=password, role=Role.CITIZEN, display_name=display_name)
+    user.privacy_consent_at = now
+    user.privacy_policy_version = consented_policy_version
+    return user
 
 
 def update_user_details(
@@ -276,15 +281,23 @@ def change_password(user: User, *, current_password: str, new_password: str, ip:
     guesses count as failed sign-ins (under the same throttle, ``device_token`` as for
     ``authenticate``), so a borrowed session cannot be used to find the password by
     trial."""
-    key = account_key(user.email)
-    device_key = _device_key(device_token)
-    trusted = _check_throttle(key, ip, now, limits, device_key=device_key)
-    if not check_password_hash(user.password_hash, current_password or ""):
-        _record_failure(key, ip, now, user_id=user.id, device_key=device_key if trusted else None)
-        raise _field_error("current_password", _("当前密码不正确。"))
+    confirm_current_password(user, current_password, ip=ip, now=now, limits=limits, device_token=device_token)
     if current_password == new_password:
         raise _field_error("password", _("新密码不能与当前密码相同。"))
     set_password(user, new_password, by=user)
+
+
+def confirm_current_password(user: User, password: str, *, ip: str, now: datetime, limits: LoginLimits,
+                             device_token: str | None = None, field: str = "current_password") -> None:
+    """Check the signed-in owner's password before a grave step (a password change,
+    erasing the account). Wrong guesses count as failed sign-ins, under the sign-in
+    throttle, so a borrowed session cannot be used to find the password by trial."""
+    key = account_key(user.email)
+    device_key = _device_key(device_token)
+    trusted = _check_throttle(key, ip, now, limits, device_key=device_key)
+    if not check_password_hash(user.password_hash, password or ""):
+        _record_failure(key, ip, now, user_id=user.id, device_key=device_key if trusted else None)
+        raise _field_error(field, _("当前密码不正确。"))
 
 
 def set_enabled(user: User, enabled: bool, *, changed_by: User | None, now: datetime) -> None:

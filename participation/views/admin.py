@@ -190,6 +190,7 @@ def user_detail(user_id: int):
         revocable={t.id for t in (tokens.items if tokens else []) if policies.can_revoke_token(actor, t)},
         is_self=actor.id == target.id,
         can_unlock=policies.can_unlock_sign_in(actor, target),
+        can_handle_personal_data=policies.can_handle_personal_data_of(actor, target),
         throttle=accounts.sign_in_throttle_state(
             target, now=clock.now(), limits=accounts.LoginLimits.from_config(current_app.config)),
     )

@@ -13,7 +13,7 @@ from participation.web import security_log
 from participation.errors import ValidationFailed
 from participation.extensions import db, limiter
 from participation.forms.auth import LoginForm, RegisterForm
-from participation.services import accounts
+from participation.services import accounts, privacy
 from participation.services import sessions as login_sessions
 from participation.clock import format_local
 from participation.unit_of_work import reads, writes
@@ -183,6 +183,7 @@ def register_post():
     try:
         user = accounts.register_citizen(
             email=form.email.data, password=form.password.data, display_name=form.display_name.data,
+            consented_policy_version=privacy.current_policy().version, now=clock.now(),
         )
     except ValidationFailed as exc:
         db.session.rollback()

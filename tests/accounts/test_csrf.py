@@ -53,7 +53,8 @@ def test_register_without_token_is_refused(client):
 def test_register_with_token_works(client):
     token = csrf_token(client, "/register")
     response = client.post("/register", data={
-        "email": "new@example.org", "password": STRONG_PASSWORD, "confirm": STRONG_PASSWORD, "csrf_token": token})
+        "email": "new@example.org", "password": STRONG_PASSWORD, "confirm": STRONG_PASSWORD, "csrf_token": token,
+        "privacy_consent": "y"})
     assert response.status_code == 302
 
 

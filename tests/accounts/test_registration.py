@@ -9,10 +9,11 @@ from participation.models import User
 from tests.accounts.conftest import STRONG_PASSWORD, text
 
 
-def register(client, email="new@example.org", password=STRONG_PASSWORD, confirm=None, display_name="张三"):
+def register(client, email="new@example.org", password=STRONG_PASSWORD, confirm=None, display_name="张三",
+             consent="y"):
     return client.post("/register", data={
         "email": email, "password": password, "confirm": password if confirm is None else confirm,
-        "display_name": display_name,
+        "display_name": display_name, "privacy_consent": consent,
     })
 
 

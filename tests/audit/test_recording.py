@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from werkzeug.security import check_password_hash  # noqa: F401  (the hash is never in an entry)
 
+from participation import clock
 from participation.extensions import db
 from participation.models import Role, User
 from participation.parsing import parse_text
@@ -162,7 +163,8 @@ def test_disabling_revokes_tokens_on_the_record(make_user, frozen_now, entries):
 
 
 def test_self_registration_is_not_a_staff_action(app, entries):
-    user = accounts.register_citizen(email="me@example.org", password="my own passphrase")
+    user = accounts.register_citizen(email="me@example.org", password="my own passphrase",
+                                     consented_policy_version=1, now=clock.now())
     assert not [e for e in entries() if e.object_type == "user" and e.object_id == user.id]
 
 

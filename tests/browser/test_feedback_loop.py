@@ -125,6 +125,7 @@ def test_staff_answer_every_opinion_and_submitters_see_the_answers(new_page, tmp
     citizen.fill("input[name=display_name]", "街巷居民")
     citizen.fill("input[name=password]", CITIZEN_PASSWORD)
     citizen.fill("input[name=confirm]", CITIZEN_PASSWORD)
+    citizen.check("input[name=privacy_consent]")
     citizen.locator("main form button[type=submit]").click()
     citizen.wait_for_load_state()
     adopted_code = _comment(citizen, draft_id, "art.2", "修改", "建议把背街小巷明确写入适用范围。")

@@ -37,6 +37,7 @@ def test_a_new_user_comments_gets_a_receipt_and_staff_see_the_tally_move(new_pag
     page.fill("input[name=display_name]", "新来的市民")
     page.fill("input[name=password]", "a long new password 2026")
     page.fill("input[name=confirm]", "a long new password 2026")
+    page.check("input[name=privacy_consent]")
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
 

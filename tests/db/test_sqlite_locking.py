@@ -61,6 +61,7 @@ def test_concurrent_read_then_write_requests_all_succeed(app, sqlite_only):
         for i in range(per_thread):
             response = client.post("/register", data={
                 "email": f"t{n}-{i}@example.org", "password": "long enough pw", "confirm": "long enough pw",
+                "privacy_consent": "y",
             })
             statuses.append(response.status_code)
             client.post("/logout")

@@ -102,7 +102,8 @@ def test_an_unverified_address_gets_no_notification_email(app, smtp, make_draft,
 
 def test_registration_sends_only_the_verification_and_the_link_verifies(app, client, smtp, frozen_now):
     response = client.post("/register", data={"email": "new@example.org", "password": "correct horse battery",
-                                              "confirm": "correct horse battery", "display_name": "李四"})
+                                              "confirm": "correct horse battery", "display_name": "李四",
+                                              "privacy_consent": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     drain(app)
     [message] = smtp.messages

@@ -1,0 +1,1 @@
+from tests.opinions.conftest import make_opinion  # noqa: F401  (fixture)
