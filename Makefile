@@ -38,6 +38,8 @@ extract-messages: $(VENV)/.installed
 
 # gunicorn also reads ./gunicorn.conf.py from here (hooks: load the search analyser in each
 # worker before it serves; export the worker count, warn about per-process rate limits).
+# Links in emails (verification, unsubscribe) point at the served address unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask --app app db upgrade
 	PUBLIC_URL=http://$(HOST):$(PORT)/ $(BIN)/flask --app app demo load
