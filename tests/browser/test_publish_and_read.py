@@ -46,6 +46,13 @@ def test_staff_import_docx_check_report_publish_and_public_reads(page, tmp_path)
     assert "错误" not in page.locator(".report-summary, .card").first.inner_text()
     assert "发布并征求意见" in report
 
+    # Publishing cannot be undone: the page asks first; dismissing the question publishes nothing.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.click("text=发布并征求意见")
+    assert questions and "确定发布吗" in questions[0]
+    assert page.locator(".badge-open").count() == 0
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("text=发布并征求意见")
     page.wait_for_selector(".badge-open")
     draft_url = page.locator("a", has_text="查看公开页面").get_attribute("href")
