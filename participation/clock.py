@@ -29,6 +29,21 @@ def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
+#: Zones that keep China Standard Time: people call it 北京时间, not "Asia/Shanghai".
+BEIJING_TIME_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"})
+
+
+def zone_label() -> str:
+    """The configured zone as people name it: 北京时间 (Beijing time) for China's zone,
+    else its identifier."""
+    key = current_app.config["TIMEZONE"]
+    if key in BEIJING_TIME_ZONES:
+        from flask_babel import gettext
+
+        return gettext("北京时间")
+    return key
+
+
 def local_to_utc(value: datetime) -> datetime:
     """A wall-clock time in the configured zone (naive, as a form gives it) as aware UTC.
 

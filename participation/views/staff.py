@@ -202,7 +202,6 @@ def _render_report(draft: Draft, *, replace_form=None, publish_form=None, extend
         can_close=status in (DraftStatus.SCHEDULED, DraftStatus.OPEN),
         can_delete=draft.published_at is None,
         reading_label=labels.label(labels.READING, version.reading),
-        timezone=current_app.config["TIMEZONE"],
         opinion_counts=queries.opinion_state_counts(draft.id), progress=queries.draft_progress(draft.id),
         history=audit_log.present(queries.history_of("draft", draft.id, limit=DRAFT_HISTORY_SHOWN)),
     ), status_code

@@ -184,6 +184,7 @@ def _register_template_helpers(app: Flask) -> None:
             "nav_is_staff": policies.is_staff(current_user),
             "nav_is_admin": policies.is_admin(current_user),
             "site_name": app.config["SITE_NAME"],
+            "zone_label": clock.zone_label(),
         }
 
 
