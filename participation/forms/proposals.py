@@ -15,7 +15,6 @@ from wtforms import BooleanField, HiddenField, MultipleFileField, RadioField, Se
 from wtforms.fields.choices import SelectChoice
 
 from participation import labels
-from participation.services.attachments import MAX_FILES_PER_PROPOSAL
 from participation.services.proposals import (
     MAX_CONTACT_LENGTH,
     MAX_MOTION_NUMBER_LENGTH,
@@ -50,10 +49,8 @@ class ProposalForm(FlaskForm):
     # A select of the call's focus areas, or free text when the call names none (the
     # template renders the one that fits); the service checks the value either way.
     area = SelectField(_l("重点领域"), validate_choice=False)
-    attachment = MultipleFileField(
-        _l("法规草案建议稿"), render_kw={"accept": ".docx,.pdf,.txt"},
-        description=_l("可不附。Word（.docx）、PDF 或纯文本（.txt）文件，最多 %(n)d 个，每个不超过 5 MB。",
-                       n=MAX_FILES_PER_PROPOSAL))
+    # The help text names the limits, which the view reads from the configuration.
+    attachment = MultipleFileField(_l("法规草案建议稿"), render_kw={"accept": ".docx,.pdf,.txt"})
     category = RadioField(
         _l("提出人类别"), validate_choice=False, default=SELF_CHOSEN_CATEGORIES[0].value,
         choices=[SelectChoice(category.value, labels.PROPOSER_CATEGORY[category.value])

@@ -155,7 +155,7 @@ def _render_form(call: PlanCall, form: ProposalForm, *, status_code: int = 200, 
         is_deputy=user is not None and user.role == Role.DEPUTY.value, refusal=_refusal_name(call, now), refused=refused,
         needs_sign_in=needs_sign_in, notice=notice, login_url=url_for("auth.login", next=form_url),
         limits={"title": proposals.MAX_TITLE_LENGTH, "text": proposals.MAX_TEXT_LENGTH},
-        max_mb=f"{attachments.max_bytes() / 1024 / 1024:g}", total_mb=f"{_request_limit() / 1024 / 1024:g}",
+        max_files=attachments.MAX_FILES_PER_PROPOSAL, max_mb=f"{attachments.max_bytes() / 1024 / 1024:g}", total_mb=f"{_request_limit() / 1024 / 1024:g}",
     ), status_code)
     return _private(response)
 
