@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    abort, current_app, flash, make_response, redirect, render_template, request, send_file, session, url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -55,8 +57,8 @@ def _load_call(call_id: int) -> PlanCall:
 
 def _load_proposal(proposal_id: int, policy) -> tuple[Proposal, PlanCall]:
     now = clock.now()
-    proposal = load_visible(Proposal, proposal_id, lambda p: policy(current_user, p, db.session.get(PlanCall, p.call_id),
-                                                                    now))
+    proposal = load_visible(Proposal, proposal_id,
+                            lambda p: policy(current_user, p, db.session.get(PlanCall, p.call_id), now))
     return proposal, db.session.get(PlanCall, proposal.call_id)
 
 
@@ -72,7 +74,7 @@ def plan_calls():
     """征集公告: the open and scheduled calls, then the past ones, with their public counts."""
     now = clock.now()
     current, past = queries.public_calls(now)
-    counts = {c.id: queries.call_tally(c.id, published_only=True).total for c in current + past}
+    counts = plan_status.published_counts(c.id for c in current + past)
     return render_template("plans/calls.html", current=current, past=past, counts=counts, now=now,
                            plans=queries.published_plans())
 
@@ -152,12 +154,17 @@ def _render_form(call: PlanCall, form: ProposalForm, *, status_code: int = 200, 
     response = make_response(render_template(
         "plans/form.html", call=call, status=call.status_at(now).value, form=form,
         fixed=_fixed_identity(user) if user else None,
-        is_deputy=user is not None and user.role == Role.DEPUTY.value, refusal=_refusal_name(call, now), refused=refused,
-        needs_sign_in=needs_sign_in, notice=notice, login_url=url_for("auth.login", next=form_url),
+        is_deputy=user is not None and user.role == Role.DEPUTY.value, refusal=_refusal_name(call, now),
+        refused=refused, needs_sign_in=needs_sign_in, notice=notice, login_url=url_for("auth.login", next=form_url),
         limits={"title": proposals.MAX_TITLE_LENGTH, "text": proposals.MAX_TEXT_LENGTH},
-        max_files=attachments.MAX_FILES_PER_PROPOSAL, max_mb=f"{attachments.max_bytes() / 1024 / 1024:g}", total_mb=f"{_request_limit() / 1024 / 1024:g}",
+        max_files=attachments.MAX_FILES_PER_PROPOSAL, max_mb=_megabytes(attachments.max_bytes()),
+        total_mb=_megabytes(_request_limit()),
     ), status_code)
     return _private(response)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g}"
 
 
 def _request_limit() -> int:
@@ -248,10 +255,9 @@ def _too_large(call: PlanCall):
     large the files may be."""
     form = ProposalForm(formdata=None)
     form.submission_token.data = new_form_token()
-    limit = f"{_request_limit() / 1024 / 1024:g}"
     return _render_form(call, form, status_code=413, notice=_(
         "提交的内容超过 %(total)s MB 的上限，建议尚未保存。每个附件不超过 %(each)s MB；请压缩或删去较大的附件后重新填写提交。",
-        total=limit, each=f"{attachments.max_bytes() / 1024 / 1024:g}"))
+        total=_megabytes(_request_limit()), each=_megabytes(attachments.max_bytes())))
 
 
 def _refuse_form(call: PlanCall, form: ProposalForm):
