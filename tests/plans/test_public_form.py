@@ -221,3 +221,23 @@ class TestCsrf:
         response = client.post(f"/plan-calls/{call.id}/propose", content_type=MULTIPART,
                                data=form_data(csrf_token=token))
         assert response.status_code == 303 and _count() == 1
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def app_config(self, app_config):
+        app_config["RATELIMIT_ENABLED"] = True
+        app_config["OPINION_RATE_LIMIT_PER_ACCOUNT"] = "2 per minute"
+        return app_config
+
+    def test_posts_over_the_limit_get_the_form_back_with_their_text(self, citizen_client, make_call):
+        call = make_call()
+        for index in range(2):
+            response = citizen_client.post(f"/plan-calls/{call.id}/propose", content_type=MULTIPART,
+                                           data=form_data(submission_token=f"{index}" * 32))
+            assert response.status_code == 303
+        response = citizen_client.post(f"/plan-calls/{call.id}/propose", content_type=MULTIPART,
+                                       data=form_data(submission_token="x" * 32, title="稍后再发的建议"))
+        page = _text(response)
+        assert response.status_code == 429 and "提交过于频繁，建议尚未保存" in page and "稍后再发的建议" in page
+        assert _count() == 2
