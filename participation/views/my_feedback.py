@@ -19,7 +19,7 @@ from participation.extensions import db
 from participation.models import Notification
 from participation.services import feedback, notifications
 from participation.unit_of_work import reads, writes
-from participation.views import load_visible, require
+from participation.views import load_visible, plan_status, require
 from participation.views.account import bp
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ def my_opinions():
     page = db.paginate(queries.my_opinions_query(user.id), page=_page(), per_page=MY_OPINIONS_PER_PAGE,
                        error_out=False)
     return _private(make_response(render_template("account/opinions.html", page=page,
-                                                  rows=opinion_rows(page.items))))
+                                                  rows=opinion_rows(page.items),
+                                                  proposals=plan_status.my_proposals(user))))
 
 
 # --- 站内消息 ---------------------------------------------------------------------------------

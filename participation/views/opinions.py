@@ -32,11 +32,11 @@ from participation.extensions import csrf, db, limiter
 from participation.forms.opinions import OpinionForm, ReceiptLookupForm
 from participation.models import Draft, DraftStatus, ModerationState, Provision, Role
 from participation.models.provisions import COMMENTABLE_KINDS
-from participation.services import feedback
+from participation.services import feedback, proposals
 from participation.services import opinions as service
 from participation.tally.compute import compute_tally, heat_legend, heat_level
 from participation.views import apply_field_errors, load_visible, require
-from participation.views import my_feedback
+from participation.views import my_feedback, plan_status
 from participation.views.common import render_error
 from participation.unit_of_work import reads, writes
 from participation.views.public import _load_visible, bp
@@ -301,6 +301,10 @@ def receipt():
         if code is None:
             error = _("回执码格式不正确：应为 12 位字母和数字，例如 ABCD-EFGH-JKMN（短横线和大小写不影响）。")
             status_code = 422
+        elif opinion is None and (proposal := proposals.find_by_receipt(code)) is not None:
+            form.code.data = code
+            # A proposal's receipt (立法项目建议): its own status block.
+            result = {"code": code, "proposal": plan_status.proposal_status(proposal, current_user)}
         elif opinion is None:
             error = _("没有找到回执码 %(code)s 对应的意见，请核对后重新输入。", code=code)
             status_code = 404

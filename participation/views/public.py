@@ -9,7 +9,7 @@ from participation.models import Draft, DraftStatus
 from participation.services import follows
 from participation.clock import time_left
 from participation.tally.compute import compute_tally
-from participation.views import load_visible, safe_next_url
+from participation.views import load_visible, plan_status, safe_next_url
 from participation.views.common import SUPPORTED_LOCALES
 from participation.unit_of_work import reads
 
@@ -33,6 +33,8 @@ def home():
         more_open=len(open_drafts) > HOME_OPEN_LIMIT,
         upcoming=queries.upcoming_drafts(now, limit=HOME_UPCOMING_LIMIT),
         closed=[(draft, draft.status_at(now).value) for draft in queries.recently_closed_drafts(now, HOME_CLOSED_LIMIT)],
+        # 立法计划项目建议征集 now taking (or about to take) proposals.
+        plan_calls=[(call, call.status_at(now).value) for call in queries.public_calls(now)[0]],
     )
 
 
@@ -92,6 +94,7 @@ def _render_draft(draft: Draft, page_key: str | None = None):
         can_manage=policies.can_manage_drafts(current_user),
         **_opinion_context(draft, version, status, nodes, now),
         **_follow_context(draft, now),
+        plan_line=plan_status.draft_plan_line(draft.id),
     )
 
 
