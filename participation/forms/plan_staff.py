@@ -74,6 +74,9 @@ class ClassificationForm(FlaskForm):
 
 
 class BulkClassificationForm(ClassificationForm):
+    reason = TextAreaField(_l("处理理由"), render_kw={"rows": 2, "data-maxlength": MAX_REASON_LENGTH},
+                           description=_l("写给提出人；“不予列入”“已有相关法规”“合并处理”必填。"))
+    note = StringField(_l("内部备注"), render_kw={"maxlength": MAX_NOTE_LENGTH}, description=_l("仅工作人员可见。"))
     classification = SelectField(_l("处理情况"), validate_choice=False,
                                  choices=_choices(labels.CLASSIFICATION, blank=_l("请选择")))
     # Drawn when the list is shown: the bulk change's idempotency key, so a double

@@ -62,7 +62,10 @@ def _proposal_context(year: int, picked: set[int]) -> dict:
     groups = {}
     for call_id in {p.call_id for p in proposals}:
         groups.update(queries.groups_of(call_id))
-    return {"year_proposals": proposals, "groups": groups, "picked": picked}
+    project_ids = {p.project_id for p in proposals if p.project_id}
+    titles = dict(db.session.execute(select(PlanProject.id, PlanProject.title).where(
+        PlanProject.id.in_(project_ids))).tuples().all()) if project_ids else {}
+    return {"year_proposals": proposals, "groups": groups, "picked": picked, "project_titles": titles}
 
 
 def render_plan(year: int, *, plan_form=None, project_form=None, picked=(), status_code: int = 200):
