@@ -74,11 +74,13 @@ class ClassificationForm(FlaskForm):
 
 
 class BulkClassificationForm(ClassificationForm):
-    reason = TextAreaField(_l("处理理由"), render_kw={"rows": 2, "data-maxlength": MAX_REASON_LENGTH},
-                           description=_l("写给提出人；“不予列入”“已有相关法规”“合并处理”必填。"))
-    note = StringField(_l("内部备注"), render_kw={"maxlength": MAX_NOTE_LENGTH}, description=_l("仅工作人员可见。"))
-    classification = SelectField(_l("处理情况"), validate_choice=False,
+    # Ids of their own: the list's filter has a "classification" field too.
+    classification = SelectField(_l("处理情况"), validate_choice=False, id="bulk-classification",
                                  choices=_choices(labels.CLASSIFICATION, blank=_l("请选择")))
+    reason = TextAreaField(_l("处理理由"), render_kw={"rows": 2, "data-maxlength": MAX_REASON_LENGTH},
+                           id="bulk-reason", description=_l("写给提出人；“不予列入”“已有相关法规”“合并处理”必填。"))
+    note = StringField(_l("内部备注"), render_kw={"maxlength": MAX_NOTE_LENGTH}, id="bulk-note",
+                       description=_l("仅工作人员可见。"))
     # Drawn when the list is shown: the bulk change's idempotency key, so a double
     # submit applies it once.
     form_token = HiddenField()
@@ -94,7 +96,7 @@ class AssignForm(FlaskForm):
 
 
 class HideProposalForm(FlaskForm):
-    reason = StringField(_l("屏蔽理由"), render_kw={"maxlength": 500},
+    reason = StringField(_l("屏蔽理由"), render_kw={"maxlength": 500}, id="hide-reason",
                          description=_l("必填。仅工作人员可见，例如：含有他人个人信息、与立法项目无关。"))
 
 

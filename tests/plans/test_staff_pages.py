@@ -340,3 +340,30 @@ def test_link_a_project_to_a_draft_from_the_plan_and_from_the_draft_page(staff_c
     assert db.session.get(PlanProject, second.id).draft_id is None
     response = staff_client.post(f"/staff/plans/2027/projects/{second.id}/draft", data={"draft_id": "99999"})
     assert response.status_code == 422 and "请选择草案" in _page(response)
+
+
+def test_the_pages_render_in_english(staff_client, make_call, make_proposal):
+    call = make_call()
+    proposal = make_proposal(call)
+    staff_client.post("/language", data={"locale": "en", "next": "/"})
+    expected = {"/staff/plan-calls": "New call", f"/staff/plan-calls/{call.id}": "Build the annual plan",
+                f"/staff/proposals/{proposal.id}": "Necessity and feasibility", "/staff/plans/2027": "Add project",
+                "/staff/plan-calls/new": "Allow proposals without signing in"}
+    for path, text in expected.items():
+        response = staff_client.get(path)
+        assert response.status_code == 200 and text in _page(response), path
+
+
+def test_no_page_repeats_an_element_id(staff_client, make_call, make_proposal):
+    import re
+    from collections import Counter
+
+    call = make_call()
+    proposal = make_proposal(call)
+    staff_client.post("/staff/plans/2027/projects", data={"project_class": "formal", "title": "某市条例"})
+    project = db.session.scalar(select(PlanProject))
+    for path in ("/staff/plan-calls", "/staff/plan-calls/new", f"/staff/plan-calls/{call.id}",
+                 f"/staff/plan-calls/{call.id}/edit", f"/staff/proposals/{proposal.id}", "/staff/plans/2027",
+                 f"/staff/plans/2027/projects/{project.id}"):
+        ids = Counter(re.findall(r'\sid="([^"]+)"', _page(staff_client.get(path))))
+        assert not [i for i, n in ids.items() if n > 1], path
