@@ -101,7 +101,7 @@ class HideProposalForm(FlaskForm):
 
 
 class PlanForm(FlaskForm):
-    title = StringField(_l("计划标题"), render_kw={"maxlength": 200})
+    title = StringField(_l("计划标题"), render_kw={"maxlength": 200}, id="plan-title")
     introduction = TextAreaField(_l("说明"), render_kw={"rows": 5},
                                  description=_l("在公开的计划页面顶部显示。"))
 
