@@ -252,6 +252,7 @@ def render_call(call, *, bulk_form=None, merge_form=None, assign_form=None, stat
         group_sizes=queries.group_sizes(call.id), staff={u.id: u for u in queries.staff_members()},
         bulk_form=bulk_form, merge_form=merge_form or MergeForm(formdata=None), assign_form=assign_form,
         can_export="staff.export_proposals" in current_app.view_functions,
+        public_page="public.plan_call" in current_app.view_functions and call.published_at is not None,
     ), status_code
 
 
@@ -383,6 +384,7 @@ def render_proposal(proposal: Proposal, *, hide_form=None, classify_form=None, a
         point=db.session.get(LiaisonPoint, proposal.liaison_point_id) if proposal.liaison_point_id else None,
         attachments=queries.attachments_of([proposal.id])[proposal.id],
         can_download="public.proposal_attachment" in current_app.view_functions,
+        public_page="public.proposal" in current_app.view_functions and proposal.moderation_state == "published",
         hide_form=hide_form or HideProposalForm(formdata=None), classify_form=classify_form, assign_form=assign_form,
         history=audit_log.present(queries.history_of("proposal", proposal.id, limit=HISTORY_SHOWN)),
     ), status_code
