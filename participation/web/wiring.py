@@ -145,7 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     # public report's .docx on ``public``).
     from participation.views import (  # noqa: F401
         assignments, audit_log, disposition_sheets, dispositions, exports, feedback, job_admin, moderation,
-        my_feedback, opinions, overview, plan_calls, privacy, subscriptions,
+        my_feedback, opinions, overview, plan_calls, plan_editor, plan_staff, privacy, subscriptions,
     )
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
