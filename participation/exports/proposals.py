@@ -35,8 +35,9 @@ XLSX = "exports.proposals_xlsx"
 DOCX = "exports.proposals_docx"
 FORMATS = {"xlsx": XLSX, "docx": DOCX}
 PROGRESS_EVERY = 1_000
-#: 序号 | 建议内容摘要 | 提出方 | 处理情况: 16.6 cm, A4 less the margins.
-COLUMN_WIDTHS_CM = [1.4, 8.4, 3.2, 3.6]
+#: 序号 | 建议内容摘要 | 提出方 | 处理情况: 16.6 cm, A4 less the margins; 处理情况 holds
+#: the reason and the plan project, so it is the widest after the summary.
+COLUMN_WIDTHS_CM = [1.4, 7.4, 3.2, 4.6]
 #: Each part of a summary (必要性, 主要问题, 主要措施) is cut to this many characters.
 SUMMARY_PART_CHARS = 200
 _INTEGER_FILTERS = ("assignee_id", "group_id")
