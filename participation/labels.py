@@ -298,3 +298,10 @@ PROPOSER_CATEGORY = {
     "government": _l("政府部门"),
     "expert": _l("专家"),
 }
+
+
+# --- Issue 17, search and exports part: the proposal export jobs --------------------------
+JOB_KIND.update({
+    "exports.proposals_xlsx": _l("导出立法项目建议（Excel）"),
+    "exports.proposals_docx": _l("导出立法项目建议汇总表（Word）"),
+})

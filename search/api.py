@@ -34,7 +34,9 @@ def _hit(hit) -> dict:
     return {
         "type": hit.type,
         "id": hit.id,
-        "draft": {"id": hit.draft_id, "title": hit.draft_title},
+        "draft": {"id": hit.draft_id, "title": hit.draft_title} if hit.draft_id is not None else None,
+        "call": {"id": hit.call_id, "title": hit.call_title} if hit.call_id is not None else None,
+        "title": hit.title,
         "provision": {"key": hit.provision_key, "label": hit.provision_label} if hit.provision_key else None,
         "snippet": hit.snippet,
         "highlights": [[start, end] for start, end in hit.highlights],
@@ -84,7 +86,7 @@ def request_args():
 
 # --- documentation -----------------------------------------------------------------------
 
-openapi.add_tag("search", "意见建议与条文的全文搜索。")
+openapi.add_tag("search", "意见建议、条文与立法项目建议的全文搜索。")
 _FACET_VALUE = openapi.add_schema("SearchFacetValue", openapi.obj(
     {
         "value": {"type": "string", "description": "作为同名筛选参数使用的取值（草案、联系点为编号）。"},
@@ -95,10 +97,14 @@ _FACET_VALUE = openapi.add_schema("SearchFacetValue", openapi.obj(
 ))
 openapi.add_schema("SearchHit", openapi.obj(
     {
-        "type": {"type": "string", "enum": list(TYPES), "description": "opinion 意见建议、provision 条文。"},
-        "id": {"type": "integer", "minimum": 1, "description": "意见或条文的编号。"},
-        "draft": openapi.obj({"id": {"type": "integer", "minimum": 1}, "title": {"type": "string"}},
-                             description="所属草案。"),
+        "type": {"type": "string", "enum": list(TYPES),
+                 "description": "opinion 意见建议、provision 条文、proposal 立法项目建议。"},
+        "id": {"type": "integer", "minimum": 1, "description": "意见、条文或立法项目建议的编号。"},
+        "draft": openapi.nullable(openapi.obj({"id": {"type": "integer", "minimum": 1}, "title": {"type": "string"}},
+                                              description="所属草案；立法项目建议为 null。")),
+        "call": openapi.nullable(openapi.obj({"id": {"type": "integer", "minimum": 1}, "title": {"type": "string"}},
+                                             description="立法项目建议所答的征集公告；其他类型为 null。")),
+        "title": openapi.nullable({"type": "string", "description": "立法项目建议的项目名称；其他类型为 null。"}),
         "provision": openapi.nullable(openapi.obj(
             {"key": {"type": "string", "examples": ["art.12.2"]},
              "label": {"type": "string", "description": "引用标号，例如 第十二条第二款。"}},
@@ -110,7 +116,8 @@ openapi.add_schema("SearchHit", openapi.obj(
             "items": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
             "description": "snippet 中命中部分的 [起, 止) 字符位置。",
         },
-        "url": {"type": "string", "format": "uri", "description": "条文在公开阅读页面上的地址。"},
+        "url": {"type": "string", "format": "uri",
+                "description": "条文在公开阅读页面上的地址；立法项目建议为其页面（工作人员为管理页面）。"},
         "stance": openapi.nullable({"type": "string", "enum": list(STANCES)}),
         "category": openapi.nullable({"type": "string", "enum": list(CATEGORIES)}),
         "state": openapi.nullable({"type": "string", "enum": list(STATES),
@@ -133,7 +140,7 @@ openapi.add_schema("SearchResults", openapi.obj(
         "hits": {"type": "array", "items": openapi.ref("SearchHit")},
         "facets": {
             "type": "object",
-            "description": "各筛选参数（type、draft、clause、stance、category、liaison_point，工作人员另有 state）"
+            "description": "各筛选参数（type、draft、call、clause、stance、category、liaison_point，工作人员另有 state）"
                            "在当前结果中的取值与数量。clause 只在指定 draft 时给出。",
             "propertyNames": {"enum": sorted(set(FACET_PARAMETERS.values()))},
             "additionalProperties": {"type": "array", "items": _FACET_VALUE},
@@ -143,18 +150,22 @@ openapi.add_schema("SearchResults", openapi.obj(
 ))
 _KEY_PATTERN = r"^[a-z0-9.~_-]{1,80}$"
 openapi.add_operation("/search", "get", openapi.operation(
-    "搜索意见建议与条文",
+    "搜索意见建议、条文与立法项目建议",
     description=(
         "中文全文搜索（结巴分词，并以相邻两字匹配保证原文中任意连续文字都能找到）。q 的写法：空格分隔的词须同时出现；"
         "\"…\" 为连续原文；-词 排除；词之间写 OR 表示任一。任何 q 都不会出错：无可搜索文字时 message 说明原因。"
-        "匿名或普通账户只能搜到已公开的意见和已发布草案的条文；工作人员令牌可搜到全部，并可按 state 筛选。"
+        "匿名或普通账户只能搜到已公开的意见、已发布草案的条文和已发布征集中已公开的立法项目建议；"
+        "工作人员令牌可搜到全部，并可按 state 筛选。联系方式从不进入索引。"
         "结果的文字、标题均取自数据库的当前内容；complete 为 false 时结果可能不完整。"
     ),
     tag="search", operation_id="search", security=openapi.TOKEN_OPTIONAL,
     parameters=[
         openapi.query_parameter("q", {"type": "string"}, "搜索内容。过长时只使用前 500 个字符。"),
-        openapi.query_parameter("type", {"type": "string", "enum": list(TYPES)}, "只搜意见（opinion）或条文（provision）。"),
+        openapi.query_parameter("type", {"type": "string", "enum": list(TYPES)},
+                                "只搜意见（opinion）、条文（provision）或立法项目建议（proposal）。"),
         openapi.query_parameter("draft", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "草案编号。"),
+        openapi.query_parameter("call", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                                "立法计划项目建议征集的编号（只搜其建议）。"),
         openapi.query_parameter("clause", {"type": "string", "pattern": _KEY_PATTERN},
                                 "条文键，例如 art.12；条包括其各款、项。"),
         openapi.query_parameter("stance", {"type": "string", "enum": list(STANCES)}, "态度。"),

@@ -38,7 +38,8 @@ def rebuild_command(procs, wait):
         if opinions == 0:
             bar.update(1)
     rate = result.opinions / result.seconds if result.seconds else 0
-    click.echo(f"完成：{result.generation}，{result.opinions} 条意见、{result.provisions} 个条文文档，"
+    click.echo(f"完成：{result.generation}，{result.opinions} 条意见、{result.provisions} 个条文文档、"
+               f"{result.proposals} 件立法项目建议，"
                f"用时 {result.seconds:.1f} 秒（{rate:.0f} 条/秒）；重建期间的 {result.caught_up} 项变更已补上。")
 
 

@@ -14,6 +14,12 @@ only when it is public, the clause's citation (第十二条第二款) and key wi
 category, region, liaison point, batch (when the column exists), moderation state and
 time. Never the contact details, the author account or the submitter key.
 
+Proposals (立法项目建议, ``"kind": "proposal"`` with a ``"call"`` id instead of a
+draft): the project name, necessity, problems, measures and focus area,
+the proposer's name and unit only when the name is public; the call (``call``),
+category, liaison point, batch, moderation state, region and time. Never the contact
+details, the staff's note, the reason a proposal was hidden, the author account.
+
 Provisions are indexed as one document per article (its paragraphs, items and
 sub-items included, so "which article talks about 噪声" finds the article), plus one
 per preamble, annex and heading (编、章、节 titles) of each draft's current version.
@@ -31,11 +37,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from participation.citations import Cited, write_citation
-from participation.models import Draft, DraftVersion, Opinion, Provision
+from participation.models import Draft, DraftVersion, Opinion, PlanCall, Proposal, Provision
 
 OPINION = "opinion"
 PROVISION = "provision"
-KINDS = (OPINION, PROVISION)
+#: 立法项目建议 (answers to a legislative-plan call).
+PROPOSAL = "proposal"
+KINDS = (OPINION, PROVISION, PROPOSAL)
 
 #: ``article`` of opinions on the draft as a whole (总体意见).
 WHOLE_DRAFT = "_draft"
@@ -47,6 +55,8 @@ _opinions = Opinion.__table__
 _provisions = Provision.__table__
 _versions = DraftVersion.__table__
 _drafts = Draft.__table__
+_proposals = Proposal.__table__
+_calls = PlanCall.__table__
 #: Liaison batches (a later issue) add ``opinions.batch_id``; filled when present.
 _BATCH_COLUMN = _opinions.c.get("batch_id")
 
@@ -268,6 +278,11 @@ def batch_opinion_ids(connection: Connection, batch_id: int) -> list[int] | None
     return list(connection.execute(select(_opinions.c.id).where(_BATCH_COLUMN == batch_id)).scalars())
 
 
+def batch_proposal_ids(connection: Connection, batch_id: int) -> list[int]:
+    """The proposals of a liaison-point batch (a batch answers a draft or a call)."""
+    return list(connection.execute(select(_proposals.c.id).where(_proposals.c.batch_id == batch_id)).scalars())
+
+
 def all_draft_ids(connection: Connection) -> list[int]:
     return list(connection.execute(select(_drafts.c.id).order_by(_drafts.c.id)).scalars())
 
@@ -338,3 +353,79 @@ def _provision_document(draft_id: int, version_id: int, provision_id: int, tree:
         "created": created_at,
         "parts": [part for part in parts if part],
     }
+
+
+# --- proposals (立法项目建议) ---------------------------------------------------------------
+
+#: What is read of a proposal: never ``contact``, ``classification_note``,
+#: ``hidden_reason`` or the author (they cannot reach the index by mistake).
+_PROPOSAL_COLUMNS = [
+    _proposals.c.id, _proposals.c.call_id, _proposals.c.title, _proposals.c.necessity, _proposals.c.problems,
+    _proposals.c.measures, _proposals.c.area, _proposals.c.category, _proposals.c.submitter_name,
+    _proposals.c.unit, _proposals.c.is_name_public, _proposals.c.region, _proposals.c.liaison_point_id,
+    _proposals.c.batch_id, _proposals.c.moderation_state, _proposals.c.created_at,
+]
+
+
+def proposal_document(row: Mapping) -> dict:
+    parts = [_text(row["title"]), _text(row["necessity"]), _text(row["problems"]), _text(row["measures"]),
+             _text(row["area"])]
+    if row["is_name_public"]:
+        parts += [_text(row["submitter_name"]), _text(row["unit"])]
+    return {
+        "doc_id": doc_id(PROPOSAL, row["id"]),
+        "kind": PROPOSAL,
+        "call": _id(row["call_id"]),
+        "draft": "",
+        "version": "",
+        "clause": [],
+        "article": "",
+        "stance": "",
+        "category": _text(row["category"]),
+        "liaison": _id(row["liaison_point_id"]),
+        "batch": _id(row["batch_id"]),
+        "state": _text(row["moderation_state"]),
+        "region": _text(row["region"]),
+        "created": row["created_at"],
+        "parts": [part for part in parts if part],
+    }
+
+
+def proposal_documents(connection: Connection, ids: Iterable[int]) -> dict[int, dict]:
+    """Documents of the proposals that exist, by id (missing ids were deleted)."""
+    ids = sorted(set(ids))
+    documents = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(select(*_PROPOSAL_COLUMNS).where(_proposals.c.id.in_(ids[start:start + 500])))
+        for row in rows:
+            documents[row.id] = proposal_document(row._mapping)
+    return documents
+
+
+def call_exists(connection: Connection, call_id: int) -> bool:
+    return connection.execute(select(_calls.c.id).where(_calls.c.id == call_id)).scalar() is not None
+
+
+def call_proposal_ids(connection: Connection, call_id: int) -> list[int]:
+    return list(connection.execute(select(_proposals.c.id).where(_proposals.c.call_id == call_id)).scalars())
+
+
+def proposal_ids_after(connection: Connection, after: int) -> list[int]:
+    return list(connection.execute(select(_proposals.c.id).where(_proposals.c.id > after)).scalars())
+
+
+def iter_proposal_documents(connection: Connection, *, chunk: int = 2000,
+                            end_transactions: bool = False) -> Iterator[dict]:
+    """Every proposal, in id order, read in chunks (a plan call draws tens to hundreds)."""
+    after = 0
+    while True:
+        rows = connection.execute(
+            select(*_PROPOSAL_COLUMNS).where(_proposals.c.id > after).order_by(_proposals.c.id).limit(chunk)
+        ).all()
+        if end_transactions:
+            connection.rollback()
+        if not rows:
+            return
+        for row in rows:
+            yield proposal_document(row._mapping)
+        after = rows[-1].id

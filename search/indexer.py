@@ -30,13 +30,13 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
 from participation.database import connect
 
-from search import analysis, documents, healing, rebuilding
+from search import analysis, healing, rebuilding
 from search.backend import (
     IndexUnavailable,
     Writer,
@@ -46,16 +46,9 @@ from search.backend import (
     remove_leftovers,
 )
 from search.healing import Failures
-from search.models import (
-    ENTITY_ALL,
-    ENTITY_BATCH,
-    ENTITY_DRAFT,
-    ENTITY_OPINION,
-    ENTITY_VERSION,
-    SearchOutboxEntry,
-)
+from search.changes import apply_changes as _apply, load_changes as _load_changes
+from search.models import SearchOutboxEntry
 from search.settings import Settings
-from search.tracking import ENTITY_OPINIONS_AFTER
 
 logger = logging.getLogger("search.indexer")
 
@@ -93,94 +86,11 @@ def backlog(limit: int = 100_000) -> Backlog:
     return Backlog(count, age)
 
 
-@dataclass
-class Changes:
-    """What a batch of outbox rows means for the index, read from the database."""
-
-    upserts: list[dict] = field(default_factory=list)
-    deletes: list[str] = field(default_factory=list)
-    drafts_replaced: dict[int, list[dict]] = field(default_factory=dict)
-    drafts_deleted: list[int] = field(default_factory=list)
-    versions_deleted: list[int] = field(default_factory=list)
-    batches_deleted: list[int] = field(default_factory=list)
-    opinions_after: int | None = None
-    everything: bool = False
-
-
 def _read_batch(connection, size: int) -> list[tuple[int, str, int]]:
     rows = connection.execute(
         select(_outbox.c.id, _outbox.c.entity, _outbox.c.entity_id).order_by(_outbox.c.id).limit(size)
     ).all()
     return [(row.id, row.entity, row.entity_id) for row in rows]
-
-
-def _load_changes(connection, batch) -> Changes:
-    changes = Changes()
-    opinion_ids: set[int] = set()
-    draft_ids: set[int] = set()
-    for _id, entity, entity_id in batch:
-        if entity == ENTITY_OPINION:
-            opinion_ids.add(entity_id)
-        elif entity == ENTITY_DRAFT:
-            draft_ids.add(entity_id)
-        elif entity == ENTITY_VERSION:
-            draft_id = documents.draft_id_of_version(connection, entity_id)
-            if draft_id is None:
-                changes.versions_deleted.append(entity_id)
-            else:
-                draft_ids.add(draft_id)
-        elif entity == ENTITY_BATCH:
-            members = documents.batch_opinion_ids(connection, entity_id)
-            if members is None:
-                changes.batches_deleted.append(entity_id)
-            else:
-                opinion_ids.update(members)
-        elif entity == ENTITY_OPINIONS_AFTER:
-            if changes.opinions_after is None or entity_id < changes.opinions_after:
-                changes.opinions_after = entity_id
-        elif entity == ENTITY_ALL:
-            changes.everything = True
-        else:
-            logger.warning("unknown search outbox entity %r (row ignored)", entity)
-    if changes.everything:
-        return changes
-    trees = documents.VersionTrees(connection)
-    found = documents.opinion_documents(connection, opinion_ids, trees)
-    changes.upserts.extend(found.values())
-    changes.deletes.extend(documents.doc_id(documents.OPINION, pk) for pk in sorted(opinion_ids - found.keys()))
-    for draft_id in sorted(draft_ids):
-        if documents.draft_exists(connection, draft_id):
-            changes.drafts_replaced[draft_id] = documents.provision_documents(connection, draft_id)
-        else:
-            changes.drafts_deleted.append(draft_id)
-    return changes
-
-
-def _apply(writer: Writer, changes: Changes, connection=None) -> None:
-    for draft_id in changes.drafts_deleted:
-        writer.delete_where(draft=str(draft_id))
-    for version_id in changes.versions_deleted:
-        writer.delete_where(version=str(version_id))
-    for batch_id in changes.batches_deleted:
-        writer.delete_where(batch=str(batch_id))
-    for draft_id, docs in changes.drafts_replaced.items():
-        writer.delete_where(kind=documents.PROVISION, draft=str(draft_id))
-        for document in docs:
-            writer.add(document)
-    for doc_id in changes.deletes:
-        writer.delete(doc_id)
-    for document in changes.upserts:
-        writer.upsert(document)
-    if changes.opinions_after is not None and connection is not None:
-        # Writer.upsert replaces documents of committed segments only, not one this
-        # writer added (see search.backend): an opinion both inserted in bulk and
-        # changed later in the same batch is written once, from the upserts above.
-        written = {document["doc_id"] for document in changes.upserts}
-        written.update(changes.deletes)
-        low, high, _count = documents.opinion_id_bounds(connection)
-        for document in documents.iter_opinion_documents(connection, changes.opinions_after + 1, high):
-            if document["doc_id"] not in written:
-                writer.upsert(document)
 
 
 # --- draining ---------------------------------------------------------------------------
@@ -377,6 +287,7 @@ class RebuildResult:
     #: The drain of the changes committed during the build (its error, if any, is
     #: recorded in status.json as the first failure of a new incident).
     catch_up: DrainResult | None = None
+    proposals: int = 0
 
 
 def rebuild(app, *, procs: int | None = None, progress=None, lock_timeout: float = 600.0) -> RebuildResult:
@@ -414,16 +325,17 @@ def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None,
         covered = list(connection.execute(select(_outbox.c.id)).scalars())
     name, path, ix = store.create_generation()
     try:
-        count, provisions, parts = rebuilding.build_generation(app, path, procs=procs, progress=progress,
-                                                              cpu_total=worker_cpu)
-        store.write_meta(path, opinions=count, provisions=provisions, procs=parts)
+        count, provisions, parts, proposals = rebuilding.build_generation(app, path, procs=procs, progress=progress,
+                                                                         cpu_total=worker_cpu)
+        store.write_meta(path, opinions=count, provisions=provisions, proposals=proposals, procs=parts)
         store.publish(name)
     except BaseException as exc:
         shutil.rmtree(path, ignore_errors=True)
         store.write_status(state="error", error=f"rebuild failed: {type(exc).__name__}: {exc}",
                            **{k: v for k, v in (failures.fields() if failures else {}).items() if k != "error"})
         raise
-    logger.info("search index rebuilt as %s: %d opinions, %d provision documents", name, count, provisions)
+    logger.info("search index rebuilt as %s: %d opinions, %d provision documents, %d proposals", name, count,
+                provisions, proposals)
     for start in range(0, len(covered), 5000):
         with connect(engine, write=True) as connection, connection.begin():
             connection.execute(delete(_outbox).where(_outbox.c.id.in_(covered[start:start + 5000])))
@@ -442,7 +354,7 @@ def _rebuild_locked(app, settings: Settings, *, procs: int, progress=None,
     else:
         store.write_status(state="idle", rebuilt=name)
     return RebuildResult(name, count, provisions, time.perf_counter() - started, caught.processed,
-                         time.process_time() - cpu_started + worker_cpu[0], catch_up=caught)
+                         time.process_time() - cpu_started + worker_cpu[0], catch_up=caught, proposals=proposals)
 
 
 # --- the background thread and the worker loop ------------------------------------------------

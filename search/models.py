@@ -26,7 +26,12 @@ ENTITY_VERSION = "version"
 ENTITY_ALL = "all"
 #: A liaison-point batch: its opinions (or, when the batch is gone, their documents).
 ENTITY_BATCH = "batch"
-ENTITIES = (ENTITY_OPINION, ENTITY_DRAFT, ENTITY_VERSION, ENTITY_BATCH, ENTITY_ALL)
+#: A proposal (立法项目建议); a legislative-plan call: its proposals (or, when the call
+#: is gone, their documents).
+ENTITY_PROPOSAL = "proposal"
+ENTITY_PLAN_CALL = "plan_call"
+ENTITIES = (ENTITY_OPINION, ENTITY_DRAFT, ENTITY_VERSION, ENTITY_BATCH, ENTITY_PROPOSAL, ENTITY_PLAN_CALL,
+            ENTITY_ALL)
 
 
 class SearchOutboxEntry(db.Model):

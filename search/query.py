@@ -171,6 +171,8 @@ class Filters:
 
     kinds: tuple[str, ...] = ()
     drafts: tuple[int, ...] = ()
+    #: Legislative-plan calls (their proposals).
+    calls: tuple[int, ...] = ()
     clause: str | None = None
     stances: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
@@ -181,11 +183,13 @@ class Filters:
     #: Visibility (public searches): documents of these drafts are never shown.
     hidden_provision_drafts: tuple[int, ...] = ()
     hidden_opinion_drafts: tuple[int, ...] = ()
-    #: Opinion moderation states that are never shown (public: pending, hidden).
+    #: Visibility (public searches): proposals of these calls are never shown.
+    hidden_proposal_calls: tuple[int, ...] = ()
+    #: Opinion and proposal moderation states that are never shown (public: pending, hidden).
     hidden_states: tuple[str, ...] = ()
 
     def is_restrictive(self) -> bool:
         """Whether the filters alone pick documents (dates alone do not: they are
         checked on matches, not looked up)."""
-        return bool(self.kinds or self.drafts or self.clause or self.stances or self.categories
+        return bool(self.kinds or self.drafts or self.calls or self.clause or self.stances or self.categories
                     or self.liaison_points or self.states)

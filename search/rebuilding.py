@@ -42,11 +42,11 @@ PARALLEL_THRESHOLD = 20_000
 
 
 def build_generation(app, path: Path, *, procs: int, progress=None, cpu_total: list | None = None
-                     ) -> tuple[int, int, int]:
-    """Index every opinion and every draft's provisions into the new generation at
-    ``path`` and commit its segments (not yet published). Returns (opinions, provision
-    documents, processes used); ``cpu_total[0]`` grows by the worker processes' CPU
-    seconds."""
+                     ) -> tuple[int, int, int, int]:
+    """Index every opinion, every draft's provisions and every proposal into the new
+    generation at ``path`` and commit its segments (not yet published). Returns
+    (opinions, provision documents, processes used, proposals); ``cpu_total[0]`` grows
+    by the worker processes' CPU seconds."""
     engine = _engine()
     with connect(engine, write=False) as connection:
         provision_docs = []
@@ -73,9 +73,14 @@ def build_generation(app, path: Path, *, procs: int, progress=None, cpu_total: l
     builder = SegmentBuilder(path)
     for document in provision_docs:
         builder.add(document)
+    proposals = 0
+    with connect(engine, write=False) as connection:
+        for document in documents.iter_proposal_documents(connection, end_transactions=True):
+            builder.add(document)
+            proposals += 1
     segments.append(builder.finish())
     commit_segments(path, segments)
-    return count, len(provision_docs), len(ranges)
+    return count, len(provision_docs), len(ranges), proposals
 
 
 def _split_ranges(connection, low: int, high: int, count: int, parts: int) -> list[tuple[int, int]]:

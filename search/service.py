@@ -18,11 +18,14 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from participation import labels, policies, queries
+from participation import policies, queries
 from participation.extensions import db
-from participation.models import Draft, LiaisonPoint, ModerationState, Opinion, Provision, Stance, SubmitterCategory
+from participation.models import (
+    Draft, ModerationState, Opinion, ProposerCategory, Provision, Stance, SubmitterCategory,
+)
 from participation.clock import local_to_utc
-from search import documents
+from search import documents, proposal_hits
+from search.facets import FacetValue, label_facets  # noqa: F401  (FacetValue: part of the outcome)
 from search.backend import IndexStore, IndexUnavailable, current_searcher, search as run_query
 from search.highlight import make_snippet
 from search.query import (
@@ -40,15 +43,15 @@ MAX_ID = 2**31 - 1
 TYPES = documents.KINDS
 SORTS = ("relevance", "newest")
 STANCES = tuple(stance.value for stance in Stance)
-CATEGORIES = tuple(category.value for category in SubmitterCategory)
+#: Opinions' categories, then the one only proposals have (政府部门).
+CATEGORIES = tuple(dict.fromkeys([c.value for c in SubmitterCategory] + [c.value for c in ProposerCategory]))
 STATES = tuple(state.value for state in ModerationState)
 #: Facets shown to everyone, and to staff only.
-PUBLIC_FACETS = ("kind", "draft", "article", "stance", "category", "liaison")
+PUBLIC_FACETS = ("kind", "draft", "call", "article", "stance", "category", "liaison")
 STAFF_FACETS = PUBLIC_FACETS + ("state",)
 #: Parameter name of each facet's filter.
-FACET_PARAMETERS = {"kind": "type", "draft": "draft", "article": "clause", "stance": "stance",
+FACET_PARAMETERS = {"kind": "type", "draft": "draft", "call": "call", "article": "clause", "stance": "stance",
                     "category": "category", "liaison": "liaison_point", "state": "state"}
-MAX_FACET_VALUES = 30
 
 
 @dataclass
@@ -56,6 +59,8 @@ class SearchParams:
     q: str = ""
     type: str | None = None
     draft: int | None = None
+    #: A legislative-plan call (its proposals).
+    call: int | None = None
     clause: str | None = None
     stance: str | None = None
     category: str | None = None
@@ -70,7 +75,7 @@ class SearchParams:
     def filter_args(self) -> dict:
         """The filters as query-string values (for links that keep them)."""
         values = {
-            "type": self.type, "draft": self.draft, "clause": self.clause, "stance": self.stance,
+            "type": self.type, "draft": self.draft, "call": self.call, "clause": self.clause, "stance": self.stance,
             "category": self.category, "liaison_point": self.liaison_point,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
@@ -138,6 +143,7 @@ def read_params(args, *, per_page_default: int = DEFAULT_PER_PAGE,
     params.q = args.get("q") or ""
     params.type = choice("type", TYPES)
     params.draft = integer("draft", 1, MAX_ID)
+    params.call = integer("call", 1, MAX_ID)
     clause = args.get("clause")
     if given(clause):
         if not clause or len(clause) > 80 or not set(clause) <= _KEY_CHARS:
@@ -163,19 +169,12 @@ def read_params(args, *, per_page_default: int = DEFAULT_PER_PAGE,
 # --- outcome ------------------------------------------------------------------------------
 
 @dataclass
-class FacetValue:
-    value: str
-    label: str
-    count: int
-    selected: bool = False
-
-
-@dataclass
 class Hit:
     type: str
     id: int
-    draft_id: int
-    draft_title: str
+    #: The draft of an opinion or provision; None for a proposal (see ``call_id``).
+    draft_id: int | None
+    draft_title: str | None
     provision_key: str | None
     provision_label: str | None
     snippet: str
@@ -188,6 +187,11 @@ class Hit:
     region: str | None = None
     submitter_name: str | None = None
     created_at: datetime | None = None
+    #: A proposal's call, title (项目名称) and focus area.
+    call_id: int | None = None
+    call_title: str | None = None
+    title: str | None = None
+    area: str | None = None
 
     def snippet_parts(self) -> list[tuple[str, bool]]:
         """(text, marked) pieces of the snippet, for templates (which escape them)."""
@@ -259,10 +263,11 @@ def _day_start(value: date) -> datetime:
     return local_to_utc(datetime.combine(value, dt_time.min))
 
 
-def _filters(params: SearchParams, staff: bool, hidden_provisions, hidden_opinions) -> Filters:
+def _filters(params: SearchParams, staff: bool, hidden_provisions, hidden_opinions, hidden_calls=()) -> Filters:
     return Filters(
         kinds=(params.type,) if params.type else (),
         drafts=(params.draft,) if params.draft else (),
+        calls=(params.call,) if params.call else (),
         clause=params.clause,
         stances=(params.stance,) if params.stance else (),
         categories=(params.category,) if params.category else (),
@@ -272,6 +277,7 @@ def _filters(params: SearchParams, staff: bool, hidden_provisions, hidden_opinio
         created_to=_day_start(min(params.date_to, _LATEST) + timedelta(days=1)) if params.date_to else None,
         hidden_provision_drafts=hidden_provisions,
         hidden_opinion_drafts=hidden_opinions,
+        hidden_proposal_calls=tuple(hidden_calls),
         hidden_states=() if staff else (ModerationState.PENDING.value, ModerationState.HIDDEN.value),
     )
 
@@ -343,7 +349,8 @@ def run_search(params: SearchParams, user) -> SearchOutcome:
         outcome.prompt = _("最多只能翻到第 %(n)d 条结果，请增加搜索词或筛选条件。", n=MAX_RESULT_WINDOW)
         return outcome
     hidden_provisions, hidden_opinions, titles = _draft_visibility(staff)
-    filters = _filters(params, staff, hidden_provisions, hidden_opinions)
+    calls = proposal_hits.call_visibility(staff)
+    filters = _filters(params, staff, hidden_provisions, hidden_opinions, calls.hidden)
     store = IndexStore(config["SEARCH_INDEX_PATH"])
     facet_fields = STAFF_FACETS if staff else PUBLIC_FACETS
     if not params.draft:
@@ -383,11 +390,11 @@ def run_search(params: SearchParams, user) -> SearchOutcome:
     if raw.truncated:
         outcome.complete = False
         outcome.notices.append(_("符合条件的结果太多，只统计了一部分。请增加搜索词或筛选条件。"))
-    outcome.hits = _hydrate(raw.hits, parsed, staff, hidden_provisions, hidden_opinions, titles)
+    outcome.hits = _hydrate(raw.hits, parsed, staff, hidden_provisions, hidden_opinions, titles, calls)
     dropped = len(raw.hits) - len(outcome.hits)
     if dropped:
         outcome.total = max(outcome.total - dropped, len(outcome.hits))
-    outcome.facets = _label_facets(raw.facets, params, titles)
+    outcome.facets = label_facets(raw.facets, params, titles, calls.titles)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -411,10 +418,13 @@ def _citations(provision_ids: set[int]) -> dict[int, tuple[str, str]]:
     return result
 
 
-def _hydrate(raw_hits, parsed: ParsedQuery, staff: bool, hidden_provisions, hidden_opinions, titles) -> list[Hit]:
+def _hydrate(raw_hits, parsed: ParsedQuery, staff: bool, hidden_provisions, hidden_opinions, titles,
+             calls: proposal_hits.CallVisibility) -> list[Hit]:
     wanted = [documents.split_doc_id(hit.doc_id) for hit in raw_hits]
     opinion_ids = [pk for kind_pk in wanted if kind_pk and kind_pk[0] == documents.OPINION for pk in [kind_pk[1]]]
     provision_ids = [pk for kind_pk in wanted if kind_pk and kind_pk[0] == documents.PROVISION for pk in [kind_pk[1]]]
+    proposals = proposal_hits.proposal_rows(
+        [pk for kind_pk in wanted if kind_pk and kind_pk[0] == documents.PROPOSAL for pk in [kind_pk[1]]])
     opinions = {}
     if opinion_ids:
         for row in db.session.execute(
@@ -442,7 +452,11 @@ def _hydrate(raw_hits, parsed: ParsedQuery, staff: bool, hidden_provisions, hidd
         if kind_pk is None:
             continue
         kind, pk = kind_pk
-        if kind == documents.OPINION:
+        if kind == documents.PROPOSAL:
+            hit = proposal_hits.proposal_hit(Hit, raw, proposals.get(pk), staff=staff, calls=calls, needles=needles)
+            if hit is not None:
+                hits.append(hit)
+        elif kind == documents.OPINION:
             row = opinions.get(pk)
             if row is None or row.draft_id not in titles:
                 continue
@@ -507,70 +521,3 @@ def _clause_url(draft_id: int, key: str | None) -> str:
     if key:
         return url_for("public.provision", draft_id=draft_id, key=key)
     return url_for("public.draft", draft_id=draft_id)
-
-
-def _label_facets(raw: dict[str, dict[str, int]], params: SearchParams, titles: dict[int, str]) -> dict[str, list[FacetValue]]:
-    selected = {
-        "kind": params.type, "draft": str(params.draft) if params.draft else None, "article": params.clause,
-        "stance": params.stance, "category": params.category,
-        "liaison": str(params.liaison_point) if params.liaison_point else None, "state": params.state,
-    }
-    liaison_names = {}
-    liaison_ids = [int(value) for value in raw.get("liaison", {}) if value.isdigit()]
-    if liaison_ids:
-        liaison_names = {row.id: row.name for row in db.session.execute(
-            select(LiaisonPoint.id, LiaisonPoint.name).where(LiaisonPoint.id.in_(liaison_ids)))}
-    article_labels = {}
-    if "article" in raw and params.draft:
-        article_labels = _article_labels(params.draft, list(raw["article"]))
-    kind_labels = {documents.OPINION: _("意见建议"), documents.PROVISION: _("条文")}
-    result = {}
-    for name, counts in raw.items():
-        values = []
-        for value, count in sorted(counts.items(), key=lambda item: (-item[1], _natural(item[0])))[:MAX_FACET_VALUES]:
-            if name == "kind":
-                label = kind_labels.get(value, value)
-            elif name == "draft":
-                if not value.isdigit() or int(value) not in titles:
-                    continue
-                label = titles[int(value)]
-            elif name == "article":
-                label = _("总体意见") if value == documents.WHOLE_DRAFT else article_labels.get(value, value)
-            elif name == "stance":
-                label = labels.label(labels.STANCE, value)
-            elif name == "category":
-                label = labels.label(labels.SUBMITTER_CATEGORY, value)
-            elif name == "liaison":
-                if not value.isdigit() or int(value) not in liaison_names:
-                    continue
-                label = liaison_names[int(value)]
-            elif name == "state":
-                label = labels.label(labels.MODERATION_STATE, value)
-            else:
-                label = value
-            values.append(FacetValue(value, label, count, selected.get(name) == value))
-        result[name] = values
-    return result
-
-
-def _natural(value: str) -> tuple:
-    """art.2 before art.12 (numbers compared as numbers)."""
-    import re
-
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", value) if part)
-
-
-def _article_labels(draft_id: int, keys: list[str]) -> dict[str, str]:
-    from participation.models import DraftVersion
-
-    version_id = db.session.execute(
-        select(DraftVersion.id).where(DraftVersion.draft_id == draft_id).order_by(DraftVersion.number.desc()).limit(1)
-    ).scalar()
-    if version_id is None:
-        return {}
-    rows = db.session.execute(
-        select(Provision.key, Provision.label, Provision.heading, Provision.kind)
-        .where(Provision.version_id == version_id, Provision.key.in_(keys))
-    )
-    return {row.key: (f"{row.label} {row.heading}".strip() if row.kind in documents.HEADING_KINDS else row.label)
-            for row in rows}

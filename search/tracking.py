@@ -3,11 +3,12 @@
 The domain never imports this package: the listeners below watch every SQLAlchemy
 session instead. What they catch:
 
-* ORM flushes (add, change, delete of opinions, provisions, versions, drafts);
+* ORM flushes (add, change, delete of opinions, provisions, versions, drafts, proposals;
+  delete of legislative-plan calls, whose proposals go with them by database cascade);
 * bulk ``UPDATE`` / ``DELETE`` statements on those tables run through a session (the
   affected ids are selected first, with the statement's own WHERE clause);
-* bulk ``INSERT`` statements into opinions run through a session (recorded as "every
-  opinion after the highest id seen before the insert");
+* bulk ``INSERT`` statements into opinions or proposals run through a session (recorded
+  as "every opinion (proposal) after the highest id seen before the insert");
 * opinions stored by the submission service with a Core INSERT on the session's
   connection: it calls the outbox port (``participation.outbox.record_opinion_stored``),
   for which ``install`` registers ``_record_opinion``.
@@ -26,18 +27,22 @@ from sqlalchemy.orm import Session
 
 from participation import outbox
 from participation.database import utcnow
-from participation.models import Draft, DraftVersion, Opinion, Provision
+from participation.models import Draft, DraftVersion, Opinion, PlanCall, Proposal, Provision
 from search.models import (
     ENTITY_ALL,
     ENTITY_BATCH,
     ENTITY_DRAFT,
     ENTITY_OPINION,
+    ENTITY_PLAN_CALL,
+    ENTITY_PROPOSAL,
     ENTITY_VERSION,
     SearchOutboxEntry,
 )
 
 #: Pseudo-entity: every opinion whose id is greater than ``entity_id``.
 ENTITY_OPINIONS_AFTER = "opinions_after"
+#: Pseudo-entity: every proposal whose id is greater than ``entity_id``.
+ENTITY_PROPOSALS_AFTER = "proposals_after"
 
 _outbox = SearchOutboxEntry.__table__
 _INSERT_OUTBOX = insert(_outbox)
@@ -45,6 +50,8 @@ _opinions = Opinion.__table__
 _provisions = Provision.__table__
 _versions = DraftVersion.__table__
 _drafts = Draft.__table__
+_proposals = Proposal.__table__
+_calls = PlanCall.__table__
 #: Liaison-point batches (issue 4): their opinions go with them by database cascade.
 BATCH_TABLE = "liaison_batches"
 _SEEN_KEY = "search_outbox_seen"
@@ -77,6 +84,12 @@ def _tracking_enabled() -> bool:
 def _entry_for(obj, deleted: bool) -> tuple[str, int] | None:
     if isinstance(obj, Opinion):
         return (ENTITY_OPINION, obj.id) if obj.id is not None else None
+    if isinstance(obj, Proposal):
+        return (ENTITY_PROPOSAL, obj.id) if obj.id is not None else None
+    if isinstance(obj, PlanCall) and deleted:
+        # Its proposals go with it by database cascade; whether a call is public is
+        # read at query time, like a draft's.
+        return (ENTITY_PLAN_CALL, obj.id) if obj.id is not None else None
     if isinstance(obj, Provision):
         return (ENTITY_VERSION, obj.version_id) if obj.version_id is not None else None
     if isinstance(obj, DraftVersion):
@@ -112,7 +125,8 @@ def _after_flush(session: Session, flush_context) -> None:
     for obj in session.new:
         entries.append(_entry_for(obj, deleted=False))
     for obj in session.dirty:
-        if isinstance(obj, (Opinion, Provision, DraftVersion)) and session.is_modified(obj, include_collections=False):
+        if isinstance(obj, (Opinion, Proposal, Provision, DraftVersion)) and session.is_modified(
+                obj, include_collections=False):
             entries.append(_entry_for(obj, deleted=False))
             if isinstance(obj, (Provision, DraftVersion)):
                 # Moved to another version or draft: the old one changes too.
@@ -137,7 +151,8 @@ def _do_orm_execute(orm_execute_state) -> None:
         return
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
-    if name not in (_opinions.name, _provisions.name, _versions.name, _drafts.name, BATCH_TABLE):
+    if name not in (_opinions.name, _provisions.name, _versions.name, _drafts.name, BATCH_TABLE,
+                    _proposals.name, _calls.name):
         return
     if not _tracking_enabled():
         return
@@ -148,6 +163,9 @@ def _do_orm_execute(orm_execute_state) -> None:
         if name == _opinions.name:
             highest = session.execute(select(func.max(_opinions.c.id))).scalar() or 0
             entries.append((ENTITY_OPINIONS_AFTER, highest))
+        elif name == _proposals.name:
+            highest = session.execute(select(func.max(_proposals.c.id))).scalar() or 0
+            entries.append((ENTITY_PROPOSALS_AFTER, highest))
         elif name == _provisions.name:
             entries.append((ENTITY_ALL, 0))  # bulk provision inserts: rare; re-index all provisions
         # A draft or version without provisions changes nothing in the index.
@@ -156,6 +174,12 @@ def _do_orm_execute(orm_execute_state) -> None:
     if name == BATCH_TABLE:
         if state.is_delete:
             entries += _matching(session, table.c.id, where, ENTITY_BATCH)
+    elif name == _calls.name:
+        if state.is_delete:
+            entries += _matching(session, _calls.c.id, where, ENTITY_PLAN_CALL)
+    elif name == _proposals.name:
+        # Without a WHERE clause: every call's proposals.
+        entries += _matching(session, _proposals.c.id, where, ENTITY_PROPOSAL)
     elif name == _drafts.name:
         if state.is_delete:
             entries += _matching(session, _drafts.c.id, where, ENTITY_DRAFT)

@@ -10,6 +10,7 @@ from participation import labels, policies
 from participation.extensions import db
 from participation.models import Draft, LiaisonPoint
 from participation.unit_of_work import reads
+from search.facets import category_label
 from search.service import CATEGORIES, FACET_PARAMETERS, SORTS, STANCES, STATES, read_params, run_search
 
 bp = Blueprint("search", __name__)
@@ -62,10 +63,10 @@ def search_page():
         params=params, errors=errors, warnings=warnings, outcome=outcome, staff=staff, link=link, page_link=page_link,
         drafts=_draft_options(staff), liaison_points=_liaison_options(),
         stances=[(value, labels.label(labels.STANCE, value)) for value in STANCES],
-        categories=[(value, labels.label(labels.SUBMITTER_CATEGORY, value)) for value in CATEGORIES],
+        categories=[(value, category_label(value)) for value in CATEGORIES],
         states=[(value, labels.label(labels.MODERATION_STATE, value)) for value in STATES],
         sorts=[("relevance", _("相关度")), ("newest", _("最新"))] if SORTS else [],
-        facet_parameters=FACET_PARAMETERS,
-        facet_titles={"kind": _("类型"), "draft": _("草案"), "article": _("条文"), "stance": _("态度"),
+        facet_parameters=FACET_PARAMETERS, category_label=category_label,
+        facet_titles={"kind": _("类型"), "draft": _("草案"), "call": _("征集"), "article": _("条文"), "stance": _("态度"),
                       "category": _("提出人类别"), "liaison": _("基层立法联系点"), "state": _("审核状态")},
     )

@@ -42,6 +42,14 @@ def overview_document(overview: Overview) -> dict:
                         "adopted": row.adopted} for row in overview.top_drafts],
         "drafts": {"opened": overview.drafts.opened, "closed": overview.drafts.closed,
                    "feedback_published": overview.drafts.feedback_published},
+        "proposals": {
+            "total": overview.proposals.total,
+            "by_call": [{"id": row.id, "title": row.title, "year": row.year, "proposals": row.proposals}
+                        for row in overview.proposals.by_call],
+            "by_category": overview.proposals.by_category,
+            "by_classification": overview.proposals.by_classification,
+            "by_channel": overview.proposals.by_channel,
+        },
     }
 
 
@@ -65,10 +73,10 @@ _SHARE = {**openapi.nullable({"type": "number", "minimum": 0, "maximum": 100}),
           "description": "占收到意见的百分比（一位小数）；没有收到意见时为 null。"}
 
 
-def _counts(names: dict, what: str) -> dict:
+def _counts(names: dict, what: str, counted: str = "意见数") -> dict:
     keys = "、".join(names)
     return {"type": "object", "properties": {key: _COUNT for key in names}, "required": list(names),
-            "additionalProperties": _COUNT, "description": f"按{what}分列的意见数，每种都列出（可为 0）：{keys}。"}
+            "additionalProperties": _COUNT, "description": f"按{what}分列的{counted}，每种都列出（可为 0）：{keys}。"}
 
 
 openapi.add_tag("overview", "统计概览（工作人员和管理员）。")
@@ -108,13 +116,22 @@ openapi.add_schema("Overview", openapi.obj({
         "closed": {**_COUNT, "description": "期间内征求意见期结束的草案数。"},
         "feedback_published": {**_COUNT, "description": "期间内发布意见采纳情况反馈的草案数。"},
     }),
+    "proposals": openapi.obj({
+        "total": {**_COUNT, "description": "期间内收到的立法项目建议数（按收到时间；不含已屏蔽的）。"},
+        "by_call": {"type": "array", "description": "按征集公告，建议多的在前（只列有建议的征集）。",
+                    "items": openapi.obj({"id": {"type": "integer", "minimum": 1}, "title": {"type": "string"},
+                                          "year": {"type": "integer"}, "proposals": _COUNT})},
+        "by_category": _counts(labels.PROPOSER_CATEGORY, "提出人类别", "建议数"),
+        "by_classification": _counts(labels.CLASSIFICATION, "处理情况", "建议数"),
+        "by_channel": _counts(labels.CHANNEL, "渠道", "建议数"),
+    }, description="立法计划项目建议征集收到的立法项目建议。"),
 }, description="统计概览：与网页 /staff/overview 上的数字相同。"))
 
 _DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 openapi.add_operation("/overview", "get", openapi.operation(
     "统计概览",
     description="（工作人员、管理员）全部草案在一段期间内的意见统计：按月份、渠道、提出人类别、联系点、代表团，"
-                "意见最多的草案，处理和采纳的比例，以及草案情况。日期按平台配置的时区理解，两端都包含；"
+                "意见最多的草案，处理和采纳的比例，草案情况，以及收到的立法项目建议（按征集、提出人类别、处理情况、渠道）。日期按平台配置的时区理解，两端都包含；"
                 "省略时为本年度的开始或结束。日期格式有误、年份不在 1900–9998 之间、开始晚于结束或期间超过十年时"
                 "返回 422（fields 中为 from 或 to）。",
     tag="overview", operation_id="getOverview", security=openapi.TOKEN_REQUIRED,

@@ -24,6 +24,7 @@ from participation.services import accounts, liaison, opinions
 from participation.services import drafts as draft_service
 from participation.clock import add_days
 from participation.demo import feedback as feedback_demo
+from participation.demo import plan_call as plan_demo
 
 DEMO_DATA = Path(__file__).resolve().parent / "drafts"
 DEMO_ISSUING_BODY = "某市人大常委会法制工作委员会"
@@ -165,6 +166,8 @@ def load_demo(now: datetime) -> DemoResult:
     _submit_demo_opinions(open_draft, OPEN_DRAFT_OPINIONS, users, now - timedelta(minutes=len(OPEN_DRAFT_OPINIONS) + 5))
     _import_demo_batch(open_draft, points[LIAISON_POINTS[0].name], users[_operator_email(LIAISON_POINTS[0].name)], now)
     feedback_demo.prepare_open_draft(open_draft, staff, now)
+    # From proposals to the 2027 plan, whose first project the open draft implements.
+    plan_demo.load_plan_call(users, points, staff, open_draft, now)
 
     unpublished = _import(UNPUBLISHED_DRAFT, staff)
     return DemoResult(loaded=True, drafts=[open_draft, closed_draft, unpublished])

@@ -36,6 +36,7 @@ TASK_MODULES: list[str] = [
     "participation.jobs.maintenance",
     "participation.mail.tasks",
     "participation.exports.jobs",
+    "participation.exports.proposals",
 ]
 
 _PENDING_KEY = "participation.jobs.pending"

@@ -3,9 +3,11 @@
 as inline SVG on the server (no script, no CDN), and the same tables as an Excel
 workbook, one sheet per table.
 
-The tables are built once (``overview_tables``) for both the page and the workbook, so
-they show the same numbers; a later block (legislative-plan proposals) adds its table
-there."""
+The tables are built once (``overview_tables``, and ``proposal_tables`` for the
+legislative-plan proposals) for both the page and the workbook, so they show the same
+numbers. The proposal tables have no chart of their own and go on the workbook's 概要
+sheet, below the summary (the sheets and charts of the opinion tables stay as they
+were)."""
 from __future__ import annotations
 
 import io
@@ -85,6 +87,23 @@ def overview_tables(overview: Overview) -> list[Table]:
     return tables
 
 
+def proposal_tables(overview: Overview) -> list[Table]:
+    """立法项目建议 received in the period, by call, proposer category, classification
+    and channel."""
+    counts = overview.proposals
+    number = _("建议数")
+    return [
+        Table("proposal_calls", _("立法项目建议（按征集）"), [_("征集"), _("年度"), number],
+              [[row.title, row.year, row.proposals] for row in counts.by_call]),
+        Table("proposal_categories", _("立法项目建议（按提出人类别）"), [_("提出人类别"), number],
+              [[labels.label(labels.PROPOSER_CATEGORY, key), n] for key, n in counts.by_category.items() if n]),
+        Table("proposal_classifications", _("立法项目建议（按处理情况）"), [_("处理情况"), number],
+              [[labels.label(labels.CLASSIFICATION, key), n] for key, n in counts.by_classification.items()]),
+        Table("proposal_channels", _("立法项目建议（按渠道）"), [_("渠道"), number],
+              [[labels.label(labels.CHANNEL, key), n] for key, n in counts.by_channel.items()]),
+    ]
+
+
 def _bars(rows: list[tuple[str, int]]) -> list[dict]:
     """Each bar's place and length in the SVG (a zero count draws no bar)."""
     largest = max((value for _label, value in rows), default=0)
@@ -112,6 +131,7 @@ def overview_page():
             "to": request.args.get("to", period.end.isoformat()) if errors else period.end.isoformat()}
     return render_template(
         "staff/overview.html", overview=overview, tables=overview_tables(overview), errors=errors, form=form,
+        proposal_tables=proposal_tables(overview),
         chart={"width": CHART_WIDTH, "label_width": LABEL_WIDTH, "bar_height": BAR_HEIGHT, "gap": ROW_GAP},
         time_zone=clock.local_zone().key,
     ), (422 if errors else 200)
@@ -147,8 +167,14 @@ def _workbook(overview: Overview):
     for label, value in ((_("统计期间"), f"{start} — {end}"), (_("时区"), clock.local_zone().key),
                          (_("收到意见"), overview.total), (_("代表人数"), overview.represented),
                          (_("已处理"), overview.disposed), (_("采纳和部分采纳"), overview.adopted),
-                         (_("概述"), overview.summary)):
+                         (_("概述"), overview.summary), (_("征集立法项目建议"), overview.proposals.total)):
         sheet.append([text_cell(sheet, label, font=bold), text_cell(sheet, value)])
+    for table in proposal_tables(overview):
+        sheet.append([])
+        sheet.append([text_cell(sheet, table.title, font=bold)])
+        sheet.append([text_cell(sheet, column, font=bold) for column in table.columns])
+        for row in table.rows:
+            sheet.append([text_cell(sheet, value) for value in row])
     for table in overview_tables(overview):
         sheet = workbook.create_sheet(_sheet_title(table.title))
         sheet.column_dimensions["A"].width = 40

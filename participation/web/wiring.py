@@ -147,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
         assignments, audit_log, disposition_sheets, dispositions, exports, feedback, job_admin, moderation,
         my_feedback, opinions, overview, plan_calls, plan_editor, plan_staff, privacy, subscriptions,
     )
+    from participation.views import proposal_exports  # noqa: F401  (issue 17: exports of proposals)
 
     for blueprint in (public_bp, auth_bp, account_bp, staff_bp, admin_bp, batches_bp, health_bp):
         app.register_blueprint(blueprint)

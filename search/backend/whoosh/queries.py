@@ -64,6 +64,7 @@ def filter_query(filters: Filters):
     parts = [
         _any_of("kind", filters.kinds),
         _any_of("draft", filters.drafts),
+        _any_of("call", filters.calls),
         Term("clause", filters.clause) if filters.clause else None,
         _any_of("stance", filters.stances),
         _any_of("category", filters.categories),
@@ -82,6 +83,9 @@ def mask_query(filters: Filters, exclusions=None):
     parts = []
     if filters.hidden_states:
         parts.append(And([Term("kind", "opinion"), _any_of("state", filters.hidden_states)]))
+        parts.append(And([Term("kind", "proposal"), _any_of("state", filters.hidden_states)]))
+    if filters.hidden_proposal_calls:
+        parts.append(And([Term("kind", "proposal"), _any_of("call", filters.hidden_proposal_calls)]))
     if filters.hidden_opinion_drafts:
         parts.append(And([Term("kind", "opinion"), _any_of("draft", filters.hidden_opinion_drafts)]))
     if filters.hidden_provision_drafts:

@@ -381,7 +381,7 @@ def _any_term(reader, field_name: str, values) -> int:
 
 
 #: Filter fields and the Filters attribute holding their values.
-_TERM_FILTERS = (("kind", "kinds"), ("draft", "drafts"), ("stance", "stances"), ("category", "categories"),
+_TERM_FILTERS = (("kind", "kinds"), ("draft", "drafts"), ("call", "calls"), ("stance", "stances"), ("category", "categories"),
                  ("liaison", "liaison_points"), ("state", "states"))
 
 
@@ -405,6 +405,10 @@ def _hidden_bits(reader, filters: Filters) -> int:
         opinions = _term_bits(reader, "kind", "opinion")
         hidden |= opinions & (_any_term(reader, "state", filters.hidden_states)
                               | _any_term(reader, "draft", filters.hidden_opinion_drafts))
+    if filters.hidden_states or filters.hidden_proposal_calls:
+        proposals = _term_bits(reader, "kind", "proposal")
+        hidden |= proposals & (_any_term(reader, "state", filters.hidden_states)
+                               | _any_term(reader, "call", filters.hidden_proposal_calls))
     if filters.hidden_provision_drafts:
         provisions = _term_bits(reader, "kind", "provision")
         hidden |= provisions & _any_term(reader, "draft", filters.hidden_provision_drafts)

@@ -1,7 +1,7 @@
 """The Whoosh schema of the index, its version, and what a document puts in each field.
 
-One index holds every kind of document (opinions and provisions now; plan proposals
-and dispositions later) with a common set of fields:
+One index holds every kind of document (opinions, provisions and plan proposals;
+dispositions later) with a common set of fields:
 
 * filter fields are untokenized IDs (one term each; ``clause`` has one per clause the
   document belongs to); the query code reads their postings as bitsets, which also
@@ -42,8 +42,9 @@ from search.backend.whoosh.codec import Int64Column, StringColumn, TextColumn
 #: Bump whenever a field is added, removed or changes type, the codec changes, or what
 #: documents put in a field changes; with the analyzer's fingerprint it decides whether
 #: an existing index can be kept (see ``schema_id``). 6: citations in the indexed text
-#: leave out 第一款 of a one-paragraph article (``participation.citations``).
-SCHEMA_VERSION = 6
+#: leave out 第一款 of a one-paragraph article (``participation.citations``). 7: proposals
+#: (立法项目建议) and their ``call`` field.
+SCHEMA_VERSION = 7
 
 #: Filter fields with facet counts (from their postings; ``article`` from its column).
 FACET_FIELDS = ("kind", "draft", "article", "stance", "category", "liaison", "state")
@@ -146,8 +147,9 @@ class CountedText(TEXT):
 def build_schema() -> Schema:
     return Schema(
         doc_id=ID(unique=True, sortable=StringColumn()),  # "opinion:12", "provision:345"
-        kind=ID(),                                          # opinion | provision
+        kind=ID(),                                          # opinion | provision | proposal
         draft=ID(),
+        call=ID(),                                          # a proposal's legislative-plan call
         version=ID(),
         # Every clause the document belongs to: its own key and its ancestors' keys
         # (art.12.2.3 → art.12.2.3, art.12.2, art.12, ch.2), so filtering by an article

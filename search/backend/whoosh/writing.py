@@ -42,7 +42,7 @@ def whoosh_fields(document: dict) -> dict:
         "grams": text,
         "text": compact(text),
     }
-    for name in ("draft", "version", "article", "stance", "category", "liaison", "batch", "state", "region"):
+    for name in ("draft", "call", "version", "article", "stance", "category", "liaison", "batch", "state", "region"):
         value = document.get(name)
         if value:
             # IDs are single terms; whitespace would be kept inside the term anyway.
