@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from participation.extensions import db
-from participation.models import AuditEntry, Draft, LiaisonPoint, Opinion, User
+from participation.models import AuditEntry, Draft, LiaisonPoint, Opinion, PlanCall, Proposal, User
 
 # Objects that have a page, by the ``object_type`` the services record.
-OBJECT_MODELS = {"opinion": Opinion, "draft": Draft, "user": User, "liaison_point": LiaisonPoint}
+OBJECT_MODELS = {"opinion": Opinion, "draft": Draft, "user": User, "liaison_point": LiaisonPoint,
+                 "proposal": Proposal, "plan_call": PlanCall}
 # An opinion page shows at most this many bulk entries of its draft that name it.
 MAX_BULK_ENTRIES_SCANNED = 500
 

@@ -23,10 +23,12 @@ ENTRIES_PER_PAGE = 50
 MAX_VALUE_TEXT = 300
 # Recorded values shown through a label map, and the ones that are times.
 _VALUE_LABELS = {"moderation_state": labels.MODERATION_STATE, "disposition": labels.DISPOSITION,
-                 "role": labels.ROLE, "moderation_mode": labels.MODERATION_MODE}
+                 "role": labels.ROLE, "moderation_mode": labels.MODERATION_MODE,
+                 "classification": labels.CLASSIFICATION, "project_class": labels.PROJECT_CLASS}
 _TIME_FIELDS = {"published_at", "opens_at", "closes_at", "disposed_at", "feedback_published_at"}
 _OBJECT_PAGES = {"opinion": ("staff.opinion_detail", "opinion_id"), "draft": ("staff.draft", "draft_id"),
-                 "user": ("admin.user_detail", "user_id"), "liaison_point": ("admin.liaison_point_detail", "point_id")}
+                 "user": ("admin.user_detail", "user_id"), "liaison_point": ("admin.liaison_point_detail", "point_id"),
+                 "proposal": ("staff.proposal", "proposal_id"), "plan_call": ("staff.plan_call", "call_id")}
 
 
 def _value_text(field: str, value) -> str:

@@ -256,3 +256,14 @@ def test_plan_line_for_draft(make_call, make_user, make_proposal, make_draft):
     plans.link_draft(project, draft, by=staff, now=clock.now())
     line = queries.plan_line_for_draft(draft.id)
     assert (line.year, line.project_class, line.proposal_count, line.plan_published) == (2027, "formal", 2, False)
+
+
+def test_audit_log_names_classifications_and_links_proposals(client, login, make_user, make_call, make_proposal):
+    admin = make_user("admin")
+    call = make_call()
+    proposal = make_proposal(call)
+    classifications.classify(proposal, classifications.ClassificationInput("formal"), by=admin, now=clock.now())
+    db.session.commit()
+    login(admin)
+    page = client.get(f"/admin/audit?object_type=proposal&object_id={proposal.id}").get_data(as_text=True)
+    assert "列入正式项目" in page and f'href="/staff/proposals/{proposal.id}"' in page
