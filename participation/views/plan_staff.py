@@ -102,7 +102,7 @@ def _call_input(form: PlanCallForm) -> call_service.PlanCallInput:
 
 
 def _call_form_page(form, call=None, status_code=None):
-    context = {"call": call, "timezone": current_app.config["TIMEZONE"],
+    context = {"call": call,
                "status": call.status_at(clock.now()).value if call else "draft"}
     if status_code is None:
         return form_page("staff/plans/call_form.html", form, **context)
