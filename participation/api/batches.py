@@ -454,7 +454,11 @@ _operation = openapi.operation(
         "error 为 `idempotency_key_conflict`，errors 和 fields 中为 `Idempotency-Key`。\n\n"
         "草案须在征求意见期内（按服务器时间），否则 409；期满后工作人员可填写 late_reason 代为录入。"
         "请求体超过上传上限（MAX_UPLOAD_BYTES）时在读取前返回 413。宏工作簿、旧版 .xls、非表格文件、"
-        "解压后过大的工作簿一律 422；公式只读取文件中保存的计算结果，从不计算。"
+        "解压后过大的工作簿一律 422；公式只读取文件中保存的计算结果，从不计算。\n\n"
+        "立法项目建议 / proposals：JSON 请求体 `kind` 为 `proposals` 并给出 `call_id`（不给 draft），rows 为 "
+        "ProposalBatchRowInput；上传文件时给出 `call_id` 代替 `draft`，文件为立法项目建议汇总表（表头：项目名称、"
+        "立法的必要性和可行性、需要解决的主要问题、拟规定的主要制度和措施、重点领域、提出人类别、姓名、单位、地区、"
+        "联系方式、是否公开姓名、反映群众人数）。校验、整批保存、不重复导入与意见相同；征集须在征集期内，否则 409。"
     ),
     tag="batches", operation_id="createLiaisonBatch", security=openapi.TOKEN_REQUIRED,
     parameters=[

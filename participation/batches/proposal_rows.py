@@ -231,6 +231,37 @@ def receipts_of(batch) -> list[tuple[int, str]]:
                                    .where(Proposal.batch_id == batch.id).order_by(Proposal.batch_row)).all())
 
 
+# --- 点对点反馈 of a batch of proposals --------------------------------------------------------
+
+def feedback_workbook(batch) -> bytes:
+    """The batch's proposals in the template's layout, each with its receipt code, status
+    and, once the year's plan is published, its classification and reason (never the
+    internal note)."""
+    from sqlalchemy import select
+
+    from participation import labels, queries
+
+    call = db.session.get(PlanCall, batch.plan_call_id)
+    plan = queries.plan_of_year(call.year)
+    released = plan is not None and plan.published_at is not None
+    added = ("回执码", "处理状态", "处理情况", "理由")
+    rows: list[tuple[int, list]] = [(1, [HEADERS[name] for name in FIELDS] + list(added))]
+    proposals = db.session.scalars(select(Proposal).where(Proposal.batch_id == batch.id).order_by(Proposal.batch_row))
+    for number, proposal in enumerate(proposals, start=2):
+        classification = proposal.classification if released else "pending"
+        rows.append((number, [
+            proposal.title, proposal.necessity, proposal.problems, proposal.measures, proposal.area,
+            labels.label(labels.PROPOSER_CATEGORY, proposal.category), proposal.submitter_name, proposal.unit,
+            proposal.region, proposal.contact, "是" if proposal.is_name_public else "否", proposal.represented_count,
+            proposal.receipt_code, labels.label(labels.MODERATION_STATE, proposal.moderation_state),
+            labels.label(labels.CLASSIFICATION, classification), proposal.classification_reason if released else "",
+        ]))
+    widths = {0: 24, 1: 40, 2: 30, 3: 30, 12: 16, 13: 12, 14: 14, 15: 40}
+    workbook = spreadsheets.write_feedback(sheet_title="立法项目建议汇总表", rows=rows, header_row=1,
+                                           added_from=len(FIELDS), widths=widths)
+    return spreadsheets.workbook_bytes(workbook)
+
+
 # --- The template ------------------------------------------------------------------------------
 
 def template_workbook(call: PlanCall) -> bytes:

@@ -414,7 +414,8 @@ def disposition_summaries(shown) -> dict[int, dict]:
 def feedback(batch_id: int):
     batch = _load_batch(batch_id)
     data = workbooks.feedback_workbook(batch)
-    name = _download_name(batch.draft.title if batch.draft else "", _("意见反馈-批次%(id)d", id=batch.id))
+    title = batch.draft.title if batch.draft else (queries.get_call(batch.plan_call_id).title if batch.plan_call_id else "")
+    name = _download_name(title, _("意见反馈-批次%(id)d", id=batch.id))
     return _xlsx(data, name)
 
 

@@ -187,3 +187,17 @@ def test_api_refuses_a_closed_call(client, headers, point, make_call):  # noqa: 
             "rows": [{"title": "某市条例", "necessity": "需要。"}]}
     response = client.post(f"/api/v1/liaison-points/{point.id}/batches", json=body, headers=headers)
     assert response.status_code == 409
+
+
+def test_staff_enter_a_late_batch_on_a_points_behalf(frozen_now, staff, call, point):  # noqa: F811
+    from participation.batches import Activity
+    from participation.models import AuditEntry
+
+    frozen_now.advance(days=31)
+    activity = Activity(kind="forum", date=frozen_now.now.date() - timedelta(days=40), late_reason="汇总表逾期送达")
+    checked = batches.check(batches.FileSource(table([prow()]), "late.xlsx"), call, point)
+    batch, created = batches.store(checked, activity, staff, frozen_now.now)
+    db.session.commit()
+    assert created and batch.is_entered_by_staff and batch.late_reason == "汇总表逾期送达"
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "liaison_point.batch_on_behalf")).one()
+    assert entry.new["plan_call_id"] == call.id and entry.new["batch_id"] == batch.id

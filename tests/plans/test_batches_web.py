@@ -78,3 +78,16 @@ def test_a_call_that_is_not_open_is_not_offered(client, login, operator, point, 
     login(operator)
     response = _upload(client, point, f"call-{later.id}", table([prow()]))
     assert response.status_code == 422 and _count(Proposal) == 0
+
+
+def test_feedback_sheet_of_a_batch_of_proposals(client, login, operator, point, make_call):  # noqa: F811
+    call = make_call()
+    login(operator)
+    response = _upload(client, point, f"call-{call.id}", table([prow(name="张三")]))
+    batch_url = client.post(response.headers["Location"] + "/confirm").headers["Location"]
+    sheet = client.get(batch_url + "/feedback.xlsx")
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True))
+    assert rows[0][:2] == ("项目名称", "立法的必要性和可行性") and rows[0][-4:] == ("回执码", "处理状态", "处理情况", "理由")
+    code = db.session.scalar(select(Proposal.receipt_code))
+    assert rows[1][-4:-2] == (code, "已公开") and rows[1][-2] == "待处理"
