@@ -287,18 +287,22 @@ def decode_cursor(args: QueryArgs) -> queries.OpinionCursor | None:
 
 # --- GET /receipts/<code> ------------------------------------------------------------------
 
+#: Lookups of other kinds of receipt, each ``code → answer or None``, registered by their
+#: modules (so that this one imports none of them).
+RECEIPT_LOOKUPS: list = []
+
+
 @api.get("/receipts/<code>")
 @reads
 def get_receipt(code: str):
     # A malformed code is just a code that matches no opinion.
     opinion = service.find_by_receipt(code)
     if opinion is None:
-        # Receipts of 立法项目建议 share the code space (participation.api.plans).
-        from participation.api.plans import proposal_receipt
-
-        answer = proposal_receipt(code)
-        if answer is not None:
-            return json_response(answer)
+        # Receipts of other kinds share the code space (立法项目建议: participation.api.plans).
+        for lookup in RECEIPT_LOOKUPS:
+            answer = lookup(code)
+            if answer is not None:
+                return json_response(answer)
         raise NotFound(_("没有找到这个回执码对应的意见。回执码是 12 位字母和数字，例如 ABCD-2345-WXYZ，请核对后重试。"))
     draft = db.session.get(Draft, opinion.draft_id)
     return json_response(serializers.receipt(opinion, draft, RECEIPT_STATUS[opinion.moderation_state],

@@ -12,10 +12,13 @@ from participation import clock, labels, policies, queries
 from participation.api.auth import current_api_user
 from participation.api.blueprint import api
 from participation.api.errors import json_response
+from participation.api.opinions import RECEIPT_LOOKUPS
+from participation.api.plan_calls import RECEIPT_STATUS
 from participation.api.serializers import draft_url, timestamp
 from participation.errors import NotFound
 from participation.extensions import db
 from participation.models import PROJECT_CLASSES, Draft, ModerationState, PlanCall, Proposal, ProposalGroup
+from participation.services import proposals
 from participation.unit_of_work import reads
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -68,9 +71,6 @@ def proposal_receipt(code: str) -> dict | None:
     status, the call, the merged group it belongs to and, once the year's plan is
     published, its classification with the reason and the plan project it led to.
     Nothing personal, not the text, never the internal note."""
-    from participation.api.plan_calls import RECEIPT_STATUS
-    from participation.services import proposals
-
     proposal = proposals.find_by_receipt(code)
     if proposal is None:
         return None
@@ -97,3 +97,6 @@ def proposal_receipt(code: str) -> dict | None:
         "group": {"title": group.title} if group is not None else None,
         "project": project,
     }
+
+
+RECEIPT_LOOKUPS.append(proposal_receipt)
