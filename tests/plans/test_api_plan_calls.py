@@ -288,3 +288,12 @@ def test_receipt_for_a_proposal(api, plan_world, staff):
     assert after["project"]["title"] == "某市养犬管理条例" and after["project"]["project_class"] == "formal"
     assert after["project"]["draft"]["id"]
     assert api("GET", "/receipts/ZZZZ-ZZZZ-ZZZZ").status_code == 404
+
+
+def test_a_body_larger_than_the_limit_is_413_unread(app, api, make_call, token_of, citizen):
+    call = make_call()
+    app.config["PROPOSAL_ATTACHMENT_MAX_BYTES"] = 1000
+    response = api("POST", f"/plan-calls/{call.id}/proposals", token_of(citizen),
+                   _valid(necessity="长" * 200_000))
+    assert response.status_code == 413 and response.get_json()["error"] == "payload_too_large"
+    assert db.session.query(Proposal).count() == 0
