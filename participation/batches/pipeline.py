@@ -112,7 +112,7 @@ def check(source: FileSource | JsonSource, target: Draft | PlanCall, point: Liai
     if proposals:
         clean, errors = check_rows(rows, None, names=names, letters=letters, problems=problems,
                                    validate=lambda rows, **kw: proposal_rows.validate_rows(rows, call, **kw),
-                                   empty=_("表格中没有建议：表头下面至少要有一行建议。"))
+                                   empty=_("表格中没有建议：表头下面至少要有一行建议。"), fields=proposal_rows.FIELDS)
         return BatchCheck(point, None, source, rows=rows, clean=clean, errors=errors, info=info, upload=upload,
                           call=call)
     version = draft.current_version

@@ -201,3 +201,9 @@ def test_staff_enter_a_late_batch_on_a_points_behalf(frozen_now, staff, call, po
     assert created and batch.is_entered_by_staff and batch.late_reason == "汇总表逾期送达"
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "liaison_point.batch_on_behalf")).one()
     assert entry.new["plan_call_id"] == call.id and entry.new["batch_id"] == batch.id
+
+
+def test_a_rows_errors_come_in_the_templates_column_order(call, point):  # noqa: F811
+    checked = batches.check(batches.FileSource(table([prow(title="", category="单位", publish="也许")]), "a.xlsx"),
+                            call, point)
+    assert [e.column for e in checked.errors] == ["项目名称", "单位", "是否公开姓名"]
