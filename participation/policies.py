@@ -442,3 +442,27 @@ def can_handle_personal_data_of(user, target: User) -> bool:
     """An administrator exports or erases a person's data on their request (never their
     own through this path: they use their own account page)."""
     return is_admin(user) and target.id != user.id
+
+
+# --- Liaison-point batches of proposals (issue 17, part api-batches) ---------------------------
+
+def plan_call_batch_refusal(user, point, call, now: datetime, *, late_reason: str) -> BatchRefusal | None:
+    """Whether ``point`` may hand in a batch of proposals for ``call`` now, entered by
+    ``user`` (as ``batch_refusal`` for a draft): while the call is open; after it closed
+    only staff, giving a reason."""
+    if not point_takes_batches(point):
+        return BatchRefusal.POINT_INACTIVE
+    status = call.status_at(now).value
+    if status == "open":
+        return None
+    if status == "closed":
+        if not can_enter_late_batch(user):
+            return BatchRefusal.CLOSED
+        return None if late_reason else BatchRefusal.LATE_REASON_MISSING
+    if status == "scheduled":
+        return BatchRefusal.SCHEDULED
+    return BatchRefusal.UNPUBLISHED
+
+
+def is_late_call_batch(call, now: datetime) -> bool:
+    return call.status_at(now).value != "open"

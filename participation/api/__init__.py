@@ -20,3 +20,4 @@ from participation.api.blueprint import api, configure_api_blueprint, token_limi
 from participation.api import (  # noqa: F401
     accounts, batches, dispositions, drafts, exports, feedback, my_opinions, openapi, opinions, overview,
 )
+from participation.api import plan_calls, plan_docs, plans  # noqa: F401,E402

@@ -22,7 +22,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from participation import batches, clock, policies, queries
-from participation.batches import vocabulary
+from participation.batches import proposal_rows, vocabulary
 from participation.batches.checking import Activity
 from participation.batches.rows import RowError
 from participation.api import openapi
@@ -32,7 +32,7 @@ from participation.api.errors import ApiError, error_response, json_response
 from participation.api.params import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, json_body
 from participation.errors import ValidationFailed
 from participation.extensions import db
-from participation.models import Batch, BatchSource, Draft, LiaisonPoint
+from participation.models import Batch, BatchSource, Draft, LiaisonPoint, PlanCall
 from participation.web.request_boundary import refusal_shape
 from participation.clock import utc_to_local
 from participation.unit_of_work import writes
@@ -44,8 +44,9 @@ _ACTIVITY_LIMITS = {"place": vocabulary.MAX_PLACE_LENGTH, "notes": vocabulary.MA
                     "late_reason": vocabulary.MAX_LATE_REASON_LENGTH}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]{1,9}")
-JSON_FIELDS = ("draft", "activity", "rows")
-MULTIPART_FIELDS = ("draft", "file", *ACTIVITY_FIELDS)
+JSON_FIELDS = ("kind", "draft", "call_id", "activity", "rows")
+MULTIPART_FIELDS = ("kind", "draft", "call_id", "file", *ACTIVITY_FIELDS)
+KINDS = ("opinions", "proposals")
 
 
 def batch_rate_limit() -> str:
@@ -108,8 +109,8 @@ def create_batch(point_id: int):
     require(policies.can_submit_batch(user, point))
     try:
         key = idempotency_key()
-        draft, activity, source = _request_batch(now)
-        result = batches.check(source, draft, point)
+        target, activity, source = _request_batch(now)
+        result = batches.check(source, target, point)
         batch, created = batches.store(result, activity, user, now,
                                        idempotency_key=f"{user.id}:{key}" if key else None)
     except batches.BatchRejected as exc:
@@ -119,7 +120,8 @@ def create_batch(point_id: int):
         db.session.rollback()
         return _rejected(_field_errors(exc.fields), exc.message, exc.fields,
                          code=getattr(exc, "code", "validation_failed"))
-    body = batch_body(batch, queries.receipts_of(batch))
+    receipts = proposal_rows.receipts_of(batch) if batch.plan_call_id else queries.receipts_of(batch)
+    body = batch_body(batch, receipts)
     db.session.commit()
     return json_response(body, 201 if created else 200,
                          headers={"Location": url_for("batches.batch", batch_id=batch.id)})
@@ -145,6 +147,35 @@ def _draft(value, problems: _Problems, now, *, from_text: bool = False) -> Draft
         problems.add("draft", _("草案不存在，或尚未发布。"))
         return None
     return draft
+
+
+def _call(value, problems: _Problems, now, *, from_text: bool = False) -> PlanCall | None:
+    if from_text and isinstance(value, str) and _DIGITS.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.add("call_id", _("请填写征集编号（整数）。") if value in (None, "") else _("征集编号必须是整数。"))
+        return None
+    call = queries.get_call(value) if 0 < value <= MAX_ID else None
+    if call is None or not policies.can_view_plan_call(current_api_user(), call, now):
+        problems.add("call_id", _("征集不存在，或尚未发布。"))
+        return None
+    return call
+
+
+def _target(values, problems: _Problems, now, *, kind, from_text: bool = False) -> Draft | PlanCall | None:
+    """The draft (``kind`` opinions, the default) or the call (``kind`` proposals) the
+    batch answers; the other target's field is refused."""
+    if kind in (None, ""):
+        kind = "opinions"
+    if kind not in KINDS:
+        problems.add("kind", _("只能是以下取值之一：%(choices)s。", choices="、".join(KINDS)))
+        return None
+    wanted, other = ("call_id", "draft") if kind == "proposals" else ("draft", "call_id")
+    if values.get(other) is not None:
+        problems.add(other, _("kind 为 %(kind)s 时不接受此字段。", kind=kind))
+    if kind == "proposals":
+        return _call(values.get("call_id"), problems, now, from_text=from_text)
+    return _draft(values.get("draft"), problems, now, from_text=from_text)
 
 
 def _activity(raw: dict, problems: _Problems, now, prefix: str, *, from_text: bool = False) -> Activity | None:
@@ -182,7 +213,9 @@ def _from_multipart(now):
     for name in list(request.form) + list(request.files):
         if name not in MULTIPART_FIELDS:
             problems.add(name[:50], _("不接受此字段。"))
-    draft = _draft(request.form.get("draft"), problems, now, from_text=True)
+    # The form's ``kind`` is the activity's: a file of proposals is told by its call_id.
+    kind = "proposals" if request.form.get("call_id") not in (None, "") else "opinions"
+    target = _target(request.form, problems, now, kind=kind, from_text=True)
     activity = _activity({name: request.form.get(name) for name in ACTIVITY_FIELDS}, problems, now, "",
                          from_text=True)
     storage = request.files.get("file")
@@ -192,7 +225,7 @@ def _from_multipart(now):
         else:
             problems.add("file", _("请上传意见汇总表文件（字段 file）。"))
     problems.raise_if_any()
-    return draft, activity, batches.FileSource(storage.read(), storage.filename or "")
+    return target, activity, batches.FileSource(storage.read(), storage.filename or "")
 
 
 def _from_json(now):
@@ -201,7 +234,7 @@ def _from_json(now):
     for name in payload:
         if name not in JSON_FIELDS:
             problems.add(str(name)[:50], _("不接受此字段。"))
-    draft = _draft(payload.get("draft"), problems, now)
+    target = _target(payload, problems, now, kind=payload.get("kind"))
     raw_activity = payload.get("activity")
     activity = None
     if not isinstance(raw_activity, dict):
@@ -212,16 +245,18 @@ def _from_json(now):
                 problems.add(f"activity.{str(name)[:50]}", _("不接受此字段。"))
         activity = _activity(raw_activity, problems, now, "activity.")
     if "rows" not in payload:
-        problems.add("rows", _("请提供 rows（意见行的数组）。"))
+        problems.add("rows", _("请提供 rows（意见行或建议行的数组）。"))
     problems.raise_if_any()
-    return draft, activity, batches.JsonSource(payload["rows"])
+    return target, activity, batches.JsonSource(payload["rows"])
 
 
 def batch_body(batch: Batch, receipts: list[tuple[int, str]]) -> dict:
     return {
         "id": batch.id,
         "liaison_point": batch.liaison_point_id,
+        "kind": batch.kind,
         "draft": batch.draft_id,
+        "call_id": batch.plan_call_id,
         "rows": batch.row_count,
         "represented": batch.represented_total,
         "entered_by_staff": batch.is_entered_by_staff,
@@ -297,24 +332,60 @@ openapi.add_schema("BatchRowInput", {
     },
     "description": "一行意见（与表格的一行相同）。",
 })
-openapi.add_schema("BatchInput", {
+_P = proposal_rows
+openapi.add_schema("ProposalBatchRowInput", {
     "type": "object",
-    "required": ["draft", "activity", "rows"],
+    "required": ["title", "necessity"],
     "additionalProperties": False,
     "properties": {
-        "draft": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "草案编号。"},
+        "title": {"type": "string", "minLength": 1, "maxLength": _P._TEXT_LIMITS["title"], "pattern": _VISIBLE,
+                  "description": "项目名称（必填）/ the proposed regulation."},
+        "necessity": {"type": "string", "minLength": 1, "maxLength": _P._TEXT_LIMITS["necessity"], "pattern": _VISIBLE,
+                      "description": "立法的必要性和可行性（必填）。"},
+        "problems": _limited(_P._TEXT_LIMITS["problems"], "需要解决的主要问题。"),
+        "measures": _limited(_P._TEXT_LIMITS["measures"], "拟规定的主要制度和措施。"),
+        "area": _limited(_P._TEXT_LIMITS["area"], "重点领域，须为该征集的重点领域之一。"),
+        "category": {**openapi.nullable(_TEXT), "enum": [*_P.CATEGORY_WORDS, "", None],
+                     "description": "提出人类别：ProposerCategory 的值，或 公民、人大代表、基层立法联系点、单位、政府部门、专家 等；"
+                                    "null 或空记为“公民”。单位、政府部门须填 unit。"},
+        "name": _limited(_P._TEXT_LIMITS["name"], "姓名。"),
+        "unit": _limited(_P._TEXT_LIMITS["unit"], "单位。"),
+        "region": _limited(_P._TEXT_LIMITS["region"], "地区。"),
+        "contact": _limited(_P._TEXT_LIMITS["contact"], "联系方式，仅工作人员可见 / staff only."),
+        "publish_name": {"type": ["boolean", "null"], "description": "是否公开姓名（须有姓名或单位）。"},
+        "represented": {**openapi.nullable({"type": "integer", "minimum": 1, "maximum": vocabulary.MAX_REPRESENTED}),
+                        "description": "反映群众人数；null 记为 1。"},
+    },
+    "description": "一行立法项目建议（与立法项目建议汇总表的一行相同）/ one proposal row.",
+})
+openapi.add_schema("BatchInput", {
+    "type": "object",
+    "required": ["activity", "rows"],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"type": ["string", "null"], "enum": ["opinions", "proposals", None], "default": "opinions",
+                 "description": "opinions 意见（默认，对草案）；proposals 立法项目建议（对征集，给出 call_id，"
+                                "rows 为 ProposalBatchRowInput）/ what the rows are."},
+        "draft": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID,
+                  "description": "草案编号（kind 为 opinions 时必填）。"},
+        "call_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID,
+                    "description": "征集编号（kind 为 proposals）/ the call, for proposals."},
         "activity": openapi.ref("BatchActivity"),
-        "rows": {"type": "array", "items": openapi.ref("BatchRowInput"), "minItems": 1,
-                 "description": "意见行；行号从 1 起按数组顺序。"},
+        "rows": {"type": "array", "items": {"anyOf": [openapi.ref("BatchRowInput"),
+                                                      openapi.ref("ProposalBatchRowInput")]}, "minItems": 1,
+                 "description": "意见行或建议行；行号从 1 起按数组顺序。"},
     },
     "examples": [{"draft": 1, "activity": _EXAMPLE_ACTIVITY, "rows": _EXAMPLE_ROWS}],
 })
 openapi.add_schema("BatchUpload", {
     "type": "object",
-    "required": ["draft", "file", "kind", "date"],
+    "required": ["file", "kind", "date"],
     "additionalProperties": False,
     "properties": {
         "draft": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "草案编号。"},
+        "call_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                    "description": "征集编号：上传立法项目建议汇总表时给出（代替 draft；表单的 kind 是活动形式）"
+                                   " / the call, for a table of proposals (instead of draft)."},
         "file": {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream",
                  "description": "意见汇总表：.xlsx 工作簿，或 CSV（UTF-8、带 BOM 的 UTF-8、GBK/GB18030）、"
                                 "Unicode 文本（UTF-16，制表符分隔）。按内容识别，不看文件名。"},
@@ -330,7 +401,9 @@ openapi.add_schema("BatchCreated", openapi.obj(
     {
         "id": {"type": "integer", "minimum": 1, "description": "批次编号。"},
         "liaison_point": {"type": "integer", "minimum": 1},
-        "draft": {"type": "integer", "minimum": 1},
+        "kind": {"type": "string", "enum": ["opinions", "proposals"], "description": "意见或立法项目建议。"},
+        "draft": {"type": ["integer", "null"], "minimum": 1, "description": "草案编号（意见批次）。"},
+        "call_id": {"type": ["integer", "null"], "minimum": 1, "description": "征集编号（建议批次）。"},
         "rows": {"type": "integer", "minimum": 1, "description": "导入的意见条数。"},
         "represented": {"type": "integer", "minimum": 1, "description": "代表人数合计。"},
         "entered_by_staff": {"type": "boolean", "description": "是否由工作人员代为录入。"},
@@ -381,7 +454,11 @@ _operation = openapi.operation(
         "error 为 `idempotency_key_conflict`，errors 和 fields 中为 `Idempotency-Key`。\n\n"
         "草案须在征求意见期内（按服务器时间），否则 409；期满后工作人员可填写 late_reason 代为录入。"
         "请求体超过上传上限（MAX_UPLOAD_BYTES）时在读取前返回 413。宏工作簿、旧版 .xls、非表格文件、"
-        "解压后过大的工作簿一律 422；公式只读取文件中保存的计算结果，从不计算。"
+        "解压后过大的工作簿一律 422；公式只读取文件中保存的计算结果，从不计算。\n\n"
+        "立法项目建议 / proposals：JSON 请求体 `kind` 为 `proposals` 并给出 `call_id`（不给 draft），rows 为 "
+        "ProposalBatchRowInput；上传文件时给出 `call_id` 代替 `draft`，文件为立法项目建议汇总表（表头：项目名称、"
+        "立法的必要性和可行性、需要解决的主要问题、拟规定的主要制度和措施、重点领域、提出人类别、姓名、单位、地区、"
+        "联系方式、是否公开姓名、反映群众人数）。校验、整批保存、不重复导入与意见相同；征集须在征集期内，否则 409。"
     ),
     tag="batches", operation_id="createLiaisonBatch", security=openapi.TOKEN_REQUIRED,
     parameters=[

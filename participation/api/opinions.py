@@ -287,12 +287,22 @@ def decode_cursor(args: QueryArgs) -> queries.OpinionCursor | None:
 
 # --- GET /receipts/<code> ------------------------------------------------------------------
 
+#: Lookups of other kinds of receipt, each ``code → answer or None``, registered by their
+#: modules (so that this one imports none of them).
+RECEIPT_LOOKUPS: list = []
+
+
 @api.get("/receipts/<code>")
 @reads
 def get_receipt(code: str):
     # A malformed code is just a code that matches no opinion.
     opinion = service.find_by_receipt(code)
     if opinion is None:
+        # Receipts of other kinds share the code space (立法项目建议: participation.api.plans).
+        for lookup in RECEIPT_LOOKUPS:
+            answer = lookup(code)
+            if answer is not None:
+                return json_response(answer)
         raise NotFound(_("没有找到这个回执码对应的意见。回执码是 12 位字母和数字，例如 ABCD-2345-WXYZ，请核对后重试。"))
     draft = db.session.get(Draft, opinion.draft_id)
     return json_response(serializers.receipt(opinion, draft, RECEIPT_STATUS[opinion.moderation_state],
@@ -523,11 +533,12 @@ openapi.add_operation("/drafts/{draft_id}/provisions/{key}/opinions", "get", ope
 ))
 openapi.add_operation("/receipts/{code}", "get", openapi.operation(
     "回执查询",
-    description="按回执码查询意见的处理状态。不返回意见内容和任何个人信息。回执码不区分大小写，"
+    description="按回执码查询意见或立法项目建议（type 为 proposal）的处理状态。不返回意见内容和任何个人信息。回执码不区分大小写，"
                 "可省略连字符和空格（O 视为 0，I、L 视为 1）；查无此码（包括格式不对的）返回 404。",
     tag="opinions", operation_id="getReceipt", security=openapi.TOKEN_OPTIONAL,
     parameters=[{**openapi.path_parameter("code", {"type": "string"}, "回执码，例如 ABCD-2345-WXYZ。"),
                  "example": "ABCD-2345-WXYZ"}],
-    responses={200: openapi.response("处理状态。", openapi.ref("Receipt"))},
+    # A proposal's receipt (立法项目建议) answers with ProposalReceipt (participation.api.plan_docs).
+    responses={200: openapi.response("处理状态。", {"oneOf": [openapi.ref("Receipt"), openapi.ref("ProposalReceipt")]})},
     errors=(404,),
 ))

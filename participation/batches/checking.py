@@ -95,20 +95,26 @@ def validate_rows(rows: list[RowInput], clauses: VersionClauses, *, names: dict[
 
 
 def check_rows(rows: list[RowInput], clauses: VersionClauses, *, names: dict[str, str] | None = None,
-               letters: dict[str, str] | None = None,
-               problems: list[RowError] | None = None) -> tuple[list[CleanRow], list[RowError]]:
-    """``validate_rows`` plus what concerns the batch as a whole (no rows, too many)
+               letters: dict[str, str] | None = None, problems: list[RowError] | None = None,
+               validate=None, empty: str | None = None,
+               fields: tuple[str, ...] = FIELDS) -> tuple[list, list[RowError]]:
+    """``validate_rows`` (or ``validate(rows, names=, letters=)`` for another kind of
+    row: ``proposal_rows``) plus what concerns the batch as a whole (no rows, too many)
     and the cell problems found while reading the file, in one ordered list."""
-    clean, errors = validate_rows(rows, clauses, names=names, letters=letters)
+    if validate is None:
+        clean, errors = validate_rows(rows, clauses, names=names, letters=letters)
+    else:
+        clean, errors = validate(rows, names=names, letters=letters)
     # A cell already reported while reading (a formula without its value, a wrong JSON
     # type) is not reported a second time as, say, empty.
     reported = {(problem.row, problem.field) for problem in problems or ()}
     errors = [error for error in errors if (error.row, error.field) not in reported]
-    errors = sorted([*(problems or []), *errors], key=error_order)
+    errors = sorted([*(problems or []), *errors], key=error_order if fields is FIELDS else (
+        lambda error: (error.row or 0, fields.index(error.field) if error.field in fields else -1)))
     rows_with_problems = {problem.row for problem in problems or () if problem.row is not None}
     clean = [row for row in clean if row.row not in rows_with_problems]
     if not rows and not errors:
-        errors.append(RowError(None, "rows", "", _("表格中没有意见：表头下面至少要有一行意见。")))
+        errors.append(RowError(None, "rows", "", empty or _("表格中没有意见：表头下面至少要有一行意见。")))
     if len(rows) > max_rows():
         errors.insert(0, RowError(None, "rows", str(len(rows)), _("一个批次最多 %(max)d 行，请分成几批上传。",
                                                                    max=max_rows())))

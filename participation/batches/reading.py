@@ -15,8 +15,7 @@ from openpyxl.utils import get_column_letter
 from participation import spreadsheets
 from participation.batches.rows import BatchRejected, RowError, RowInput, max_rows
 from participation.batches.vocabulary import (
-    CATEGORY_WORDS, FIELDS, HEADERS, JSON_TEXT_LIMITS, MAX_REPRESENTED, STANCE_WORDS, field_of_header,
-    is_header_row,
+    CATEGORY_WORDS, FIELDS, HEADERS, JSON_TEXT_LIMITS, MAX_REPRESENTED, OPINIONS, STANCE_WORDS, Layout,
 )
 from participation.services.opinions import MAX_BODY_LENGTH
 from participation.text import clean_text, is_storable_text
@@ -45,10 +44,11 @@ class ParsedUpload:
     columns: dict[str, int]
     rows: list[RowInput]
     problems: list[RowError] = field(default_factory=list)
+    canonical: dict[str, str] = field(default_factory=lambda: HEADERS)
 
     @property
     def names(self) -> dict[str, str]:
-        return {name: clean_text(self.headers[index], multiline=False) or HEADERS[name]
+        return {name: clean_text(self.headers[index], multiline=False) or self.canonical[name]
                 for name, index in self.columns.items()}
 
     @property
@@ -65,14 +65,14 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_upload(data: bytes, filename: str | None) -> ParsedUpload:
+def read_upload(data: bytes, filename: str | None, layout: Layout = OPINIONS) -> ParsedUpload:
     """Read an uploaded .xlsx or CSV into rows. Raises BatchRejected when the file
     cannot be read at all or has no usable header; problems in single cells (a
     formula without its value, an error value, an over-long cell) are kept in
     ``problems`` and reported with the rows' own errors."""
     shown_name = spreadsheets.display_filename(filename)
     try:
-        table = spreadsheets.read_table(data, filename, limits=reading_limits(), is_header=is_header_row)
+        table = spreadsheets.read_table(data, filename, limits=reading_limits(), is_header=layout.is_header_row)
     except spreadsheets.TooManyRows:
         raise _file_rejected(shown_name, _("表格超过 %(max)d 行的上限，请分成几批上传。", max=max_rows())) from None
     except spreadsheets.SpreadsheetRefused as exc:
@@ -80,23 +80,21 @@ def read_upload(data: bytes, filename: str | None) -> ParsedUpload:
 
     header_index = None
     for index, (_row_number, cells) in enumerate(table.rows[:spreadsheets.Limits().header_search_rows]):
-        if is_header_row(cells):
+        if layout.is_header_row(cells):
             header_index = index
             break
     if header_index is None:
-        raise _file_rejected(shown_name, _(
-            "没有找到表头：表格前几行中应有“意见内容”一列。请使用平台提供的模板，"
-            "或把表头写成：条款、意见内容、态度、修改建议、理由、提出人类别、提出人、地区、代表人数。"))
+        raise _file_rejected(shown_name, layout.no_header_message())
     header_row, headers = table.rows[header_index]
     columns: dict[str, int] = {}
     errors: list[RowError] = []
     for index, header in enumerate(headers):
-        name = field_of_header(header)
+        name = layout.field_of_header(header)
         if name is None:
             continue
         if name in columns:
             errors.append(RowError(header_row, clean_text(header, multiline=False), header, _(
-                "表头“%(header)s”重复（第 %(first)s 列和第 %(second)s 列），请只保留一列。", header=HEADERS[name],
+                "表头“%(header)s”重复（第 %(first)s 列和第 %(second)s 列），请只保留一列。", header=layout.headers[name],
                 first=get_column_letter(columns[name] + 1), second=get_column_letter(index + 1)),
                 letter=get_column_letter(index + 1)))
             continue
@@ -107,6 +105,7 @@ def read_upload(data: bytes, filename: str | None) -> ParsedUpload:
     upload = ParsedUpload(
         format=table.format, encoding=table.encoding, sheet=table.sheet, digest=file_digest(data),
         filename=shown_name, header_row=header_row, headers=headers, columns=columns, rows=[],
+        canonical=layout.headers,
     )
     for row_number, cells in table.rows[header_index + 1:]:
         values = {name: (cells[index] if index < len(cells) else "") for name, index in columns.items()}

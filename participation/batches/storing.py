@@ -26,7 +26,9 @@ from participation.batches.checking import Activity
 from participation.batches.rows import CleanRow
 from participation.errors import IdempotencyKeyConflict
 from participation.extensions import db
-from participation.models import Batch, Draft, LiaisonPoint, ModerationMode, ModerationState, Opinion, User
+from participation.models import (
+    Batch, Draft, LiaisonPoint, ModerationMode, ModerationState, Opinion, PlanCall, User,
+)
 from participation.receipts import receipt_codes
 
 
@@ -41,34 +43,99 @@ class SourceInfo:
     stored_file: str = ""  # the kept file's name (``uploads.keep_file``)
 
 
-def find_existing(point: LiaisonPoint, draft: Draft, digest: str) -> Batch | None:
+def _target_column(target):
+    """The batch column naming ``target``: a draft (opinions) or a call (proposals)."""
+    return Batch.plan_call_id if isinstance(target, PlanCall) else Batch.draft_id
+
+
+def _targets(batch: Batch, target) -> bool:
+    return (batch.plan_call_id if isinstance(target, PlanCall) else batch.draft_id) == target.id
+
+
+def find_existing(point: LiaisonPoint, target: Draft | PlanCall, digest: str) -> Batch | None:
     return db.session.scalar(select(Batch).where(
-        Batch.liaison_point_id == point.id, Batch.draft_id == draft.id, Batch.source_digest == digest))
+        Batch.liaison_point_id == point.id, _target_column(target) == target.id, Batch.source_digest == digest))
 
 
 def _by_idempotency_key(key: str) -> Batch | None:
     return db.session.scalar(select(Batch).where(Batch.idempotency_key == key))
 
 
-def _replay_for_key(existing: Batch, point: LiaisonPoint, draft: Draft, digest: str) -> Batch:
+def _replay_for_key(existing: Batch, point: LiaisonPoint, target: Draft | PlanCall, digest: str) -> Batch:
     """The batch stored under an idempotency key, when this request is the same one:
-    the point, the draft and the file (or JSON rows, by their digest) define it. Another
-    request under the same key is refused (422), never answered with the first batch."""
-    if existing.liaison_point_id != point.id or existing.draft_id != draft.id or existing.source_digest != digest:
+    the point, the draft or call and the file (or JSON rows, by their digest) define it.
+    Another request under the same key is refused (422), never answered with the first batch."""
+    if existing.liaison_point_id != point.id or not _targets(existing, target) or existing.source_digest != digest:
         message = _("这个 Idempotency-Key 已用于另一个批次（文件或内容不同）。重试时请原样发送第一次的请求，新的批次请换一个键。")
         raise IdempotencyKeyConflict(message, fields={"Idempotency-Key": [_("已用于内容不同的请求。")]})
     return existing
 
 
-def stored_before(point: LiaisonPoint, draft: Draft, digest: str, idempotency_key: str | None) -> Batch | None:
+def stored_before(point: LiaisonPoint, target: Draft | PlanCall, digest: str,
+                  idempotency_key: str | None) -> Batch | None:
     """The batch this request repeats: the one stored under the same idempotency key
     (refused when that was another request), else the same source for the same point
-    and draft; None for a new batch."""
+    and draft (or call); None for a new batch."""
     if idempotency_key is not None:
         existing = _by_idempotency_key(idempotency_key)
         if existing is not None:
-            return _replay_for_key(existing, point, draft, digest)
-    return find_existing(point, draft, digest)
+            return _replay_for_key(existing, point, target, digest)
+    return find_existing(point, target, digest)
+
+
+def _add_batch(batch: Batch, point: LiaisonPoint, target, digest: str, idempotency_key: str | None):
+    """Insert the batch row; (batch, True), or (the winner, False) when a simultaneous
+    identical request stored it first."""
+    try:
+        # The unique constraints decide "never twice"; in a savepoint so that losing
+        # the race leaves the transaction usable for reading the winner.
+        with db.session.begin_nested():
+            db.session.add(batch)
+            db.session.flush()
+    except IntegrityError:
+        winner = stored_before(point, target, digest, idempotency_key)
+        if winner is not None:
+            return winner, False
+        raise
+    return batch, True
+
+
+def _batch_row(point: LiaisonPoint, activity: Activity, count: int, represented: int, *, source: SourceInfo,
+               entered_by: User, late_reason: str, now: datetime, idempotency_key: str | None, **target) -> Batch:
+    return Batch(
+        liaison_point_id=point.id, **target,
+        activity_kind=activity.kind, activity_date=activity.date, activity_place=activity.place,
+        participants=activity.participants, notes=activity.notes,
+        entered_by_id=entered_by.id, is_entered_by_staff=bool(entered_by.is_staff), late_reason=late_reason,
+        source_format=source.format, source_encoding=source.encoding, source_filename=source.filename[:255],
+        source_digest=source.digest, stored_file=source.stored_file, idempotency_key=idempotency_key,
+        row_count=count, represented_total=represented, created_at=now,
+    )
+
+
+def insert_proposal_batch(point: LiaisonPoint, call: PlanCall, activity: Activity, rows: list, *,
+                          source: SourceInfo, entered_by: User, late_reason: str, now: datetime,
+                          idempotency_key: str | None) -> tuple[Batch, bool]:
+    """Insert a batch of proposals for ``call`` and its checked rows
+    (``proposal_rows.CleanProposalRow``); returns (batch, created)."""
+    from participation.batches import proposal_rows
+
+    batch = _batch_row(point, activity, len(rows), sum(row.represented for row in rows), source=source,
+                       entered_by=entered_by, late_reason=late_reason, now=now, idempotency_key=idempotency_key,
+                       plan_call_id=call.id)
+    batch, created = _add_batch(batch, point, call, source.digest, idempotency_key)
+    if not created:
+        return batch, False
+    for attempt in range(3):
+        try:
+            with db.session.begin_nested():
+                proposal_rows.insert_rows(batch, call, point.id, rows, now)
+            break
+        except IntegrityError:
+            if attempt == 2:  # only a receipt code colliding can fail: draw them again
+                raise
+    db.session.flush()
+    return batch, True
 
 
 def insert_batch(
@@ -77,26 +144,12 @@ def insert_batch(
 ) -> tuple[Batch, bool]:
     """Insert the batch and its checked rows; returns (batch, created). Losing the race
     to a simultaneous identical request returns the winner's batch (created False)."""
-    batch = Batch(
-        liaison_point_id=point.id, draft_id=draft.id, version_id=version_id,
-        activity_kind=activity.kind, activity_date=activity.date, activity_place=activity.place,
-        participants=activity.participants, notes=activity.notes,
-        entered_by_id=entered_by.id, is_entered_by_staff=bool(entered_by.is_staff), late_reason=late_reason,
-        source_format=source.format, source_encoding=source.encoding, source_filename=source.filename[:255],
-        source_digest=source.digest, stored_file=source.stored_file, idempotency_key=idempotency_key,
-        row_count=len(rows), represented_total=sum(row.represented for row in rows), created_at=now,
-    )
-    try:
-        # The unique constraints decide "never twice"; in a savepoint so that losing
-        # the race leaves the transaction usable for reading the winner.
-        with db.session.begin_nested():
-            db.session.add(batch)
-            db.session.flush()
-    except IntegrityError:
-        winner = stored_before(point, draft, source.digest, idempotency_key)
-        if winner is not None:
-            return winner, False
-        raise
+    batch = _batch_row(point, activity, len(rows), sum(row.represented for row in rows), source=source,
+                       entered_by=entered_by, late_reason=late_reason, now=now, idempotency_key=idempotency_key,
+                       draft_id=draft.id, version_id=version_id)
+    batch, created = _add_batch(batch, point, draft, source.digest, idempotency_key)
+    if not created:
+        return batch, False
 
     state = (ModerationState.PENDING if draft.moderation_mode == ModerationMode.PRE.value
              else ModerationState.PUBLISHED).value

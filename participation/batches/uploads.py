@@ -24,7 +24,8 @@ from sqlalchemy import select
 from participation.batches.checking import Activity
 from participation.batches.reading import file_digest, read_upload
 from participation.extensions import db
-from participation.models import Batch, BatchSource, Draft, LiaisonPoint, User
+from participation.batches.vocabulary import OPINIONS
+from participation.models import Batch, BatchSource, Draft, LiaisonPoint, PlanCall, User
 
 _STORED_NAME = re.compile(r"[0-9a-f]{64}\.(?:xlsx|csv)")
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{20,40}")
@@ -75,12 +76,13 @@ class PendingUpload:
 
     id: str
     point_id: int
-    draft_id: int
+    draft_id: int | None
     user_id: int
     activity: dict
     filename: str
     stored_file: str
     created_at: str
+    call_id: int | None = None  # a table of proposals for a call (draft_id is then None)
 
     def activity_value(self) -> Activity:
         data = dict(self.activity)
@@ -91,15 +93,20 @@ class PendingUpload:
         return read_file(self.stored_file)
 
 
-def save_pending(*, point: LiaisonPoint, draft: Draft, user: User, activity: Activity, data: bytes,
-                 filename: str, now: datetime, upload_id: str | None = None) -> PendingUpload:
+def save_pending(*, point: LiaisonPoint, draft: Draft | None, user: User, activity: Activity, data: bytes,
+                 filename: str, now: datetime, upload_id: str | None = None,
+                 call: PlanCall | None = None) -> PendingUpload:
     """Read an uploaded table (raising BatchRejected when it cannot be read at all),
-    keep it and record the preview; ``upload_id`` replaces that preview's table."""
-    upload = read_upload(data, filename)
+    keep it and record the preview; ``upload_id`` replaces that preview's table. The
+    table is one of opinions for ``draft``, or of proposals for ``call``."""
+    from participation.batches import proposal_rows
+
+    upload = read_upload(data, filename, proposal_rows.LAYOUT if call is not None else OPINIONS)
     pending = PendingUpload(
-        id=upload_id or secrets.token_urlsafe(18), point_id=point.id, draft_id=draft.id, user_id=user.id,
-        activity=activity.as_json(), filename=upload.filename, stored_file=keep_file(data, upload.format),
-        created_at=now.isoformat(),
+        id=upload_id or secrets.token_urlsafe(18), point_id=point.id, draft_id=draft.id if draft else None,
+        user_id=user.id, activity=activity.as_json(), filename=upload.filename,
+        stored_file=keep_file(data, upload.format), created_at=now.isoformat(),
+        call_id=call.id if call is not None else None,
     )
     target = _pending_dir() / f"{pending.id}.json"
     temporary = target.with_name(f".{secrets.token_hex(8)}.tmp")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Callable
 
 from participation.models import ActivityKind, Stance, SubmitterCategory
 from participation.services.opinions import (
@@ -149,3 +151,28 @@ TEXT_LIMITS = {
 }
 #: Lengths the JSON rows accept (the clause cell too, before it is resolved).
 JSON_TEXT_LIMITS = {"provision": MAX_PROVISION_LENGTH, **TEXT_LIMITS}
+
+
+# --- Layouts: which table a batch reads ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of one kind of table (opinions, or proposals: ``proposal_rows``):
+    what reading needs to find the header row and map the columns to row fields."""
+
+    kind: str
+    fields: tuple[str, ...]
+    headers: dict[str, str]
+    field_of_header: Callable[[str], str | None]
+    is_header_row: Callable[[list[str]], bool]
+    no_header_message: Callable[[], str]
+
+
+def _no_opinion_header() -> str:
+    from flask_babel import gettext as _
+
+    return _("没有找到表头：表格前几行中应有“意见内容”一列。请使用平台提供的模板，"
+             "或把表头写成：条款、意见内容、态度、修改建议、理由、提出人类别、提出人、地区、代表人数。")
+
+
+OPINIONS = Layout("opinions", FIELDS, HEADERS, field_of_header, is_header_row, _no_opinion_header)

@@ -53,6 +53,10 @@ def feedback_workbook(batch: Batch) -> bytes:
     """The batch as the point sent it, each row with its receipt code, status and
     disposition added: the uploaded sheet itself when it is kept (same columns, same
     rows, extra columns such as 序号 included), else the template's layout."""
+    if batch.plan_call_id is not None:
+        from participation.batches import proposal_rows
+
+        return proposal_rows.feedback_workbook(batch)
     opinions = queries.batch_opinions(batch)
     # Whether the dispositions are released is the draft's (loaded by id: the batch may
     # come without its relationships).

@@ -13,6 +13,7 @@ def register_cli(app: Flask) -> None:
     from participation.cli.drafts import drafts_cli
     from participation.cli.jobs import jobs_cli
     from participation.cli.liaison import liaison
+    from participation.cli.plan_calls import plan_calls_cli
     from participation.cli.tally import tally_cli
     from participation.cli.users import users
 
@@ -22,3 +23,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(tally_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(plan_calls_cli)

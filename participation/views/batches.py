@@ -16,16 +16,16 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from participation import batches, clock, labels, links, policies, queries
-from participation.batches import uploads, vocabulary, workbooks
+from participation.batches import proposal_rows, uploads, vocabulary, workbooks
 from participation.batches.citations import VersionClauses
 from participation.errors import ServiceError
 from participation.extensions import db
 from participation.forms.batches import BatchForm, ConfirmForm, ReplaceFileForm
-from participation.models import Draft, DraftStatus, LiaisonPoint, User
+from participation.models import Draft, DraftStatus, LiaisonPoint, PlanCall, Proposal, User
 from participation.spreadsheets import XLSX_MIMETYPE
 from participation.clock import utc_to_local
 from participation.services import feedback as feedback_service
@@ -95,7 +95,7 @@ def index():
     # A city has a handful of points (about 8); the bound only keeps the page finite.
     points = db.session.scalars(select(LiaisonPoint).where(LiaisonPoint.is_active.is_(True))
                                 .order_by(LiaisonPoint.name).limit(200)).all()
-    return render_template("batches/index.html", page=page, points=points,
+    return render_template("batches/index.html", page=page, points=points, call_titles=call_titles(page.items),
                            dispositions=disposition_summaries(page.items))
 
 
@@ -108,6 +108,7 @@ def point_batches(point_id: int):
     drafts = queries.open_drafts_for_batches(now, include_closed=False)
     page = queries.batches_page(point_id=point.id, page=_page(), per_page=BATCHES_PER_PAGE)
     return render_template("batches/point.html", point=point, page=page, drafts=drafts, can_submit=can_submit,
+                           calls=_call_choices(now) if can_submit else [], call_titles=call_titles(page.items),
                            on_behalf=policies.is_staff(current_user), dispositions=disposition_summaries(page.items))
 
 
@@ -117,6 +118,26 @@ def _draft_choices(now) -> list[Draft]:
     return queries.open_drafts_for_batches(now, include_closed=policies.can_enter_late_batch(current_user))
 
 
+def _call_choices(now) -> list[PlanCall]:
+    """Calls a batch of proposals can be handed in for: open ones; for staff entering
+    late batches also closed ones (the latest 20)."""
+    current, past = queries.public_calls(now)
+    calls = [call for call in current if call.status_at(now).value == "open"]
+    if policies.can_enter_late_batch(current_user):
+        calls += past[:20]
+    return calls
+
+
+def _call_label(call: PlanCall, now) -> str:
+    if call.status_at(now).value == "closed":
+        return _("立法项目建议征集：%(title)s（已截止，逾期录入）", title=call.title)
+    return _("立法项目建议征集：%(title)s", title=call.title)
+
+
+def _call_value(call: PlanCall) -> str:
+    return f"call-{call.id}"
+
+
 def _draft_label(draft: Draft, now) -> str:
     if draft.status_at(now) == DraftStatus.CLOSED:
         return _("%(title)s（已截止，逾期录入）", title=draft.title)
@@ -124,20 +145,24 @@ def _draft_label(draft: Draft, now) -> str:
 
 
 def _new_batch_form(point_id: int):
-    """(the point, now, the drafts it may hand a batch in for, the new-batch form
-    offering them)."""
+    """(the point, now, the drafts and calls it may hand a batch in for, the new-batch
+    form offering them: a draft's value is its id, a call's ``call-<id>``)."""
     point = _load_point(point_id)
     require(policies.can_submit_batch(current_user, point))
     now = clock.now()
     drafts = _draft_choices(now)
+    calls = _call_choices(now)
     form = BatchForm()
-    form.draft.choices = [SelectChoice("", _("请选择草案"))] + [
-        SelectChoice(str(draft.id), _draft_label(draft, now)) for draft in drafts]
-    return point, now, drafts, form
+    form.draft.choices = [SelectChoice("", _("请选择草案或立法项目建议征集"))] + [
+        SelectChoice(str(draft.id), _draft_label(draft, now)) for draft in drafts] + [
+        SelectChoice(_call_value(call), _call_label(call, now)) for call in calls]
+    return point, now, [*drafts, *calls], form
 
 
-def _new_batch_page(point: LiaisonPoint, form: BatchForm, drafts: list[Draft], status: int):
-    return render_template("batches/new.html", point=point, form=form, drafts=drafts,
+def _new_batch_page(point: LiaisonPoint, form: BatchForm, targets: list, status: int):
+    drafts = [target for target in targets if isinstance(target, Draft)]
+    calls = [target for target in targets if isinstance(target, PlanCall)]
+    return render_template("batches/new.html", point=point, form=form, drafts=drafts, calls=calls,
                            can_late=policies.can_enter_late_batch(current_user),
                            on_behalf=policies.is_staff(current_user)), status
 
@@ -147,7 +172,7 @@ def _new_batch_page(point: LiaisonPoint, form: BatchForm, drafts: list[Draft], s
 def new_batch(point_id: int):
     """The new-batch form (posted to ``upload_batch``, on the same address)."""
     point, now, drafts, form = _new_batch_form(point_id)
-    form.draft.data = request.args.get("draft", "")
+    form.draft.data = request.args.get("draft", "") or (f"call-{request.args['call']}" if request.args.get("call") else "")
     form.date.data = utc_to_local(now).date().isoformat()
     return _new_batch_page(point, form, drafts, 200)
 
@@ -162,26 +187,31 @@ def upload_batch(point_id: int):
     return _new_batch_page(point, form, drafts, 422)
 
 
-def _begin_upload(form: BatchForm, point: LiaisonPoint, drafts: list[Draft], now) -> uploads.PendingUpload | None:
-    """The new-batch form's draft, activity and table, kept as a preview; None when
-    any is wrong (said on the form, or flashed)."""
+def _target_value(target) -> str:
+    return _call_value(target) if isinstance(target, PlanCall) else str(target.id)
+
+
+def _begin_upload(form: BatchForm, point: LiaisonPoint, targets: list, now) -> uploads.PendingUpload | None:
+    """The new-batch form's draft (or call), activity and table, kept as a preview;
+    None when any is wrong (said on the form, or flashed)."""
     if not form.validate_on_submit():
         return None
-    draft = next((d for d in drafts if str(d.id) == (form.draft.data or "")), None)
-    if draft is None:
-        form.draft.errors = [_("请选择一部正在征求意见的草案。")]
+    target = next((t for t in targets if _target_value(t) == (form.draft.data or "")), None)
+    if target is None:
+        form.draft.errors = [_("请选择一部正在征求意见的草案，或一次正在进行的立法项目建议征集。")]
         return None
+    draft, call = (None, target) if isinstance(target, PlanCall) else (target, None)
     data, filename = _uploaded_file(form.file.data)
     try:
         activity = batches.parse_activity(form.activity_data(), today=utc_to_local(now).date())
-        refusal = batches.acceptance_error(current_user, point, draft, now, late_reason=activity.late_reason)
+        refusal = batches.acceptance_error(current_user, point, target, now, late_reason=activity.late_reason)
         if refusal is not None:
             raise refusal
         if not data:
             message = _("请选择要上传的意见汇总表文件。")
             raise batches.BatchRejected([], message=message, fields={"file": [message]})
-        return uploads.save_pending(point=point, draft=draft, user=_actor(), activity=activity, data=data,
-                                    filename=filename, now=now)
+        return uploads.save_pending(point=point, draft=draft, call=call, user=_actor(), activity=activity,
+                                    data=data, filename=filename, now=now)
     except ServiceError as exc:
         db.session.rollback()
         if not apply_field_errors(form, exc):
@@ -203,24 +233,26 @@ def _load_pending(upload_id: str):
     if pending.user_id != current_user.id:
         # A preview belongs to whoever uploaded it: confirming records who entered it.
         abort(404)
-    draft = _load_draft(pending.draft_id)
-    if draft is None:
+    # The target: the draft, or the call of a table of proposals.
+    target = queries.get_call(pending.call_id) if pending.call_id else _load_draft(pending.draft_id)
+    if target is None:
         abort(404)
-    return pending, point, draft
+    return pending, point, target
 
 
-def _check_pending(pending: uploads.PendingUpload, point: LiaisonPoint, draft: Draft) -> batches.BatchCheck:
+def _check_pending(pending: uploads.PendingUpload, point: LiaisonPoint, target) -> batches.BatchCheck:
     data = pending.read()
     if data is None:
         abort(404)
-    return batches.check(batches.FileSource(data, pending.filename), draft, point)
+    return batches.check(batches.FileSource(data, pending.filename), target, point)
 
 
 @bp.get("/uploads/<upload_id>")
 @reads
 def preview(upload_id: str):
     pending, point, draft = _load_pending(upload_id)
-    if draft.current_version is None:
+    is_call = isinstance(draft, PlanCall)
+    if not is_call and draft.current_version is None:
         abort(404)
     result = _check_pending(pending, point, draft)
     existing = result.existing()
@@ -231,8 +263,10 @@ def preview(upload_id: str):
         "batches/preview.html", pending=pending, point=point, draft=draft, upload=result.upload,
         activity=pending.activity_value(), errors=result.errors[:ERRORS_SHOWN], error_count=len(result.errors),
         tally=result.tally(), only_errors=only_errors, existing=existing,
-        blocked=blocked.message if blocked is not None else None, fields=vocabulary.FIELDS,
-        headers=vocabulary.HEADERS, confirm_form=ConfirmForm(), replace_form=ReplaceFileForm(),
+        blocked=blocked.message if blocked is not None else None, is_call=is_call, row_total=len(result.clean),
+        fields=proposal_rows.FIELDS if is_call else vocabulary.FIELDS,
+        headers=proposal_rows.HEADERS if is_call else vocabulary.HEADERS,
+        confirm_form=ConfirmForm(), replace_form=ReplaceFileForm(),
         can_confirm=not result.errors and existing is None and blocked is None,
         **_preview_rows(result, only_errors),
     ), (200 if not result.errors else 422)
@@ -272,8 +306,10 @@ def replace_file(upload_id: str):
         flash(_("请选择要上传的意见汇总表文件。"), "error")
         return back
     try:
-        replaced = uploads.save_pending(point=point, draft=draft, user=_actor(), activity=pending.activity_value(),
-                                        data=data, filename=filename, now=clock.now(), upload_id=pending.id)
+        is_call = isinstance(draft, PlanCall)
+        replaced = uploads.save_pending(point=point, draft=None if is_call else draft, call=draft if is_call else None,
+                                        user=_actor(), activity=pending.activity_value(), data=data,
+                                        filename=filename, now=clock.now(), upload_id=pending.id)
     except batches.BatchRejected as exc:
         flash(exc.message, "error")
         return back
@@ -298,7 +334,9 @@ def confirm(upload_id: str):
         return back
     db.session.commit()
     uploads.discard_pending(pending.id)
-    if created:
+    if created and batch.plan_call_id:
+        flash(_("已导入 %(count)d 件立法项目建议（批次 #%(id)d）。", count=batch.row_count, id=batch.id), "success")
+    elif created:
         flash(_("已导入 %(count)d 条意见（批次 #%(id)d）。", count=batch.row_count, id=batch.id), "success")
     else:
         flash(_("这个文件已经导入过（批次 #%(id)d），没有重复导入。", id=batch.id), "info")
@@ -315,6 +353,8 @@ def _load_batch(batch_id: int):
 @reads
 def batch(batch_id: int):
     batch = _load_batch(batch_id)
+    if batch.plan_call_id is not None:
+        return _proposal_batch_page(batch)
     page = queries.batch_rows_page(batch, page=_page(), per_page=ROWS_PER_PAGE)
     clauses = VersionClauses(batch.version_id) if batch.version_id else None
     rows = []
@@ -330,6 +370,25 @@ def batch(batch_id: int):
                            dispositions=disposition_summaries([batch])[batch.id],
                            report_url=links.feedback_report_url(batch.draft_id)
                            if feedback_service.is_feedback_published(batch.draft) else None)
+
+
+def _proposal_batch_page(batch):
+    """A batch of proposals: each row with its receipt, status and (once the year's plan
+    is published) its classification."""
+    call = queries.get_call(batch.plan_call_id)
+    page = db.paginate(select(Proposal).where(Proposal.batch_id == batch.id).order_by(Proposal.batch_row),
+                       page=_page(), per_page=ROWS_PER_PAGE, error_out=False)
+    plan = queries.plan_of_year(call.year)
+    states = dict(db.session.execute(select(Proposal.moderation_state, func.count())
+                                     .where(Proposal.batch_id == batch.id).group_by(Proposal.moderation_state)).all())
+    return render_template("batches/proposal_batch.html", batch=batch, call=call, page=page, states=states,
+                           released=plan is not None and plan.published_at is not None)
+
+
+def call_titles(shown) -> dict[int, str]:
+    """Call id → title, for the listings' batches of proposals."""
+    ids = {batch.plan_call_id for batch in shown if batch.plan_call_id}
+    return dict(db.session.execute(select(PlanCall.id, PlanCall.title).where(PlanCall.id.in_(ids))).all()) if ids else {}
 
 
 def disposition_summaries(shown) -> dict[int, dict]:
@@ -355,7 +414,8 @@ def disposition_summaries(shown) -> dict[int, dict]:
 def feedback(batch_id: int):
     batch = _load_batch(batch_id)
     data = workbooks.feedback_workbook(batch)
-    name = _download_name(batch.draft.title if batch.draft else "", _("意见反馈-批次%(id)d", id=batch.id))
+    title = batch.draft.title if batch.draft else (queries.get_call(batch.plan_call_id).title if batch.plan_call_id else "")
+    name = _download_name(title, _("意见反馈-批次%(id)d", id=batch.id))
     return _xlsx(data, name)
 
 
@@ -369,6 +429,16 @@ def template(draft_id: int):
         abort(404)
     data = workbooks.template_workbook(draft)
     return _xlsx(data, _download_name(draft.title, _("意见建议汇总表")))
+
+
+@bp.get("/calls/<int:call_id>/template.xlsx")
+@reads
+def call_template(call_id: int):
+    """The table of proposals (立法项目建议汇总表) a point fills in for a call."""
+    call = queries.get_call(call_id) if 0 < call_id < 2**31 else None
+    if call is None or not policies.can_view_plan_call(current_user, call, clock.now()):
+        abort(404)
+    return _xlsx(proposal_rows.template_workbook(call), _download_name(call.title, _("立法项目建议汇总表")))
 
 
 def _xlsx(data: bytes, name: str):

@@ -93,9 +93,30 @@ def _seed_drafts(make_draft, make_user, frozen_now):
     make_draft(title="未发布草案")
     make_draft(text=SAMPLE_DRAFT.replace("## 第一章 总则", "序言\n\n为了示例，制定本条例。\n\n## 第一章 总则"),
                title="含序言", published=True, days=1)
+    _seed_plan_call(open_draft, staff, make_user("citizen"), frozen_now)
     frozen_now.advance(days=2)  # the last one is closed now
     _seed_export(open_draft, staff)
     return staff
+
+
+def _seed_plan_call(draft, staff, citizen, frozen_now):
+    """Call 1 (open, focus areas left free) with proposal 1, and the plan of the
+    documented example year (2027), so the examples phase reads real ones."""
+    from participation.extensions import db
+    from participation.services import plan_calls, plans, proposals
+
+    call = plan_calls.open_call_now(plan_calls.PlanCallInput(title="立法计划项目建议征集", year=2027), days=30,
+                                    by=staff, now=frozen_now.now)
+    stored = proposals.submit_proposal(call, proposals.ProposalInput(title="某市示例条例", necessity="很有必要。",
+                                                                     contact="13800000000"),
+                                       author=citizen, now=frozen_now.now)
+    plan = plans.plan_for_year(2027, by=staff, now=frozen_now.now)
+    project = plans.add_project(plan, plans.ProjectInput(project_class="formal", title="某市示例条例"), by=staff,
+                                now=frozen_now.now)
+    plans.link_proposals(project, [stored.id], by=staff, now=frozen_now.now)
+    plans.link_draft(project, draft, by=staff, now=frozen_now.now)
+    plans.publish_plan(plan, by=staff, now=frozen_now.now)
+    db.session.commit()
 
 
 def _seed_export(draft, staff):
@@ -153,8 +174,11 @@ def _run_schemathesis(app, headers: dict | None = None) -> None:
         # A period whose dates are each well formed may still be refused as a whole
         # (from after to, longer than ten years): rules across parameters that a
         # schema cannot state, answered 422 naming the parameter.
-        "operations": [{"include-operation-id": "getOverview", "checks": {"positive_data_acceptance": {
-            "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]}}}],
+        # So are a proposal's rules across fields (a unit for organisations, a name to
+        # publish, an area among the call's focus areas, an attachment's type by content).
+        "operations": [{"include-operation-id": operation_id, "checks": {"positive_data_acceptance": {
+            "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]}}}
+            for operation_id in ("getOverview", "createProposal")],
     })
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
     sent = itertools.count()
@@ -238,3 +262,5 @@ def test_api_conforms_without_a_token(app, make_draft, make_user, frozen_now):
     assert statuses["GET /me"] == {401}
     # Nothing is stored without a token (a path that routes nowhere is a 404 first).
     assert statuses["POST /drafts/{draft_id}/comments"] <= {401, 404}, statuses
+    assert statuses["POST /plan-calls/{call_id}/proposals"] <= {401, 404}, statuses
+    assert statuses["GET /plan-calls/{call_id}/proposals"] <= {401, 404}, statuses
