@@ -9,12 +9,14 @@ same regulation merged into one group. The published 2027 plan's first formal pr
 names the proposals behind it and is linked to the open demo draft; a preparatory and a
 research project follow. Every time stamp is in the past, reviews after submissions.
 
-The liaison-point batch of proposals is added by ``add_liaison_batch_proposals`` (a
-hook: the batch pipeline's proposal rows are built elsewhere)."""
+A liaison point's forum hands in three more as one batch (``add_liaison_batch_proposals``,
+through the batch pipeline), one of them behind the plan's first project."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy import select
 
 from participation.models import Draft, PlanCall, Proposal, User
 from participation.services import classifications, plan_calls, plans, proposals
@@ -169,11 +171,43 @@ HIDDEN = {
 HELD = ("bikes_held",)
 
 
-def add_liaison_batch_proposals(call: PlanCall, users: dict, points: dict, staff: User, at: datetime) -> list[int]:
-    """Hook: the liaison-point batch of proposals (意见建议汇总表 of a forum), to be stored
-    through the batch pipeline once it takes proposal rows. Returns the proposals' ids
-    (none yet)."""
-    return []
+#: 和平街道基层立法联系点's forum on the call: three proposals handed in as one batch
+#: (立法项目建议汇总表), through the same pipeline as a spreadsheet upload.
+BATCH_ACTIVITY = {"kind": "座谈会", "place": "和平街道社区服务中心", "participants": 18,
+                  "notes": "邀请社区居民、楼门长和物业服务企业座谈，征集年度立法计划项目建议。"}
+BATCH_ROWS = [
+    {"title": "某市社区居家养老服务条例", "necessity": "辖区老年人口占比超过百分之二十五，居家养老服务缺少统一规范。",
+     "problems": "助餐点少、上门服务收费不透明。", "measures": "规定社区养老服务设施配建和服务清单。",
+     "area": "民生保障", "category": "居民", "name": "刘秀英", "region": "和平街道", "publish_name": False,
+     "represented": 12},
+    {"title": "某市既有住宅加装电梯促进条例", "necessity": "老旧小区加装电梯意愿强烈，但协商难、审批环节多。",
+     "problems": "低层住户反对时缺少协商规则。", "measures": "规定表决规则、补偿办法和简化审批。",
+     "area": "城市管理", "category": "居民", "region": "和平街道", "represented": 9},
+    {"title": "某市生活垃圾分类管理条例（修订）", "necessity": "分类投放点设置不合理，督导缺少依据。",
+     "area": "生态环境", "category": "单位", "unit": "和平街道物业服务企业联合会", "name": "和平街道物业服务企业联合会",
+     "publish_name": True, "represented": 1},
+]
+_BATCH_POINT = "和平街道基层立法联系点"
+#: What became of the batch's proposals (the first one joins the plan's first project).
+BATCH_CLASSIFIED = {
+    0: ("formal", "群众反映集中，与其他建议一并列入正式项目《某市社区居家养老服务条例》。"),
+    1: ("research", "加装电梯涉及业主共同决定事项，先开展调研论证。"),
+    2: ("already_covered", "现行《某市生活垃圾管理条例》已对分类投放点设置和督导作出规定。"),
+}
+
+
+def add_liaison_batch_proposals(call: PlanCall, users: dict, points: dict, at: datetime) -> dict[str, Proposal]:
+    """The liaison point's batch of proposals, stored at ``at`` (while the call is open)
+    by its operator; returns its proposals by demo key (``batch_1`` …)."""
+    from participation import batches
+    from participation.extensions import db
+
+    point = points[_BATCH_POINT]
+    operator = next(user for user in users.values() if user.liaison_point_id == point.id)
+    activity = batches.parse_activity({**BATCH_ACTIVITY, "date": at.date().isoformat()}, today=at.date())
+    batch, _created = batches.store(batches.check(batches.JsonSource(BATCH_ROWS), call, point), activity, operator, at)
+    rows = db.session.scalars(select(Proposal).where(Proposal.batch_id == batch.id).order_by(Proposal.batch_row))
+    return {f"batch_{index}": proposal for index, proposal in enumerate(rows)}
 
 
 def load_plan_call(users: dict, points: dict, staff: User, draft: Draft, now: datetime) -> PlanCall:
@@ -189,7 +223,8 @@ def load_plan_call(users: dict, points: dict, staff: User, draft: Draft, now: da
     for index, item in enumerate(PROPOSALS):
         at = opened + timedelta(days=1 + index, hours=2)
         made[item.key] = _submit(call, item, users, at)
-    add_liaison_batch_proposals(call, users, points, staff, opened + timedelta(days=27))
+    from_batch = add_liaison_batch_proposals(call, users, points, opened + timedelta(days=27))
+    made.update(from_batch)
     _review(call, made, staff, call.closes_at + timedelta(days=2))
     _plan(made, staff, draft, call.closes_at + timedelta(days=10), now)
     return call
@@ -218,7 +253,8 @@ def _review(call: PlanCall, made: dict, staff: User, at: datetime) -> None:
     classifications.merge(call, [made[key].id for key in group_keys], title=GROUP_TITLE, by=staff,
                           now=at + timedelta(hours=2))
     later = at + timedelta(days=1)
-    for key, (classification, reason) in CLASSIFIED.items():
+    decided = {**CLASSIFIED, **{f"batch_{index}": decision for index, decision in BATCH_CLASSIFIED.items()}}
+    for key, (classification, reason) in decided.items():
         classifications.classify(made[key], classifications.ClassificationInput(classification, reason),
                                  by=staff, now=later + timedelta(minutes=next(step)))
 
@@ -232,7 +268,7 @@ def _plan(made: dict, staff: User, draft: Draft, at: datetime, now: datetime) ->
         "formal", "某市社区居家养老服务条例", drafting_body="市民政局", planned_month=6,
         notes="源自公众和人大代表的立法项目建议。",
         proposal_ids=[made[key].id for key in ("eldercare_citizen", "eldercare_deputy", "eldercare_association",
-                                               "eldercare_government")]), by=staff, now=at + timedelta(hours=1))
+                                               "eldercare_government", "batch_0")]), by=staff, now=at + timedelta(hours=1))
     plans.add_project(plan, plans.ProjectInput(
         "preparatory", "某市物业管理条例（修订）", drafting_body="市住房和城乡建设委员会", planned_month=10,
         proposal_ids=[made["property_citizen"].id, made["property_expert"].id]), by=staff, now=at + timedelta(hours=2))

@@ -72,8 +72,17 @@ def test_loading_twice_changes_nothing(runner):
             for model in (PlanCall, Proposal, ProposalGroup, LegislativePlan, PlanProject)] == counts
 
 
-def test_the_batch_hook_is_there_and_adds_nothing_yet(app):
-    assert plan_demo.add_liaison_batch_proposals(None, {}, {}, None, None) == []
+def test_a_liaison_point_handed_in_proposals_as_a_batch(runner):
+    from participation.models import Batch
+
+    _load(runner)
+    batch = db.session.scalar(select(Batch).where(Batch.plan_call_id.is_not(None)))
+    rows = db.session.scalars(select(Proposal).where(Proposal.batch_id == batch.id).order_by(Proposal.batch_row)).all()
+    assert batch.kind == "proposals" and len(rows) == len(plan_demo.BATCH_ROWS)
+    assert {p.channel for p in rows} == {"batch"} and all(p.liaison_point_id == batch.liaison_point_id for p in rows)
+    assert all(p.classification != "pending" and p.classification_reason for p in rows)
+    first = db.session.scalars(select(PlanProject).order_by(PlanProject.position)).first()
+    assert rows[0].project_id == first.id
 
 
 def test_demo_proposals_are_searchable_and_exportable(runner, app, tmp_path):
@@ -91,5 +100,6 @@ def test_demo_proposals_are_searchable_and_exportable(runner, app, tmp_path):
     # Hidden and held proposals stay out of public search.
     assert client.get("/api/v1/search", query_string={"q": "投诉某小区物业"}).get_json()["total"] == 0
     call = db.session.scalar(select(PlanCall))
-    assert proposal_exports.write_summary(tmp_path / "s.docx", call, ProposalFilters()) == len(plan_demo.PROPOSALS)
-    assert proposal_exports.write_workbook(tmp_path / "s.xlsx", call.id, ProposalFilters()) == len(plan_demo.PROPOSALS)
+    assert proposal_exports.write_summary(tmp_path / "s.docx", call, ProposalFilters()) == len(plan_demo.PROPOSALS) + len(plan_demo.BATCH_ROWS)
+    assert (proposal_exports.write_workbook(tmp_path / "s.xlsx", call.id, ProposalFilters())
+            == len(plan_demo.PROPOSALS) + len(plan_demo.BATCH_ROWS))
