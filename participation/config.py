@@ -33,6 +33,8 @@ def config_from_env(instance_path: Path) -> dict:
         "SITE_NAME": os.environ.get("SITE_NAME", "立法公众参与平台"),
         # Upload size limit for every request body (drafts, later batches).
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        # Each file attached to a legislative-plan proposal (法规草案建议稿).
+        "PROPOSAL_ATTACHMENT_MAX_BYTES": int(os.environ.get("PROPOSAL_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "local://"),
         # How many processes serve this app (gunicorn.conf.py exports its worker count):
         # per-process rate-limit storage then counts each limit that many times over.

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from participation import clock, labels
+from participation import clock, labels, queries
 from participation.cli.drafts import in_default_locale
 from participation.demo import ACCOUNTS, DemoRefused, demo_docx_bytes, load_demo
 from participation.extensions import db
@@ -62,6 +62,12 @@ def load_command(url: str):
     for draft in result.drafts:
         status = labels.label(labels.DRAFT_STATUS, draft.status_at(clock.now()))
         click.echo(f"  草案 {draft.id}（{status}）：{draft.title}")
+    for call in queries.all_calls():
+        status = labels.label(labels.PLAN_CALL_STATUS, call.status_at(clock.now()).value)
+        total = queries.call_tally(call.id, published_only=False).total
+        click.echo(f"  立法计划征集 {call.id}（{status}，{total} 件建议）：{call.title}")
+    for plan in queries.published_plans():
+        click.echo(f"  {plan.title}（已发布，{len(plan.projects)} 个项目）：{url.rstrip('/')}/plans/{plan.year}")
     _print_accounts(url)
 
 
