@@ -243,6 +243,25 @@ AUDIT_FIELD = {
     "text": _l("文本"),
     "batch": _l("批次"),
     "state": _l("审核状态"),
+    # legislative-plan calls, proposals and the plan (issue 17)
+    "classification": _l("处理情况"),
+    "project_id": _l("计划项目"),
+    "group_id": _l("合并项目"),
+    "group": _l("合并项目名称"),
+    "assignee_id": _l("承办人"),
+    "year": _l("计划年度"),
+    "announcement": _l("公告正文"),
+    "focus_areas": _l("重点领域"),
+    "allows_anonymous_proposals": _l("允许不登录提出建议"),
+    "introduction": _l("说明"),
+    "project_class": _l("项目类别"),
+    "drafting_body": _l("起草单位"),
+    "planned_month": _l("提请审议时间"),
+    "notes": _l("备注"),
+    "draft_id": _l("法规草案"),
+    "by_owner": _l("本人申请"),
+    "opinions": _l("意见数"),
+    "proposals": _l("建议数"),
 }
 
 # Background jobs (participation/jobs/): their states, and each task's name as people

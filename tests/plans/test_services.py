@@ -267,3 +267,4 @@ def test_audit_log_names_classifications_and_links_proposals(client, login, make
     login(admin)
     page = client.get(f"/admin/audit?object_type=proposal&object_id={proposal.id}").get_data(as_text=True)
     assert "列入正式项目" in page and f'href="/staff/proposals/{proposal.id}"' in page
+    assert "classification" not in page  # the field is named in words
