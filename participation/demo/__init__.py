@@ -168,6 +168,7 @@ def load_demo(now: datetime) -> DemoResult:
     feedback_demo.prepare_open_draft(open_draft, staff, now)
     # From proposals to the 2027 plan, whose first project the open draft implements.
     plan_demo.load_plan_call(users, points, staff, open_draft, now)
+    plan_demo.open_next_call(staff, now)
 
     unpublished = _import(UNPUBLISHED_DRAFT, staff)
     return DemoResult(loaded=True, drafts=[open_draft, closed_draft, unpublished])

@@ -230,6 +230,20 @@ def load_plan_call(users: dict, points: dict, staff: User, draft: Draft, now: da
     return call
 
 
+NEXT_CALL_TITLE = "关于公开征集2028年度立法计划项目建议的公告"
+
+
+def open_next_call(staff: User, now: datetime) -> PlanCall:
+    """The next year's call, open from an hour ago for 30 days, so that a new user can
+    propose a regulation (the 2027 call is closed)."""
+    opened = now - timedelta(hours=1)
+    return plan_calls.create_call(plan_calls.PlanCallInput(
+        title=NEXT_CALL_TITLE, year=YEAR + 1, announcement=ANNOUNCEMENT.replace("2027", "2028"),
+        focus_areas=FOCUS_AREAS, opens_at=opened, closes_at=opened + timedelta(days=30),
+        allows_anonymous_proposals=False, moderation_mode="post",
+    ), by=staff, now=opened, publish=True)
+
+
 def _submit(call: PlanCall, item: DemoProposal, users: dict, at: datetime) -> Proposal:
     from participation.extensions import db
 

@@ -103,3 +103,10 @@ def test_demo_proposals_are_searchable_and_exportable(runner, app, tmp_path):
     assert proposal_exports.write_summary(tmp_path / "s.docx", call, ProposalFilters()) == len(plan_demo.PROPOSALS) + len(plan_demo.BATCH_ROWS)
     assert (proposal_exports.write_workbook(tmp_path / "s.xlsx", call.id, ProposalFilters())
             == len(plan_demo.PROPOSALS) + len(plan_demo.BATCH_ROWS))
+
+
+def test_the_next_years_call_is_open_for_trying(runner, frozen_now):
+    _load(runner)
+    call = db.session.scalar(select(PlanCall).where(PlanCall.title == plan_demo.NEXT_CALL_TITLE))
+    assert call.year == 2028 and call.status_at(frozen_now.now).value == "open"
+    assert db.session.scalar(select(func.count()).select_from(Proposal).where(Proposal.call_id == call.id)) == 0
