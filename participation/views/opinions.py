@@ -306,7 +306,7 @@ def receipt():
             # A proposal's receipt (立法项目建议): its own status block.
             result = {"code": code, "proposal": plan_status.proposal_status(proposal, current_user)}
         elif opinion is None:
-            error = _("没有找到回执码 %(code)s 对应的意见，请核对后重新输入。", code=code)
+            error = _("没有找到回执码 %(code)s 对应的意见或建议，请核对后重新输入。", code=code)
             status_code = 404
         else:
             form.code.data = code
