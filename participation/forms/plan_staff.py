@@ -97,7 +97,7 @@ class AssignForm(FlaskForm):
 
 class HideProposalForm(FlaskForm):
     reason = StringField(_l("屏蔽理由"), render_kw={"maxlength": 500}, id="hide-reason",
-                         description=_l("必填。仅工作人员可见，例如：含有他人个人信息、与立法项目无关。"))
+                         description=_l("必填。提出人凭回执码查询时会看到这一理由，例如：含有他人个人信息、与立法项目无关。"))
 
 
 class PlanForm(FlaskForm):
