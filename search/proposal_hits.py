@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from flask import url_for
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from participation.extensions import db
 from participation.models import ModerationState, PlanCall, Proposal
@@ -33,12 +32,7 @@ def call_visibility(staff: bool) -> CallVisibility:
 
 
 def proposal_url(proposal_id: int, staff: bool) -> str:
-    endpoint, path = (("staff.proposal", "/staff/proposals/%d") if staff else ("public.proposal", "/proposals/%d"))
-    try:
-        return url_for(endpoint, proposal_id=proposal_id)
-    except BuildError:
-        # The proposal pages are another part of the same issue; the path is fixed.
-        return path % proposal_id
+    return url_for("staff.proposal" if staff else "public.proposal", proposal_id=proposal_id)
 
 
 def proposal_rows(ids: list[int]) -> dict[int, object]:

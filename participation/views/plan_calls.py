@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.routing import BuildError
 
 from participation import clock, labels, policies, queries
 from participation.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -116,14 +115,10 @@ def plan_call(call_id: int):
 
 
 def _staff_url(endpoint: str, **values) -> str | None:
-    """The staff page's address for staff (None for others, or while the staff pages
-    are not part of the app)."""
+    """The staff page's address for staff (None for others)."""
     if not policies.can_manage_plan_calls(current_user):
         return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
+    return url_for(endpoint, **values)
 
 
 def _refusal_name(call: PlanCall, now) -> str | None:

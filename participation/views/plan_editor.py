@@ -7,7 +7,7 @@ The plan row is created by the first change (``services.plans.plan_for_year``): 
 the editor of a year without a plan writes nothing."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -83,7 +83,6 @@ def render_plan(year: int, *, plan_form=None, project_form=None, picked=(), stat
         by_class={c: [p for p in projects if p.project_class == c] for c in labels.PROJECT_CLASS},
         behind=queries.proposals_by_project([p.id for p in projects]), drafts=drafts,
         calls=[c for c in queries.all_calls() if c.year == year],
-        can_preview="public.plan" in current_app.view_functions,
         **_proposal_context(year, set(picked)),
     ), status_code
 

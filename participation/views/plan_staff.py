@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
@@ -251,8 +251,8 @@ def render_call(call, *, bulk_form=None, merge_form=None, assign_form=None, stat
         filter_args=_filter_args(form), tally=tally, groups=queries.groups_of(call.id),
         group_sizes=queries.group_sizes(call.id), staff={u.id: u for u in queries.staff_members()},
         bulk_form=bulk_form, merge_form=merge_form or MergeForm(formdata=None), assign_form=assign_form,
-        can_export="staff.export_proposals" in current_app.view_functions,
-        public_page="public.plan_call" in current_app.view_functions and call.published_at is not None,
+        can_export=True,
+        public_page=call.published_at is not None,
     ), status_code
 
 
@@ -383,8 +383,7 @@ def render_proposal(proposal: Proposal, *, hide_form=None, classify_form=None, a
         classifier=_user(proposal.classified_by_id), assignee=_user(proposal.assignee_id),
         point=db.session.get(LiaisonPoint, proposal.liaison_point_id) if proposal.liaison_point_id else None,
         attachments=queries.attachments_of([proposal.id])[proposal.id],
-        can_download="public.proposal_attachment" in current_app.view_functions,
-        public_page="public.proposal" in current_app.view_functions and proposal.moderation_state == "published",
+        public_page=proposal.moderation_state == "published",
         hide_form=hide_form or HideProposalForm(formdata=None), classify_form=classify_form, assign_form=assign_form,
         history=audit_log.present(queries.history_of("proposal", proposal.id, limit=HISTORY_SHOWN)),
     ), status_code
