@@ -16,9 +16,10 @@ from participation import batches
 from participation.extensions import db
 from participation.services import accounts, plans
 from tests.conftest import world_built_once
+from tests.plans.matrix import ROLES, cases, fill
+from tests.plans.matrix import outcome as matrix_outcome
 from tests.plans.test_batches_proposals import prow, table
 
-ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 MISSING_ID = 987654
 
 MATRIX = [
@@ -46,11 +47,7 @@ MATRIX = [
     ("GET", "/batches/{batch}", "unpublished", "LFFNOO"),
 ]
 
-CASES = [
-    pytest.param(method, path, obj, role, marks[index], id=f"{method} {path} [{obj}] as {role}")
-    for method, path, obj, marks in MATRIX
-    for index, role in enumerate(ROLES)
-]
+CASES = cases(MATRIX)
 
 WORLD_BUILT_ONCE = True
 
@@ -99,10 +96,7 @@ def _build_world(app, make_user, make_call, make_proposal, frozen_now):
 
 
 def _url(path: str, obj: str, world) -> str:
-    for name in ("call", "proposal", "year", "receipt", "batch"):
-        if "{" + name + "}" in path:
-            path = path.replace("{" + name + "}", str(world[name][obj]))
-    return path.replace("{point}", str(world["point"]))
+    return fill(path, obj, world, ("call", "proposal", "year", "receipt", "batch")).replace("{point}", str(world["point"]))
 
 
 def _body(path: str, obj: str, world, role: str) -> dict | None:
@@ -132,11 +126,5 @@ def test_access(app, login, world, method, path, obj, role, expected):
             login(actor, test_client=client)
         response = client.get(url)
     status = response.status_code
-    location = response.headers.get("Location", "")
-    if status in (302, 303) and location.startswith("/login"):
-        outcome = "L"
-    elif status in (200, 201, 302, 303):
-        outcome = "O"
-    else:
-        outcome = {401: "U", 403: "F", 404: "N"}.get(status, f"?{status}")
+    outcome = matrix_outcome(response)
     assert outcome == expected, f"{method} {url} as {role}: {status} {response.get_data(as_text=True)[:300]}"

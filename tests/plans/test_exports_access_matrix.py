@@ -14,8 +14,9 @@ from participation import clock, jobs
 from participation.extensions import db
 from participation.services import accounts, proposals as proposal_service
 from tests.conftest import world_built_once
+from tests.plans.matrix import ROLES, cases
+from tests.plans.matrix import outcome as matrix_outcome
 
-ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 MISSING_ID = 987654
 
 MATRIX = [
@@ -31,11 +32,7 @@ MATRIX = [
     ("GET", "/api/v1/search?q=古树名木&type=proposal&state=hidden", "-", "UFFFOO"),
 ]
 
-CASES = [
-    pytest.param(method, path, obj, role, marks[index], id=f"{method} {path} [{obj}] as {role}")
-    for method, path, obj, marks in MATRIX
-    for index, role in enumerate(ROLES)
-]
+CASES = cases(MATRIX)
 
 WORLD_BUILT_ONCE = True
 
@@ -69,15 +66,6 @@ def _build_world(app, make_user, make_call, make_proposal):
             "job": {"own": own.public_id, "other": other.public_id}}
 
 
-def _outcome(response) -> str:
-    status, location = response.status_code, response.headers.get("Location", "")
-    if status in (302, 303) and location.startswith("/login"):
-        return "L"
-    if status in (200, 201, 302, 303):
-        return "O"
-    return {401: "U", 403: "F", 404: "N"}.get(status, f"?{status}")
-
-
 @pytest.mark.parametrize("method,path,obj,role,expected", CASES)
 def test_access(app, login, world, method, path, obj, role, expected):
     actor = world["actors"].get(role)
@@ -94,7 +82,7 @@ def test_access(app, login, world, method, path, obj, role, expected):
         response = client.get(url, headers=headers)
     else:
         response = client.post(url, data={"format": "xlsx"}, headers=headers)
-    outcome = _outcome(response)
+    outcome = matrix_outcome(response)
     assert outcome == expected, f"{method} {url} as {role}: {response.status_code} {response.get_data(as_text=True)[:300]}"
 
 

@@ -18,6 +18,8 @@ from participation import clock
 from participation.extensions import db
 from participation.services import attachments, proposals
 from tests.conftest import world_built_once
+from tests.plans.matrix import ROLES, cases, fill
+from tests.plans.matrix import outcome as matrix_outcome
 from tests.plans.public_helpers import PDF_BYTES, form_data, publish_plan
 
 ROLES = ("visitor", "citizen", "deputy", "operator", "staff", "admin")
@@ -53,11 +55,7 @@ MATRIX = [
     ("GET", "/proposals/submitted", "-", "OOOOOO"),
 ]
 
-CASES = [
-    pytest.param(method, path, obj, role, marks[index], id=f"{method} {path} [{obj}] as {role}")
-    for method, path, obj, marks in MATRIX
-    for index, role in enumerate(ROLES)
-]
+CASES = cases(MATRIX)
 
 WORLD_BUILT_ONCE = True
 
@@ -101,10 +99,7 @@ def _build_world(make_user, make_call, make_proposal):
 
 
 def _url(path: str, obj: str, world) -> str:
-    for name in ("call", "proposal", "attachment", "year"):
-        if "{" + name + "}" in path:
-            path = path.replace("{" + name + "}", str(world[name][obj]))
-    return path
+    return fill(path, obj, world, ("call", "proposal", "attachment", "year"))
 
 
 @pytest.mark.parametrize("method,path,obj,role,expected", CASES)
@@ -118,14 +113,8 @@ def test_access(app, login, world, method, path, obj, role, expected):
         response = client.get(url)
     else:
         response = client.post(url, content_type="multipart/form-data", data=form_data(submission_token=None))
-    status = response.status_code
-    location = response.headers.get("Location", "")
-    if status in (302, 303) and location.startswith("/login"):
-        outcome = "L"
-    elif status in (200, 302, 303):
-        outcome = "O"
-    else:
-        outcome = {403: "F", 404: "N", 409: "C"}.get(status, f"?{status}")
+    status, location = response.status_code, response.headers.get("Location", "")
+    outcome = matrix_outcome(response)
     assert outcome == expected, f"{method} {url} as {role}: {status} {location} {response.get_data(as_text=True)[:300]}"
     if outcome == "O" and method == "GET":
         assert "13800001234" not in response.get_data(as_text=True)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import world_built_once
+from tests.plans.matrix import ROLES, cases
+from tests.plans.matrix import outcome as matrix_outcome
 
-ROLES = ("anonymous", "citizen", "deputy", "operator", "staff", "admin")
 MISSING_ID = 987654
 
 MATRIX = [
@@ -52,11 +53,7 @@ MATRIX = [
     ("POST", "/staff/drafts/{draft}/plan-project", "missing", "LFFFNN"),
 ]
 
-CASES = [
-    pytest.param(method, path, obj, role, marks[index], id=f"{method} {path} [{obj}] as {role}")
-    for method, path, obj, marks in MATRIX
-    for index, role in enumerate(ROLES)
-]
+CASES = cases(MATRIX)
 
 WORLD_BUILT_ONCE = True
 
@@ -104,12 +101,6 @@ def test_access(app, login, world, method, path, obj, role, expected):
         login(actor, test_client=client)
     url = _url(path, obj, world)
     response = client.get(url) if method == "GET" else client.post(url, data=world["form"])
-    status = response.status_code
-    location = response.headers.get("Location", "")
-    if status in (302, 303) and location.startswith("/login"):
-        outcome = "L"
-    elif status in (200, 302, 303):
-        outcome = "O"
-    else:
-        outcome = {403: "F", 404: "N"}.get(status, f"?{status}")
+    status, location = response.status_code, response.headers.get("Location", "")
+    outcome = matrix_outcome(response)
     assert outcome == expected, f"{method} {url} as {role}: {status} {location} {response.get_data(as_text=True)[:300]}"
