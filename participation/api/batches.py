@@ -328,7 +328,7 @@ openapi.add_schema("BatchRowInput", {
         "name": _limited(vocabulary.MAX_NAME_LENGTH, "提出人姓名（不公开；同一联系点同名按同一人统计）。"),
         "region": _limited(vocabulary.MAX_REGION_LENGTH, "地区。"),
         "represented": {**openapi.nullable({"type": "integer", "minimum": 1, "maximum": vocabulary.MAX_REPRESENTED}),
-                        "description": "代表人数；null 记为 1。"},
+                        "description": "反映群众人数：持这条意见的群众人数；null 记为 1。"},
     },
     "description": "一行意见（与表格的一行相同）。",
 })
@@ -405,7 +405,7 @@ openapi.add_schema("BatchCreated", openapi.obj(
         "draft": {"type": ["integer", "null"], "minimum": 1, "description": "草案编号（意见批次）。"},
         "call_id": {"type": ["integer", "null"], "minimum": 1, "description": "征集编号（建议批次）。"},
         "rows": {"type": "integer", "minimum": 1, "description": "导入的意见条数。"},
-        "represented": {"type": "integer", "minimum": 1, "description": "代表人数合计。"},
+        "represented": {"type": "integer", "minimum": 1, "description": "反映群众人数合计。"},
         "entered_by_staff": {"type": "boolean", "description": "是否由工作人员代为录入。"},
         "late_reason": {"type": "string", "description": "逾期原因（按期报送时为空）。"},
         "source": openapi.obj({

@@ -234,7 +234,7 @@ openapi.add_schema("ExportedOpinion", openapi.obj({
     "liaison_point": {**_NULLABLE_TEXT, "description": "联系点名称（联系点汇总的意见）。"},
     "activity": {"oneOf": [openapi.obj({"kind": _TEXT, "date": {"type": "string", "format": "date"},
                                         "place": _TEXT}), {"type": "null"}], "description": "联系点活动。"},
-    "represented": {"type": "integer", "minimum": 0, "description": "代表人数。"},
+    "represented": {"type": "integer", "minimum": 0, "description": "反映群众人数：这条意见代表多少群众（联系点汇总时填写，网站提交为 1）。"},
     "moderation_state": {"type": "string", "enum": ["pending", "published", "hidden"]},
     "hidden_reason": _TEXT,
     "disposition": openapi.ref("Disposition"),

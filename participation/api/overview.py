@@ -107,7 +107,7 @@ openapi.add_schema("Overview", openapi.obj({
                                                     "name": {"type": "string"}})},
     "by_delegation": {"type": "array", "description": "人大代表的意见，按提出时所属代表团。", "items": openapi.obj({
         "delegation": {"type": "string"}, "opinions": _COUNT,
-        "deputies": {**_COUNT, "description": "提出意见的代表人数。"}})},
+        "deputies": {**_COUNT, "description": "提出意见的人大代表人数。"}})},
     "top_drafts": {"type": "array", "description": "期间内收到意见最多的草案（至多 10 部）。", "items": openapi.obj({
         "id": {"type": "integer", "minimum": 1}, "title": {"type": "string"}, "opinions": _COUNT,
         "disposed": _COUNT, "adopted": _COUNT})},

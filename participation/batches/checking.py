@@ -76,7 +76,7 @@ def validate_rows(rows: list[RowInput], clauses: VersionClauses, *, names: dict[
             fail("category", _("无法识别提出人类别。请填写：%(choices)s。", choices="、".join(CATEGORY_CHOICES)))
         represented = _looked_up(counts, values.get("represented", ""), _represented)
         if represented is None:
-            fail("represented", _("代表人数应为 1 到 %(max)d 之间的整数（留空记为 1）。", max=MAX_REPRESENTED))
+            fail("represented", _("反映群众人数应为 1 到 %(max)d 之间的整数（留空记为 1）。", max=MAX_REPRESENTED))
         provision, problem = clauses.resolve(values.get("provision", ""))
         if problem:
             fail("provision", problem)

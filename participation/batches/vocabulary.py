@@ -33,7 +33,7 @@ FIELDS = ("provision", "body", "stance", "proposed_text", "reason", "category", 
 #: The canonical headers (the spreadsheet format: never translated).
 HEADERS = {
     "provision": "条款", "body": "意见内容", "stance": "态度", "proposed_text": "修改建议", "reason": "理由",
-    "category": "提出人类别", "name": "提出人", "region": "地区", "represented": "代表人数",
+    "category": "提出人类别", "name": "提出人", "region": "地区", "represented": "反映群众人数",
 }
 # What people put in the header row instead, and the API's field names.
 _HEADER_ALIASES = {
@@ -45,7 +45,7 @@ _HEADER_ALIASES = {
     "category": ("提出人类别", "类别", "提出人身份", "身份", "人员类别", "category"),
     "name": ("提出人", "姓名", "提出人姓名", "name"),
     "region": ("地区", "所在地区", "区域", "所在地", "region"),
-    "represented": ("代表人数", "人数", "附议人数", "represented"),
+    "represented": ("反映群众人数", "代表人数", "人数", "附议人数", "represented"),
 }
 _HEADER_NOTE = re.compile(r"[（(【\[].*?[）)】\]]")
 
@@ -172,7 +172,7 @@ def _no_opinion_header() -> str:
     from flask_babel import gettext as _
 
     return _("没有找到表头：表格前几行中应有“意见内容”一列。请使用平台提供的模板，"
-             "或把表头写成：条款、意见内容、态度、修改建议、理由、提出人类别、提出人、地区、代表人数。")
+             "或把表头写成：条款、意见内容、态度、修改建议、理由、提出人类别、提出人、地区、反映群众人数。")
 
 
 OPINIONS = Layout("opinions", FIELDS, HEADERS, field_of_header, is_header_row, _no_opinion_header)

@@ -38,7 +38,7 @@ def report_docx(draft: Draft) -> bytes:
             documents.paragraph(document, line)
     overall = report.overall
     documents.heading(document, _("意见概况"), 1)
-    documents.paragraph(document, _("共收到意见 %(total)d 条，提出人 %(submitters)d 人（次），代表 %(represented)d 人。",
+    documents.paragraph(document, _("共收到意见 %(total)d 条，提出人 %(submitters)d 人（次），反映群众 %(represented)d 人。",
                                     total=overall.total, submitters=overall.submitters,
                                     represented=overall.represented))
     documents.paragraph(document, _("按渠道：%(counts)s。", counts=_counts(overall.by_channel, labels.CHANNEL)))

@@ -41,7 +41,7 @@ def headers() -> list[tuple[str, int]]:
         (_("回执码"), 18), (_("条款"), 24), (_("条款键"), 14), (_("态度"), 8), (_("意见内容"), 60),
         (_("修改建议条文"), 40), (_("理由"), 40), (_("提出人类别"), 12), (_("姓名"), 12), (_("地区"), 12),
         (_("联系方式"), 20), (_("代表团"), 12), (_("渠道"), 10), (_("联系点"), 20), (_("活动"), 24),
-        (_("代表人数"), 8), (_("状态"), 8), (_("屏蔽理由"), 24), (_("处理情况"), 12), (_("处理理由"), 40),
+        (_("反映群众人数"), 8), (_("状态"), 8), (_("屏蔽理由"), 24), (_("处理情况"), 12), (_("处理理由"), 40),
         (_("承办人"), 12), (_("提交时间"), 20), (_("审核时间"), 20), (_("处理时间"), 20),
     ]
 
@@ -154,7 +154,7 @@ def write_opinions_workbook(path: Path, draft_id: int, filters: StaffOpinionFilt
 def _write_tally(workbook, tally: ExportTally, context, whole_draft: str, stance: dict, disposition: dict) -> None:
     sheet = workbook.create_sheet(_("统计"))
     stances, dispositions = list(labels.STANCE), list(labels.DISPOSITION)
-    header = [_("条款"), _("条款键"), _("意见数"), _("代表人数")] + [stance[s] for s in stances] + [
+    header = [_("条款"), _("条款键"), _("意见数"), _("反映群众人数")] + [stance[s] for s in stances] + [
         disposition[d] for d in dispositions]
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 14

@@ -24,7 +24,7 @@ ACCEPTED_TABLES = ".xlsx,.csv,.txt"
 def _file_field(label):
     return FileField(label, render_kw={"accept": ACCEPTED_TABLES},
                      description=_l("Excel 工作簿（.xlsx），或 CSV（UTF-8 或 GBK 编码）、Unicode 文本（.txt）。"
-                                    "请用本页提供的模板填写；表头为：条款、意见内容、态度、修改建议、理由、提出人类别、提出人、地区、代表人数。"))
+                                    "请用本页提供的模板填写；表头为：条款、意见内容、态度、修改建议、理由、提出人类别、提出人、地区、反映群众人数。"))
 
 
 class BatchForm(FlaskForm):

@@ -106,7 +106,7 @@ class Opinion(db.Model):
     submitter_key: Mapped[str] = mapped_column(String(120))
     delegation: Mapped[str | None] = mapped_column(String(100))  # 代表团 of a deputy, at the time
     liaison_point_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_points.id"), index=True)
-    represented_count: Mapped[int] = mapped_column(default=1)  # 代表人数 (batches)
+    represented_count: Mapped[int] = mapped_column(default=1)  # 反映群众人数: people behind it (batches)
     # The liaison-point batch the opinion came in, and its row there (the row number the
     # point's spreadsheet shows, for 点对点反馈).
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_batches.id", ondelete="CASCADE"))

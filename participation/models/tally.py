@@ -55,7 +55,7 @@ class TallyVersion(db.Model):
 
 class TallyCount(db.Model):
     """Opinions aimed at one node (not rolled up), by moderation state, stance,
-    submitter category and liaison point; ``represented`` sums their 代表人数."""
+    submitter category and liaison point; ``represented`` sums their 反映群众人数."""
 
     __tablename__ = "tally_counts"
     __table_args__ = (
@@ -108,7 +108,7 @@ class TallyNode(db.Model):
 
 class TallyDisposition(db.Model):
     """Opinions aimed at one node (not rolled up) by moderation state, disposition
-    (处理情况) and channel (Opinion.channel); ``represented`` sums their 代表人数. Kept by their own triggers
+    (处理情况) and channel (Opinion.channel); ``represented`` sums their 反映群众人数. Kept by their own triggers
     (participation.tally.disposition_triggers). A row whose count falls back to 0 stays
     (at most nodes × states × dispositions of them): the triggers never delete, which
     keeps a bulk disposition change to one grouped upsert."""

@@ -37,7 +37,7 @@ class ClauseTally:
     own_total: int = 0       # opinions aimed at this node itself
     pending: int = 0
     hidden: int = 0
-    represented: int = 0     # people behind the opinions (代表人数 of liaison batches)
+    represented: int = 0     # people behind the opinions (反映群众人数 of liaison batches)
     submitters: int = 0      # distinct submitters
     by_stance: Counter = field(default_factory=Counter)
     by_category: Counter = field(default_factory=Counter)

@@ -68,7 +68,7 @@ def overview_tables(overview: Overview) -> list[Table]:
               _counted(overview, labels.SUBMITTER_CATEGORY, overview.by_category, every=False)),
         Table("dispositions", _("按处理情况"), [_("处理情况"), _("意见数"), share],
               _counted(overview, labels.DISPOSITION, overview.by_disposition, every=True)),
-        Table("points", _("基层立法联系点报送"), [_("联系点"), _("报送意见"), _("代表人数"), _("报送批次"), _("参加活动人数")],
+        Table("points", _("基层立法联系点报送"), [_("联系点"), _("报送意见"), _("反映群众人数"), _("报送批次"), _("参加活动人数")],
               point_rows, chart_rows=[(p.name, p.opinions) for p in overview.top_points],
               note=_("图中为报送意见最多的 %(n)d 个联系点。", n=len(overview.top_points)) if point_rows else ""),
         Table("silent_points", _("本期未报送意见的联系点"), [_("联系点")], [[p.name] for p in overview.silent_points]),
@@ -165,7 +165,7 @@ def _workbook(overview: Overview):
     sheet.column_dimensions["B"].width = 90
     start, end = overview.period.start.isoformat(), overview.period.end.isoformat()
     for label, value in ((_("统计期间"), f"{start} — {end}"), (_("时区"), clock.local_zone().key),
-                         (_("收到意见"), overview.total), (_("代表人数"), overview.represented),
+                         (_("收到意见"), overview.total), (_("反映群众人数"), overview.represented),
                          (_("已处理"), overview.disposed), (_("采纳和部分采纳"), overview.adopted),
                          (_("概述"), overview.summary), (_("征集立法项目建议"), overview.proposals.total)):
         sheet.append([text_cell(sheet, label, font=bold), text_cell(sheet, value)])

@@ -113,7 +113,7 @@ def test_every_row_error_is_reported_and_nothing_stored(client, token, operator,
     body = response.get_json()
     assert body["error"] == "validation_failed" and "3" in body["message"] or "错误" in body["message"]
     assert [(e["row"], e["column"]) for e in body["errors"]] == [
-        (3, "条款"), (3, "意见内容"), (3, "态度"), (4, "条款"), (4, "代表人数")]
+        (3, "条款"), (3, "意见内容"), (3, "态度"), (4, "条款"), (4, "反映群众人数")]
     assert all(set(e) == {"row", "column", "value", "message"} for e in body["errors"])
     assert body["errors"][0]["value"] == "第九十九条"
     response = _json(client, point, token(operator), {"draft": draft.id, "activity": ACTIVITY, "rows": [

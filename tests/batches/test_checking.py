@@ -79,7 +79,7 @@ def test_every_error_is_reported_in_one_pass_by_row_and_column(draft, point, xls
     assert [r.row for r in clean] == [2]
     found = [(e.row, e.column, e.letter) for e in errors]
     assert found == [
-        (3, "条款", "A"), (3, "意见内容", "B"), (3, "态度", "C"), (3, "提出人类别", "F"), (3, "代表人数", "I"),
+        (3, "条款", "A"), (3, "意见内容", "B"), (3, "态度", "C"), (3, "提出人类别", "F"), (3, "反映群众人数", "I"),
         (4, "条款", "A"), (4, "意见内容", "B"), (4, "提出人", "G"),
     ]
     messages = {(e.row, e.column): e.message for e in errors}

@@ -58,7 +58,7 @@ def test_operator_path_errors_fix_confirm_and_never_twice(client, login, operato
                            content_type="multipart/form-data")
     assert response.status_code == 303
     html = client.get(preview).get_data(as_text=True)
-    assert "确认导入" in html and "共 2 条意见，代表 4 人" in html and "第三条第二款第（三）项" in html
+    assert "确认导入" in html and "共 2 条意见，反映群众 4 人" in html and "第三条第二款第（三）项" in html
     response = client.post(preview + "/confirm")
     assert response.status_code == 303 and re.fullmatch(r"/batches/\d+", response.headers["Location"])
     batch_page = client.get(response.headers["Location"]).get_data(as_text=True)

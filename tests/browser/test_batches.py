@@ -101,7 +101,7 @@ def test_operator_hands_in_tables_and_sees_them_counted(page, tmp_path):
     page.set_input_files("form.replace-file input[name=file]", str(fixed))
     page.click("form.replace-file button")
     page.wait_for_selector("button:has-text('确认导入')")
-    assert "共 5 条意见，代表 18 人" in page.locator(".batch-tally").inner_text()
+    assert "共 5 条意见，反映群众 18 人" in page.locator(".batch-tally").inner_text()
     assert "第十一条第一款第（三）项" in page.locator(".batch-tally").inner_text()
     page.click("button:has-text('确认导入')")
     page.wait_for_selector("text=已导入 5 条意见")

@@ -66,7 +66,7 @@ def test_every_field_with_contact_activity_assignee_and_local_times(app, export_
     opinion = db.session.get(Opinion, db.session.scalar(select(Opinion.id).where(Opinion.body == "联系点意见一")))
     batch_row = rows[opinion.receipt_code]
     assert batch_row["渠道"] == "联系点汇总" and batch_row["联系点"] == "示例联系点"
-    assert batch_row["活动"].startswith("座谈会 2026-01-05") and batch_row["代表人数"] == 3
+    assert batch_row["活动"].startswith("座谈会 2026-01-05") and batch_row["反映群众人数"] == 3
     hidden = next(row for row in rows.values() if row["意见内容"] == "被屏蔽意见XYZ")
     assert (hidden["状态"], hidden["屏蔽理由"]) == ("已屏蔽", "测试屏蔽")
     general = next(row for row in rows.values() if row["意见内容"] == "网站意见4")

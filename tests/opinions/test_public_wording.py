@@ -31,3 +31,15 @@ def test_staff_keep_the_key_as_a_small_detail(client, login, make_user, open_dra
     login(make_user("staff"))
     page = text(client.get(f"/drafts/{open_draft.id}/tally?clause=art.3"))
     assert '<code class="clause-key"' in page and "art.3" in visible_text(page)
+
+
+def test_people_behind_opinions_are_not_called_deputies(client, make_user, open_draft, make_opinion):
+    # On a people's congress site 代表 means deputies: the people a liaison point's opinion
+    # speaks for are 反映群众人数.
+    opinion = make_opinion(open_draft, key="art.3", author=make_user("citizen"))
+    opinion.represented_count = 7
+    from participation.extensions import db
+
+    db.session.commit()
+    page = visible_text(text(client.get(f"/drafts/{open_draft.id}/tally")))
+    assert "反映群众人数" in page and "代表人数" not in page
