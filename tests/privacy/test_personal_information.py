@@ -168,3 +168,21 @@ def test_visitors_are_sent_to_sign_in(client):
     for path in ("/account/data", "/account/data.json"):
         assert client.get(path).status_code == 302
     assert client.get("/privacy").status_code == 200
+
+
+def test_every_form_collecting_personal_information_shows_the_notice(client, login, make_user, make_draft):
+    from datetime import timedelta
+
+    from participation import clock
+    from participation.services import plan_calls
+
+    draft = make_draft(published=True)
+    now = clock.now()
+    call = plan_calls.create_call(plan_calls.PlanCallInput(
+        title="征集", year=2030, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=3)),
+        by=None, now=now, publish=True)
+    db.session.commit()
+    login(make_user("citizen"))
+    for path in (f"/drafts/{draft.id}/opinions/new", f"/plan-calls/{call.id}/propose"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'class="privacy-notice"' in page and 'href="/privacy"' in page, path
