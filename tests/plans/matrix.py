@@ -36,3 +36,17 @@ def outcome(response) -> str:
     if 200 <= status < 300 or status in (302, 303):
         return "O"
     return {401: "U", 403: "F", 404: "N", 409: "C"}.get(status, f"?{status}")
+
+
+def write_cases(matrix) -> list:
+    """The cases of the rows that may change something (anything but GET): each role on a
+    copy of the world of its own."""
+    return cases([row for row in matrix if row[0] != "GET"])
+
+
+def read_cases(matrix) -> list:
+    """The GET rows, one case each: a read changes nothing another role's read depends on,
+    so the six roles read the same copy of the world (one copy instead of six: on
+    PostgreSQL putting a world back costs about half a second)."""
+    return [pytest.param(method, path, obj, marks, id=f"{method} {path} [{obj}]")
+            for method, path, obj, marks in matrix if method == "GET"]

@@ -16,7 +16,7 @@ from participation import batches
 from participation.extensions import db
 from participation.services import accounts, plans
 from tests.conftest import world_built_once
-from tests.plans.matrix import ROLES, cases, fill
+from tests.plans.matrix import ROLES, fill, read_cases, write_cases
 from tests.plans.matrix import outcome as matrix_outcome
 from tests.plans.test_batches_proposals import prow, table
 
@@ -46,8 +46,6 @@ MATRIX = [
     ("GET", "/batches/{batch}", "published", "LFFOOO"),
     ("GET", "/batches/{batch}", "unpublished", "LFFNOO"),
 ]
-
-CASES = cases(MATRIX)
 
 WORLD_BUILT_ONCE = True
 
@@ -111,8 +109,18 @@ def _body(path: str, obj: str, world, role: str) -> dict | None:
     return None
 
 
-@pytest.mark.parametrize("method,path,obj,role,expected", CASES)
+@pytest.mark.parametrize("method,path,obj,role,expected", write_cases(MATRIX))
 def test_access(app, login, world, method, path, obj, role, expected):
+    _check(app, login, world, method, path, obj, role, expected)
+
+
+@pytest.mark.parametrize("method,path,obj,marks", read_cases(MATRIX))
+def test_read_access(app, login, world, method, path, obj, marks):
+    for role, expected in zip(ROLES, marks):
+        _check(app, login, world, method, path, obj, role, expected)
+
+
+def _check(app, login, world, method, path, obj, role, expected):
     actor = world["actors"].get(role)
     client = app.test_client()
     url = _url(path, obj, world)

@@ -25,7 +25,7 @@ def _load(runner):
 def test_the_demo_has_the_call_its_proposals_and_the_plan(runner, frozen_now):
     _load(runner)
     now = frozen_now.now
-    call = db.session.scalar(select(PlanCall))
+    call = db.session.scalar(select(PlanCall).where(PlanCall.year == 2027))
     assert call.year == 2027 and call.status_at(now).value == "closed"
     proposals = db.session.scalars(select(Proposal).order_by(Proposal.id)).all()
     assert len(proposals) >= 20
@@ -99,7 +99,7 @@ def test_demo_proposals_are_searchable_and_exportable(runner, app, tmp_path):
     assert all(hit["type"] == "proposal" for hit in body["hits"])
     # Hidden and held proposals stay out of public search.
     assert client.get("/api/v1/search", query_string={"q": "投诉某小区物业"}).get_json()["total"] == 0
-    call = db.session.scalar(select(PlanCall))
+    call = db.session.scalar(select(PlanCall).where(PlanCall.year == 2027))
     assert proposal_exports.write_summary(tmp_path / "s.docx", call, ProposalFilters()) == len(plan_demo.PROPOSALS) + len(plan_demo.BATCH_ROWS)
     assert (proposal_exports.write_workbook(tmp_path / "s.xlsx", call.id, ProposalFilters())
             == len(plan_demo.PROPOSALS) + len(plan_demo.BATCH_ROWS))

@@ -14,7 +14,7 @@ from participation import clock, jobs
 from participation.extensions import db
 from participation.services import accounts, proposals as proposal_service
 from tests.conftest import world_built_once
-from tests.plans.matrix import ROLES, cases
+from tests.plans.matrix import ROLES, read_cases, write_cases
 from tests.plans.matrix import outcome as matrix_outcome
 
 MISSING_ID = 987654
@@ -31,8 +31,6 @@ MATRIX = [
     ("GET", "/api/v1/search?q=古树名木&type=proposal", "-", "OOOOOO"),
     ("GET", "/api/v1/search?q=古树名木&type=proposal&state=hidden", "-", "UFFFOO"),
 ]
-
-CASES = cases(MATRIX)
 
 WORLD_BUILT_ONCE = True
 
@@ -66,8 +64,18 @@ def _build_world(app, make_user, make_call, make_proposal):
             "job": {"own": own.public_id, "other": other.public_id}}
 
 
-@pytest.mark.parametrize("method,path,obj,role,expected", CASES)
+@pytest.mark.parametrize("method,path,obj,role,expected", write_cases(MATRIX))
 def test_access(app, login, world, method, path, obj, role, expected):
+    _check(app, login, world, method, path, obj, role, expected)
+
+
+@pytest.mark.parametrize("method,path,obj,marks", read_cases(MATRIX))
+def test_read_access(app, login, world, method, path, obj, marks):
+    for role, expected in zip(ROLES, marks):
+        _check(app, login, world, method, path, obj, role, expected)
+
+
+def _check(app, login, world, method, path, obj, role, expected):
     actor = world["actors"].get(role)
     client = app.test_client()
     headers = {}

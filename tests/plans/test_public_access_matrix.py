@@ -18,7 +18,7 @@ from participation import clock
 from participation.extensions import db
 from participation.services import attachments, proposals
 from tests.conftest import world_built_once
-from tests.plans.matrix import ROLES, cases, fill
+from tests.plans.matrix import ROLES, fill, read_cases, write_cases
 from tests.plans.matrix import outcome as matrix_outcome
 from tests.plans.public_helpers import PDF_BYTES, form_data, publish_plan
 
@@ -54,8 +54,6 @@ MATRIX = [
     # Without a proposal sent from this browser: to the receipt look-up.
     ("GET", "/proposals/submitted", "-", "OOOOOO"),
 ]
-
-CASES = cases(MATRIX)
 
 WORLD_BUILT_ONCE = True
 
@@ -102,8 +100,18 @@ def _url(path: str, obj: str, world) -> str:
     return fill(path, obj, world, ("call", "proposal", "attachment", "year"))
 
 
-@pytest.mark.parametrize("method,path,obj,role,expected", CASES)
+@pytest.mark.parametrize("method,path,obj,role,expected", write_cases(MATRIX))
 def test_access(app, login, world, method, path, obj, role, expected):
+    _check(app, login, world, method, path, obj, role, expected)
+
+
+@pytest.mark.parametrize("method,path,obj,marks", read_cases(MATRIX))
+def test_read_access(app, login, world, method, path, obj, marks):
+    for role, expected in zip(ROLES, marks):
+        _check(app, login, world, method, path, obj, role, expected)
+
+
+def _check(app, login, world, method, path, obj, role, expected):
     actor = world["actors"].get(role)
     client = app.test_client()
     if actor is not None:

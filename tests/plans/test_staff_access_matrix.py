@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import world_built_once
-from tests.plans.matrix import ROLES, cases
+from tests.plans.matrix import ROLES, read_cases, write_cases
 from tests.plans.matrix import outcome as matrix_outcome
 
 MISSING_ID = 987654
@@ -53,8 +53,6 @@ MATRIX = [
     ("POST", "/staff/drafts/{draft}/plan-project", "missing", "LFFFNN"),
 ]
 
-CASES = cases(MATRIX)
-
 WORLD_BUILT_ONCE = True
 
 
@@ -93,8 +91,18 @@ def _url(path: str, obj: str, world) -> str:
     return path
 
 
-@pytest.mark.parametrize("method,path,obj,role,expected", CASES)
+@pytest.mark.parametrize("method,path,obj,role,expected", write_cases(MATRIX))
 def test_access(app, login, world, method, path, obj, role, expected):
+    _check(app, login, world, method, path, obj, role, expected)
+
+
+@pytest.mark.parametrize("method,path,obj,marks", read_cases(MATRIX))
+def test_read_access(app, login, world, method, path, obj, marks):
+    for role, expected in zip(ROLES, marks):
+        _check(app, login, world, method, path, obj, role, expected)
+
+
+def _check(app, login, world, method, path, obj, role, expected):
     actor = world["actors"].get(role)
     client = app.test_client()
     if actor is not None:
