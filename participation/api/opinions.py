@@ -226,7 +226,8 @@ def get_tally(draft_id: int):
     tally = compute_tally(draft.id, version.id)
     details = policies.can_view_tally_details(current_api_user())
     dispositions = policies.can_view_tally_dispositions(current_api_user(), draft)
-    return json_response(serializers.draft_tally(draft, version, tally, details=details, dispositions=dispositions))
+    return json_response(serializers.draft_tally(draft, version, tally, details=details, dispositions=dispositions,
+                                                 point_names=queries.liaison_point_names(tally.overall.by_liaison_point)))
 
 
 # --- GET /drafts/<id>/provisions/<key>/opinions ----------------------------------------------
@@ -415,6 +416,9 @@ _CLAUSE_TALLY_PROPERTIES = {
                                       "already_provided 已有规定、out_of_scope 不属于本法规调整范围、for_study 留作研究）"
                                       "分列的意见数（不含已屏蔽的），每种都列出（可为 0）。工作人员可见；"
                                       "意见采纳情况发布后所有人可见，此前对其他人为 null。"},
+    "by_liaison_point": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                         "description": "按基层立法联系点：联系点编号 → 该联系点报送的意见数（不含已屏蔽的）；"
+                                        "没有报送的联系点不列出。联系点名称见 DraftTally.liaison_points。"},
 }
 openapi.add_schema("ClauseTally", openapi.obj(_CLAUSE_TALLY_PROPERTIES, description="一个条文节点的意见统计（含下级节点的汇总）。"))
 openapi.add_schema("DraftTally", openapi.obj(
@@ -429,6 +433,9 @@ openapi.add_schema("DraftTally", openapi.obj(
         "by_stance": _CLAUSE_TALLY_PROPERTIES["by_stance"],
         "by_category": _CLAUSE_TALLY_PROPERTIES["by_category"],
         "by_disposition": _CLAUSE_TALLY_PROPERTIES["by_disposition"],
+        "by_liaison_point": _CLAUSE_TALLY_PROPERTIES["by_liaison_point"],
+        "liaison_points": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "报送了意见的联系点：编号 → 名称。"},
         "whole_draft": {**openapi.ref("ClauseTally"), "description": "总体意见（针对草案整体的意见）。"},
         "provisions": {"type": "array", "items": openapi.ref("ClauseTally"),
                        "description": "当前版本的每个条文节点（编、章、节、条、款、项、目……），按原文顺序。"},

@@ -105,11 +105,14 @@ def clause_tally(clause, *, details: bool = True, dispositions: bool = True) -> 
         "by_stance": _counts(clause.by_stance, STANCE_KEYS),
         "by_category": _counts(clause.by_category, CATEGORY_KEYS),
         "by_disposition": _counts(clause.by_disposition, DISPOSITION_KEYS) if dispositions else None,
+        # 按联系点: the liaison points (by id, named in the draft tally's liaison_points)
+        # whose batches sent opinions on this clause; points that sent none are left out.
+        "by_liaison_point": {str(point): count for point, count in sorted(clause.by_liaison_point.items())},
     }
 
 
 def draft_tally(draft: Draft, version: DraftVersion, tally, *, details: bool = True,
-                dispositions: bool = True) -> dict:
+                dispositions: bool = True, point_names: dict[int, str] | None = None) -> dict:
     """The numbers of ``participation.tally.compute.compute_tally``, unchanged; zero counts are
     spelled out. Without ``details`` the pending and hidden counts are null, as on the
     public tally page (policies.can_view_tally_details)."""
@@ -125,6 +128,8 @@ def draft_tally(draft: Draft, version: DraftVersion, tally, *, details: bool = T
         "by_stance": overall["by_stance"],
         "by_category": overall["by_category"],
         "by_disposition": overall["by_disposition"],
+        "by_liaison_point": overall["by_liaison_point"],
+        "liaison_points": {str(point): name for point, name in sorted((point_names or {}).items())},
         "whole_draft": clause_tally(tally.whole_draft, details=details, dispositions=dispositions),
         "provisions": [clause_tally(clause, details=details, dispositions=dispositions)
                        for clause in tally.provisions],

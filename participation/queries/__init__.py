@@ -9,7 +9,7 @@ from participation.queries.accounts import accounts_query, get_user, tokens_quer
 from participation.queries.audit import AuditFilters, audit_entries_page, history_of, opinion_history
 from participation.queries.batches import (
     batch_opinions, batch_rows_page, batch_state_counts, batches_page, disposition_counts_by_batch, get_batch,
-    open_drafts_for_batches, receipts_of,
+    liaison_point_names, open_drafts_for_batches, receipts_of,
 )
 from participation.queries.drafts import (
     current_version, drafts_by_id, drafts_page, drafts_with_status_query, get_draft, open_drafts,
@@ -41,7 +41,7 @@ __all__ = [
     "accounts_query", "get_user", "tokens_query",
     "AuditFilters", "audit_entries_page", "history_of", "opinion_history",
     "batch_opinions", "batch_rows_page", "batch_state_counts", "batches_page", "get_batch", "open_drafts_for_batches",
-    "receipts_of", "disposition_counts_by_batch",
+    "receipts_of", "disposition_counts_by_batch", "liaison_point_names",
     "current_version", "drafts_by_id", "drafts_page", "drafts_with_status_query", "get_draft", "open_drafts",
     "published_drafts_query", "recently_closed_drafts", "upcoming_drafts",
     "MAX_CLAUSE_LINES", "Progress", "assigned_to", "assignments_of", "clause_lines", "disposition_counts",

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from participation.extensions import db
-from participation.models import Batch, Draft, Opinion
+from participation.models import Batch, Draft, LiaisonPoint, Opinion
 from participation.queries.drafts import drafts_with_status_query, open_drafts
 from participation.queries.paging import MAX_ID, MAX_PAGE
 
@@ -79,3 +79,11 @@ def open_drafts_for_batches(now: datetime, *, include_closed: bool) -> list[Draf
         closed = db.session.scalars(drafts_with_status_query("closed", now, include_unpublished=False).limit(50))
         drafts += [draft for draft in closed if draft not in drafts]
     return drafts
+
+
+def liaison_point_names(point_ids) -> dict[int, str]:
+    """Names of the given liaison points (the tally's by-point counts name them by id)."""
+    ids = [int(point_id) for point_id in point_ids]
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(LiaisonPoint.id, LiaisonPoint.name).where(LiaisonPoint.id.in_(ids))).all())

@@ -428,6 +428,12 @@ def _category_rows(counter) -> list[tuple[str, int, str]]:
             for category in labels.SUBMITTER_CATEGORY if counter.get(category)]
 
 
+def _point_rows(counter, names: dict[int, str]) -> list[tuple[str, int, str]]:
+    """按联系点: the points that sent opinions, most first."""
+    return [(names.get(point, str(point)), count, "fill-category")
+            for point, count in sorted(counter.items(), key=lambda item: (-item[1], names.get(item[0], "")))]
+
+
 def _disposition_rows(counter) -> list[tuple[str, int, str]]:
     return [(labels.label(labels.DISPOSITION, disposition), counter.get(disposition, 0), "fill-disposition")
             for disposition in labels.DISPOSITION]
@@ -481,6 +487,7 @@ def tally(draft_id: int):
         heat_level=heat_level, article_number=_article_number,
         top=result.most_discussed(10), focus=focus, staff=staff, stances=STANCES,
         stance_rows=_stance_rows, category_rows=_category_rows, disposition_rows=_disposition_rows,
+        point_rows=_point_rows, point_names=queries.liaison_point_names(result.overall.by_liaison_point),
         dispositions=list(labels.DISPOSITION) if policies.can_view_tally_dispositions(current_user, draft) else [],
         can_list=policies.can_list_published_opinions(current_user, draft, now) and status != DraftStatus.DRAFT,
         can_moderate=policies.can_moderate_opinions(current_user),
