@@ -148,7 +148,6 @@ openapi.add_schema("SearchResults", openapi.obj(
     },
     description="一页搜索结果。",
 ))
-_KEY_PATTERN = r"^[a-z0-9.~_-]{1,80}$"
 openapi.add_operation("/search", "get", openapi.operation(
     "搜索意见建议、条文与立法项目建议",
     description=(
@@ -166,8 +165,9 @@ openapi.add_operation("/search", "get", openapi.operation(
         openapi.query_parameter("draft", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "草案编号。"),
         openapi.query_parameter("call", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                                 "立法计划项目建议征集的编号（只搜其建议）。"),
-        openapi.query_parameter("clause", {"type": "string", "pattern": _KEY_PATTERN},
-                                "条文键，例如 art.12；条包括其各款、项。"),
+        openapi.query_parameter("clause", {"type": "string", "maxLength": 80},
+                                "条款：条文键（例如 art.12）或人们书写的引用（第十二条、第12条第2款、第十二条第（三）项）；"
+                                "条包括其各款、项。指定 draft 时，草案中没有的条款返回 422。"),
         openapi.query_parameter("stance", {"type": "string", "enum": list(STANCES)}, "态度。"),
         openapi.query_parameter("category", {"type": "string", "enum": list(CATEGORIES)}, "提出人类别。"),
         openapi.query_parameter("liaison_point", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "基层立法联系点编号。"),

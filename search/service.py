@@ -23,7 +23,10 @@ from participation.extensions import db
 from participation.models import (
     Draft, ModerationState, Opinion, ProposerCategory, Provision, Stance, SubmitterCategory,
 )
+from participation.batches.citations import VersionClauses
+from participation.citations import parse_citation
 from participation.clock import local_to_utc
+from participation.text import clean_text
 from search import documents, proposal_hits
 from search.facets import FacetValue, label_facets  # noqa: F401  (FacetValue: part of the outcome)
 from search.backend import IndexStore, IndexUnavailable, current_searcher, search as run_query
@@ -146,10 +149,14 @@ def read_params(args, *, per_page_default: int = DEFAULT_PER_PAGE,
     params.call = integer("call", 1, MAX_ID)
     clause = args.get("clause")
     if given(clause):
-        if not clause or len(clause) > 80 or not set(clause) <= _KEY_CHARS:
-            error("clause", _("clause 应为条文键，例如 art.12 或 art.12.2。"))
+        key = clause_key(clause, params.draft)
+        if key is None:
+            error("clause", _("无法识别条款“%(value)s”。请写成“第十二条”“第12条第2款”“第十二条第（三）项”。",
+                              value=(clause or "")[:40]))
+        elif key is False:
+            error("clause", _("草案中没有“%(value)s”。", value=clause[:40]))
         else:
-            params.clause = clause
+            params.clause = key
     params.stance = choice("stance", STANCES)
     params.category = choice("category", CATEGORIES)
     params.liaison_point = integer("liaison_point", 1, MAX_ID)
@@ -164,6 +171,30 @@ def read_params(args, *, per_page_default: int = DEFAULT_PER_PAGE,
     if (params.page - 1) * params.per_page >= MAX_RESULT_WINDOW:
         warnings.append(_("最多只能翻到第 %(n)d 条结果，请增加搜索词或筛选条件。", n=MAX_RESULT_WINDOW))
     return params, errors, warnings
+
+
+def clause_key(text: str | None, draft_id: int | None):
+    """The clause key of what a person wrote in the clause filter: a key as the API and
+    links give it (art.12.2), or a citation as people write it (第十二条, 第12条第2款,
+    十二条, 第十二条第（三）项), read by the one citation parser. None when it cannot be
+    read; False when ``draft_id`` names a draft whose current text has no such clause."""
+    text = clean_text(text or "", multiline=False)
+    if not text or len(text) > 80:
+        return None
+    version = queries.current_version(draft_id) if draft_id is not None else None
+    if set(text) <= _KEY_CHARS:
+        key = text
+    elif parse_citation(text, None) in (None, ""):
+        return None  # unreadable, or 总体意见 (not a clause)
+    elif version is not None:
+        # Against the draft's own text: an item cited without its paragraph is found in
+        # the paragraph that holds items.
+        key = parse_citation(text, VersionClauses(version.id).document) or False
+    else:
+        key = parse_citation(text, None)
+    if key and version is not None and queries.find_provision(version.id, key) is None:
+        return False
+    return key
 
 
 # --- outcome ------------------------------------------------------------------------------

@@ -175,10 +175,12 @@ def _run_schemathesis(app, headers: dict | None = None) -> None:
         # (from after to, longer than ten years): rules across parameters that a
         # schema cannot state, answered 422 naming the parameter.
         # So are a proposal's rules across fields (a unit for organisations, a name to
-        # publish, an area among the call's focus areas, an attachment's type by content).
+        # publish, an area among the call's focus areas, an attachment's type by content),
+        # and a search's clause: any text is read by the citation parser, and one it cannot
+        # read, or that the given draft does not have, is named in a 422.
         "operations": [{"include-operation-id": operation_id, "checks": {"positive_data_acceptance": {
             "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]}}}
-            for operation_id in ("getOverview", "createProposal")],
+            for operation_id in ("getOverview", "createProposal", "search")],
     })
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
     sent = itertools.count()
