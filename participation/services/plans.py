@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from participation.errors import Conflict, ValidationFailed
 from participation.extensions import db
 from participation.models import (
-    PROJECT_CLASSES, Classification, Draft, LegislativePlan, PlanProject, Proposal, User,
+    PROJECT_CLASSES, Classification, Draft, LegislativePlan, PlanCall, PlanProject, Proposal, User,
 )
-from participation.services import audit
+from participation.services import audit, classifications
 from participation.services.plan_calls import MAX_YEAR, MIN_YEAR
 from participation.text import clean_text
 
@@ -161,8 +161,6 @@ def link_proposals(project: PlanProject, proposal_ids: list[int], *, by: User | 
     if len(proposals) != len(ids):
         raise ValidationFailed(_("所选建议不存在。"), fields={"proposal_ids": [_("含有不存在的建议。")]})
     plan = db.session.get(LegislativePlan, project.plan_id)
-    from participation.models import PlanCall
-
     years = set(db.session.scalars(select(PlanCall.year).where(
         PlanCall.id.in_({p.call_id for p in proposals}))).all()) if proposals else set()
     if years - {plan.year}:
@@ -183,8 +181,6 @@ def link_proposals(project: PlanProject, proposal_ids: list[int], *, by: User | 
         proposal.project_id = project.id
         linked += 1
         if proposal.classification == Classification.PENDING.value:
-            from participation.services import classifications
-
             classifications.classify(proposal, classifications.ClassificationInput(project.project_class),
                                      by=by, now=now)
     db.session.flush()

@@ -251,7 +251,6 @@ def render_call(call, *, bulk_form=None, merge_form=None, assign_form=None, stat
         filter_args=_filter_args(form), tally=tally, groups=queries.groups_of(call.id),
         group_sizes=queries.group_sizes(call.id), staff={u.id: u for u in queries.staff_members()},
         bulk_form=bulk_form, merge_form=merge_form or MergeForm(formdata=None), assign_form=assign_form,
-        can_export=True,
         public_page=call.published_at is not None,
     ), status_code
 
