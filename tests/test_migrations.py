@@ -51,3 +51,40 @@ def test_upgrading_keeps_existing_rows(app):
         assert connection.execute(text("SELECT count(*) FROM draft_versions")).scalar() == 1
         assert connection.execute(text("SELECT count(*) FROM provisions")).scalar() == 1
         assert connection.execute(text("SELECT moderation_mode FROM drafts")).scalar() == "post"
+
+
+def test_public_tally_columns_are_counted_from_existing_opinions(app, frozen_now, make_draft, make_user):
+    """3c9e5b7a1f24 adds the published-only distinct submitters: upgrading a database
+    that already holds pending and published opinions counts them, and the triggers it
+    installs keep them (down and up again, with the opinions in place)."""
+    from participation.models import ModerationMode, Opinion
+    from participation.services import opinions as service
+    from participation.tally import upkeep
+    from participation.tally.compute import compute_tally
+
+    draft = make_draft(published=True)
+    draft.moderation_mode = ModerationMode.PRE.value
+    db.session.commit()
+    authors = [make_user("citizen") for _ in range(3)]
+    staff = make_user("staff")
+    submitted = [service.submit_opinion(draft, service.OpinionInput(body=f"意见{n}", stance="support"),
+                                        author=authors[n % 3], now=frozen_now.now) for n in range(5)]
+    service.publish_opinion(db.session.get(Opinion, submitted[0].id), by=staff, now=frozen_now.now)
+    db.session.commit()
+    draft_id, version_id = draft.id, draft.current_version.id
+    staff_id, opinion_id = staff.id, submitted[1].id
+    db.session.remove()
+
+    downgrade(revision="ae3fd6086960")
+    upgrade()
+    assert upkeep.check_version(version_id) == []
+    public = compute_tally(draft_id, version_id, published_only=True)
+    assert (public.overall.total, public.overall.submitters) == (1, 1)
+    # The installed triggers follow the next approval.
+    from participation.models import User
+
+    service.publish_opinion(db.session.get(Opinion, opinion_id), by=db.session.get(User, staff_id), now=frozen_now.now)
+    db.session.commit()
+    assert upkeep.check_version(version_id) == []
+    assert compute_tally(draft_id, version_id, published_only=True).overall.submitters == 2
+    assert upkeep.trigger_problems(db.session.connection()) == []

@@ -223,8 +223,8 @@ def get_tally(draft_id: int):
     version = draft.current_version
     if version is None:
         raise NotFound(_("草案没有可统计的版本。"))
-    tally = compute_tally(draft.id, version.id)
     details = policies.can_view_tally_details(current_api_user())
+    tally = compute_tally(draft.id, version.id, published_only=not details)
     dispositions = policies.can_view_tally_dispositions(current_api_user(), draft)
     return json_response(serializers.draft_tally(draft, version, tally, details=details, dispositions=dispositions,
                                                  point_names=queries.liaison_point_names(tally.overall.by_liaison_point)))
@@ -401,8 +401,9 @@ _CLAUSE_TALLY_PROPERTIES = {
     "label": {"type": "string", "description": "中文标号，例如 第十二条。"},
     "heading": {"type": "string", "description": "章节标题；条款为空字符串。"},
     "total": {"type": "integer", "minimum": 0,
-              "description": "本节点及其下级节点的意见数（不含已屏蔽的，含待审核的）。"},
-    "own_total": {"type": "integer", "minimum": 0, "description": "直接针对本节点的意见数（不含已屏蔽的）。"},
+              "description": "本节点及其下级节点的意见数：工作人员看到收到的全部意见（含待审核的，不含已屏蔽的）；"
+                             "其他人只看到已公开的意见（见 DraftTally.counted）。各项分类和提出人数同样。"},
+    "own_total": {"type": "integer", "minimum": 0, "description": "直接针对本节点的意见数（计数范围同 total）。"},
     "pending": {**openapi.nullable({"type": "integer", "minimum": 0}),
                 "description": "其中待审核的意见数（仅工作人员可见，其他人为 null）。"},
     "hidden": {**openapi.nullable({"type": "integer", "minimum": 0}),
@@ -425,7 +426,10 @@ openapi.add_schema("DraftTally", openapi.obj(
     {
         "draft_id": {"type": "integer", "minimum": 1},
         "version": openapi.ref("DraftVersionInfo"),
-        "total": {"type": "integer", "minimum": 0, "description": "全部意见数（含总体意见；不含已屏蔽的）。"},
+        "counted": {"type": "string", "enum": ["published", "received"],
+                    "description": "统计的范围：published 只计已公开的意见（公众看到的统计，待审核的意见审核通过后才计入）；"
+                                   "received 计收到的全部意见，含待审核的、不含已屏蔽的（工作人员）。"},
+        "total": {"type": "integer", "minimum": 0, "description": "全部意见数（含总体意见；不含已屏蔽的；范围见 counted）。"},
         "pending": _CLAUSE_TALLY_PROPERTIES["pending"],
         "hidden": _CLAUSE_TALLY_PROPERTIES["hidden"],
         "represented": _CLAUSE_TALLY_PROPERTIES["represented"],
@@ -515,6 +519,8 @@ openapi.add_operation("/drafts/{draft_id}/tally", "get", openapi.operation(
     "意见统计",
     description="草案当前版本每个条文节点的意见数：按态度、按提出人类别，不同提出人数，以及汇总"
                 "（条含其款、项；章含其条；全草案含一切，包括总体意见）。已屏蔽的意见只计入 hidden。"
+                "公众（未登录或非工作人员）看到的统计只计已公开的意见（counted 为 published），"
+                "先审核、后公开的草案中待审核的意见在审核通过后才计入；工作人员看到收到的全部意见（received）。"
                 "与网页上的统计是同一组数字。已发布草案公开；未发布的只对工作人员可见，对其他人返回 404。",
     tag="opinions", operation_id="getDraftTally", security=openapi.TOKEN_OPTIONAL,
     parameters=[_DRAFT_ID],

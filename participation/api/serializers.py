@@ -120,6 +120,8 @@ def draft_tally(draft: Draft, version: DraftVersion, tally, *, details: bool = T
     return {
         "draft_id": draft.id,
         "version": {"number": version.number, "reading": version.reading},
+        # Which opinions are counted: the public reading leaves out those pending review.
+        "counted": "published" if tally.published_only else "received",
         "total": overall["total"],
         "pending": overall["pending"],
         "hidden": overall["hidden"],

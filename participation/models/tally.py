@@ -77,7 +77,9 @@ class TallySubmitter(db.Model):
     """How many opinions (not hidden) a submitter has in a node's subtree: one row per
     (node, submitter) for every ancestor of every clause they spoke on, and for
     EVERYTHING_NODE. A row appears and disappears as its count passes 0, and moves the
-    node's TallyNode.submitters with it."""
+    node's TallyNode.submitters with it. ``published`` counts those of them that are
+    published (not pending review): as it passes 0 it moves TallyNode.published_submitters,
+    the distinct submitters of the public tally."""
 
     __tablename__ = "tally_submitters"
     __table_args__ = (
@@ -89,11 +91,13 @@ class TallySubmitter(db.Model):
     node: Mapped[int] = mapped_column(Integer)
     submitter_key: Mapped[str] = mapped_column(String(120))
     opinions: Mapped[int] = mapped_column(Integer)
+    published: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TallyNode(db.Model):
     """Distinct submitters of a node's subtree (rolled up): the number of its
-    TallySubmitter rows."""
+    TallySubmitter rows; ``published_submitters``: of those with a published opinion
+    there (what the public tally shows)."""
 
     __tablename__ = "tally_nodes"
     __table_args__ = (
@@ -104,6 +108,7 @@ class TallyNode(db.Model):
     version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id", ondelete="CASCADE"))
     node: Mapped[int] = mapped_column(Integer)
     submitters: Mapped[int] = mapped_column(Integer)
+    published_submitters: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TallyDisposition(db.Model):

@@ -4,6 +4,11 @@ An article counts what was said on it and on its paragraphs, items and sub-items
 chapter counts its articles; the draft counts everything, whole-draft opinions included.
 Hidden opinions are not in ``total`` or the breakdowns; they are counted in ``hidden``.
 
+Two readings of the same counts: staff see every opinion received (pending review
+included, counted again in ``pending``); the public tally (``published_only``) counts
+published opinions only, so that under 先审核、后公开 unreviewed opinions (possibly spam)
+do not move the public numbers. Its distinct submitters are kept by the triggers too.
+
 ``compute_tally`` is the one source of these numbers (tally page, API, exports). It reads
 counts that database triggers keep in the same transaction as every change of an opinion
 (participation.models.tally, participation.tally.upkeep): a few thousand rows for a
@@ -25,6 +30,7 @@ from participation.models.tally import (
 
 HIDDEN = ModerationState.HIDDEN.value
 PENDING = ModerationState.PENDING.value
+PUBLISHED = ModerationState.PUBLISHED.value
 
 
 @dataclass
@@ -70,6 +76,7 @@ class DraftTally:
     overall: ClauseTally                 # the whole draft, every opinion rolled up
     whole_draft: ClauseTally             # 总体意见 only
     provisions: list[ClauseTally]        # every provision, document order
+    published_only: bool = False         # the public reading: pending opinions left out
 
     @property
     def total(self) -> int:
@@ -100,7 +107,7 @@ class DraftTally:
         }
 
 
-def _empty_tally(draft_id: int, version_id: int):
+def _empty_tally(draft_id: int, version_id: int, published_only: bool = False):
     """The version's provisions as empty ClauseTally objects: (tally, clauses by id,
     provision rows in document order)."""
     provisions = db.session.execute(
@@ -113,7 +120,8 @@ def _empty_tally(draft_id: int, version_id: int):
         for row in provisions
     }
     tally = DraftTally(draft_id=draft_id, version_id=version_id, overall=ClauseTally(key=None, kind="draft", label=""),
-                       whole_draft=ClauseTally(key=None, kind="draft", label=""), provisions=list(clauses.values()))
+                       whole_draft=ClauseTally(key=None, kind="draft", label=""), provisions=list(clauses.values()),
+                       published_only=published_only)
     return tally, clauses, provisions
 
 
@@ -127,8 +135,10 @@ def _roll_up(tally: DraftTally, clauses: dict, provisions) -> None:
     _add(tally.overall, tally.whole_draft)
 
 
-def compute_tally(draft_id: int, version_id: int) -> DraftTally:
-    """Every count of the draft's version, from the counts the triggers keep.
+def compute_tally(draft_id: int, version_id: int, *, published_only: bool = False) -> DraftTally:
+    """Every count of the draft's version, from the counts the triggers keep;
+    ``published_only``: the public tally, without the opinions pending review (they are
+    still counted in ``pending``, which only staff are shown).
 
     One query returns the counts per clause (by state, stance, category and liaison
     point: at most a few rows per clause and combination, however many opinions), the
@@ -136,18 +146,21 @@ def compute_tally(draft_id: int, version_id: int) -> DraftTally:
     subtree, already rolled up. All come from one statement, so they are from one
     snapshot even while opinions come in.
     """
-    tally, clauses, provisions = _empty_tally(draft_id, version_id)
+    tally, clauses, provisions = _empty_tally(draft_id, version_id, published_only)
     counts = select(literal("c"), TallyCount.node, TallyCount.moderation_state, TallyCount.stance,
                     TallyCount.category, TallyCount.liaison_point, TallyCount.opinions, TallyCount.represented) \
         .where(TallyCount.version_id == version_id)
     submitters = select(literal("n"), TallyNode.node, null(), null(), null(), literal(NO_LIAISON_POINT),
-                        TallyNode.submitters, null()).where(TallyNode.version_id == version_id)
+                        TallyNode.published_submitters if published_only else TallyNode.submitters, null()) \
+        .where(TallyNode.version_id == version_id)
     # Disposition rows: the disposition and the channel where stance and category go.
     # (Summed over the states shown: hidden opinions are in no breakdown.)
     dispositions = select(literal("d"), TallyDisposition.node, literal(""), TallyDisposition.disposition,
                           TallyDisposition.channel, literal(NO_LIAISON_POINT), func.sum(TallyDisposition.opinions),
                           null()) \
-        .where(TallyDisposition.version_id == version_id, TallyDisposition.moderation_state != HIDDEN,
+        .where(TallyDisposition.version_id == version_id,
+               TallyDisposition.moderation_state == PUBLISHED if published_only
+               else TallyDisposition.moderation_state != HIDDEN,
                TallyDisposition.opinions != 0) \
         .group_by(TallyDisposition.node, TallyDisposition.disposition, TallyDisposition.channel)
     rows = db.session.execute(union_all(counts, submitters, dispositions)).all()
@@ -173,6 +186,10 @@ def compute_tally(draft_id: int, version_id: int) -> DraftTally:
         if state == HIDDEN:
             clause.hidden += count
             continue
+        if state == PENDING:
+            clause.pending += count
+            if published_only:
+                continue
         clause.own_total += count
         clause.total += count
         clause.represented += represented
@@ -180,13 +197,11 @@ def compute_tally(draft_id: int, version_id: int) -> DraftTally:
         clause.by_category[category] += count
         if point != NO_LIAISON_POINT:
             clause.by_liaison_point[point] += count
-        if state == PENDING:
-            clause.pending += count
     _roll_up(tally, clauses, provisions)
     return tally
 
 
-def recompute_tally(draft_id: int, version_id: int) -> DraftTally:
+def recompute_tally(draft_id: int, version_id: int, *, published_only: bool = False) -> DraftTally:
     """The same numbers as ``compute_tally``, counted from the opinion rows (about a
     second for 100,000 opinions): the reference ``flask tally check`` compares with.
 
@@ -196,8 +211,10 @@ def recompute_tally(draft_id: int, version_id: int) -> DraftTally:
     roll-ups are sums over the provision tree, made bottom-up in one pass; distinct
     submitters roll up by the classic subtree trick (see ``_submitter_contributions``).
     """
-    tally, clauses, provisions = _empty_tally(draft_id, version_id)
+    tally, clauses, provisions = _empty_tally(draft_id, version_id, published_only)
     whole_draft = tally.whole_draft
+    # The states in total and the breakdowns.
+    shown = Opinion.moderation_state == PUBLISHED if published_only else Opinion.moderation_state != HIDDEN
     parent_of: dict[int, int | None] = {row.id: row.parent_id for row in provisions}
 
     def own(provision_id: int | None) -> ClauseTally:
@@ -215,30 +232,32 @@ def recompute_tally(draft_id: int, version_id: int) -> DraftTally:
         if state == HIDDEN:
             clause.hidden += count
             continue
+        if state == PENDING:
+            clause.pending += count
+            if published_only:
+                continue
         clause.own_total += count
         clause.total += count
         clause.represented += int(represented)
         clause.by_stance[stance] += count
         clause.by_category[category] += count
-        if state == PENDING:
-            clause.pending += count
     by_point = db.session.execute(
         select(Opinion.provision_id, Opinion.liaison_point_id, func.count())
-        .where(*scope, Opinion.moderation_state != HIDDEN, Opinion.liaison_point_id.is_not(None))
+        .where(*scope, shown, Opinion.liaison_point_id.is_not(None))
         .group_by(Opinion.provision_id, Opinion.liaison_point_id)
     )
     for provision_id, liaison_point_id, count in by_point:
         own(provision_id).by_liaison_point[liaison_point_id] += count
     by_disposition = db.session.execute(
         select(Opinion.provision_id, Opinion.disposition, Opinion.channel, func.count())
-        .where(*scope, Opinion.moderation_state != HIDDEN)
+        .where(*scope, shown)
         .group_by(Opinion.provision_id, Opinion.disposition, Opinion.channel)
     )
     for provision_id, disposition, channel, count in by_disposition:
         own(provision_id).by_disposition[disposition] += count
         own(provision_id).by_channel[channel] += count
 
-    contributions = _submitter_contributions(scope, parent_of, whole_draft)
+    contributions = _submitter_contributions((*scope, shown), parent_of, whole_draft)
     for provision_id, clause in clauses.items():
         clause.submitters = contributions.get(provision_id, 0)
     # The root's own share (-1 for consecutive pairs that meet only at the root); the
@@ -292,7 +311,7 @@ def _submitter_contributions(scope, parent_of: dict[int, int | None], whole_draf
     in_order = USE_ID_ORDER and all(a < b for a, b in zip(ids, ids[1:]))
     pairs = (
         select(Opinion.submitter_key, Opinion.provision_id)
-        .where(*scope, Opinion.moderation_state != HIDDEN)
+        .where(*scope)
         .distinct()
         .subquery()
     )

@@ -20,6 +20,9 @@ new one added, skipping what did not change):
    the draft as a whole) and for the pseudo-node −1 (the whole draft). Where that count
    goes from 0 to 1 the submitter is new to the node: +1 on ``tally_nodes.submitters``.
    Removing mirrors it: a count back at 0 takes one off the node and the row goes.
+   The same row counts the submitter's *published* opinions there (``published``), and
+   moves ``tally_nodes.published_submitters`` as that passes 0: the public tally counts
+   published opinions only (pending ones wait for review), distinct submitters included.
 
 On PostgreSQL an ``INSERT`` is counted once per statement, from its transition table
 (``tally_opinions_inserted``): the same steps, grouped, so a liaison-point batch of
@@ -44,7 +47,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, delete, except_, func, insert, literal, select, union_all
+from sqlalchemy import Integer, case, delete, except_, func, insert, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from participation.extensions import db
@@ -56,7 +59,8 @@ from participation.models.tally import (
 from participation.tally import disposition_triggers
 
 HIDDEN = ModerationState.HIDDEN.value
-assert (WHOLE_DRAFT_NODE, EVERYTHING_NODE, NO_LIAISON_POINT, HIDDEN) == (0, -1, 0, "hidden"), \
+PUBLISHED = ModerationState.PUBLISHED.value
+assert (WHOLE_DRAFT_NODE, EVERYTHING_NODE, NO_LIAISON_POINT, HIDDEN, PUBLISHED) == (0, -1, 0, "hidden", "published"), \
     "the trigger SQL below spells these values out"
 
 # --- SQLite ------------------------------------------------------------------------------
@@ -89,16 +93,21 @@ def _sqlite_remove_count(r: str) -> str:
 
 def _sqlite_add_submitter(r: str) -> str:
     path = _SQLITE_PATH.format(r=r)
+    published = f"({r}.moderation_state = 'published')"
     return (
-        "INSERT INTO tally_submitters (version_id, node, submitter_key, opinions) "
-        f"SELECT {r}.version_id, node, {r}.submitter_key, 1 FROM ({path}) "
+        "INSERT INTO tally_submitters (version_id, node, submitter_key, opinions, published) "
+        f"SELECT {r}.version_id, node, {r}.submitter_key, 1, {published} FROM ({path}) "
         f"WHERE {r}.moderation_state <> 'hidden' "
-        "ON CONFLICT (version_id, node, submitter_key) DO UPDATE SET opinions = opinions + 1;\n"
-        "  INSERT INTO tally_nodes (version_id, node, submitters) "
-        f"SELECT version_id, node, 1 FROM tally_submitters WHERE version_id = {r}.version_id "
-        f"AND submitter_key = {r}.submitter_key AND opinions = 1 AND node IN ({path}) "
+        "ON CONFLICT (version_id, node, submitter_key) DO UPDATE SET opinions = opinions + 1, "
+        "published = published + excluded.published;\n"
+        # New to the node: the first opinion (not hidden) there, or the first published one.
+        "  INSERT INTO tally_nodes (version_id, node, submitters, published_submitters) "
+        f"SELECT version_id, node, opinions = 1, {published} AND published = 1 FROM tally_submitters "
+        f"WHERE version_id = {r}.version_id AND submitter_key = {r}.submitter_key "
+        f"AND (opinions = 1 OR ({published} AND published = 1)) AND node IN ({path}) "
         f"AND {r}.moderation_state <> 'hidden' "
-        "ON CONFLICT (version_id, node) DO UPDATE SET submitters = submitters + 1;"
+        "ON CONFLICT (version_id, node) DO UPDATE SET submitters = submitters + excluded.submitters, "
+        "published_submitters = published_submitters + excluded.published_submitters;"
     )
 
 
@@ -106,10 +115,15 @@ def _sqlite_remove_submitter(r: str) -> str:
     path = _SQLITE_PATH.format(r=r)
     pairs = f"version_id = {r}.version_id AND submitter_key = {r}.submitter_key AND node IN ({path})"
     counted = f"{r}.moderation_state <> 'hidden'"
+    published = f"{r}.moderation_state = 'published'"
     return (
-        f"UPDATE tally_submitters SET opinions = opinions - 1 WHERE {pairs} AND {counted};\n"
+        f"UPDATE tally_submitters SET opinions = opinions - 1, published = published - ({published}) "
+        f"WHERE {pairs} AND {counted};\n"
         f"  UPDATE tally_nodes SET submitters = submitters - 1 WHERE version_id = {r}.version_id AND node IN "
         f"(SELECT node FROM tally_submitters WHERE {pairs} AND opinions = 0) AND {counted};\n"
+        f"  UPDATE tally_nodes SET published_submitters = published_submitters - 1 "
+        f"WHERE version_id = {r}.version_id AND node IN "
+        f"(SELECT node FROM tally_submitters WHERE {pairs} AND published = 0) AND {published};\n"
         f"  DELETE FROM tally_submitters WHERE {pairs} AND opinions = 0 AND {counted};"
     )
 
@@ -160,12 +174,12 @@ SQLITE_TRIGGERS: dict[str, str] = {
         f"  {_SQLITE_BUMP_NEW}\n  {_SQLITE_BUMP_MOVED}\n"
         f"  {_sqlite_remove_count('OLD')}\n  {_sqlite_add_count('NEW')}\nEND"
     ),
-    # Hiding, showing again, or moving an opinion changes who counts where; approving
-    # a held opinion (pending → published) does not.
+    # Hiding, showing again, approving a held opinion or moving an opinion changes who
+    # counts where (every change of state: pending and published are told apart for
+    # the public tally's distinct submitters).
     "opinions_tally_update_submitters": (
         f"CREATE TRIGGER opinions_tally_update_submitters AFTER UPDATE OF {', '.join(_SUBMITTER_COLUMNS)} "
-        "ON opinions WHEN (OLD.moderation_state = 'hidden') IS NOT (NEW.moderation_state = 'hidden') "
-        f"OR {_changed(c for c in _SUBMITTER_COLUMNS if c != 'moderation_state')} BEGIN\n"
+        f"ON opinions WHEN {_changed(_SUBMITTER_COLUMNS)} BEGIN\n"
         f"  {_sqlite_remove_submitter('OLD')}\n  {_sqlite_add_submitter('NEW')}\nEND"
     ),
 }
@@ -197,15 +211,17 @@ CREATE OR REPLACE FUNCTION tally_opinion_change() RETURNS trigger LANGUAGE plpgs
 DECLARE
     old_counted boolean := TG_OP <> 'INSERT' AND OLD.moderation_state <> 'hidden';
     new_counted boolean := TG_OP <> 'DELETE' AND NEW.moderation_state <> 'hidden';
+    old_published boolean := TG_OP <> 'INSERT' AND OLD.moderation_state = 'published';
+    new_published boolean := TG_OP <> 'DELETE' AND NEW.moderation_state = 'published';
     counts_change boolean := TG_OP <> 'UPDATE' OR
         (OLD.version_id, OLD.provision_id, OLD.moderation_state, OLD.stance, OLD.category, OLD.liaison_point_id,
          OLD.represented_count)
         IS DISTINCT FROM
         (NEW.version_id, NEW.provision_id, NEW.moderation_state, NEW.stance, NEW.category, NEW.liaison_point_id,
          NEW.represented_count);
-    submitters_change boolean := TG_OP <> 'UPDATE' OR old_counted IS DISTINCT FROM new_counted OR
-        (OLD.version_id, OLD.provision_id, OLD.submitter_key)
-        IS DISTINCT FROM (NEW.version_id, NEW.provision_id, NEW.submitter_key);
+    submitters_change boolean := TG_OP <> 'UPDATE' OR
+        (OLD.version_id, OLD.provision_id, OLD.moderation_state, OLD.submitter_key)
+        IS DISTINCT FROM (NEW.version_id, NEW.provision_id, NEW.moderation_state, NEW.submitter_key);
     nodes integer[];
 BEGIN
     IF NOT (counts_change OR submitters_change) THEN
@@ -244,12 +260,15 @@ BEGIN
         nodes := ARRAY(SELECT ancestor_id FROM provision_ancestors WHERE provision_id = OLD.provision_id)
                  || CASE WHEN OLD.provision_id IS NULL THEN ARRAY[0, -1] ELSE ARRAY[-1] END;
         WITH lowered AS (
-            UPDATE tally_submitters SET opinions = opinions - 1
+            UPDATE tally_submitters SET opinions = opinions - 1, published = published - old_published::integer
                 WHERE version_id = OLD.version_id AND node = ANY (nodes) AND submitter_key = OLD.submitter_key
-                RETURNING node, opinions
+                RETURNING node, opinions, published
         )
-        UPDATE tally_nodes SET submitters = submitters - 1
-            WHERE version_id = OLD.version_id AND node IN (SELECT node FROM lowered WHERE opinions = 0);
+        UPDATE tally_nodes AS t SET submitters = t.submitters - (l.opinions = 0)::integer,
+                published_submitters = t.published_submitters - (old_published AND l.published = 0)::integer
+            FROM lowered l
+            WHERE t.version_id = OLD.version_id AND t.node = l.node
+              AND (l.opinions = 0 OR (old_published AND l.published = 0));
         DELETE FROM tally_submitters
             WHERE version_id = OLD.version_id AND node = ANY (nodes) AND submitter_key = OLD.submitter_key
               AND opinions = 0;
@@ -258,14 +277,18 @@ BEGIN
         nodes := ARRAY(SELECT ancestor_id FROM provision_ancestors WHERE provision_id = NEW.provision_id)
                  || CASE WHEN NEW.provision_id IS NULL THEN ARRAY[0, -1] ELSE ARRAY[-1] END;
         WITH raised AS (
-            INSERT INTO tally_submitters AS t (version_id, node, submitter_key, opinions)
-                SELECT NEW.version_id, node, NEW.submitter_key, 1 FROM unnest(nodes) AS node ORDER BY node
-                ON CONFLICT (version_id, node, submitter_key) DO UPDATE SET opinions = t.opinions + 1
-                RETURNING node, opinions
+            INSERT INTO tally_submitters AS t (version_id, node, submitter_key, opinions, published)
+                SELECT NEW.version_id, node, NEW.submitter_key, 1, new_published::integer
+                FROM unnest(nodes) AS node ORDER BY node
+                ON CONFLICT (version_id, node, submitter_key)
+                DO UPDATE SET opinions = t.opinions + 1, published = t.published + excluded.published
+                RETURNING node, opinions, published
         )
-        INSERT INTO tally_nodes AS t (version_id, node, submitters)
-            SELECT NEW.version_id, node, 1 FROM raised WHERE opinions = 1 ORDER BY node
-            ON CONFLICT (version_id, node) DO UPDATE SET submitters = t.submitters + 1;
+        INSERT INTO tally_nodes AS t (version_id, node, submitters, published_submitters)
+            SELECT NEW.version_id, node, (opinions = 1)::integer, (new_published AND published = 1)::integer
+            FROM raised WHERE opinions = 1 OR (new_published AND published = 1) ORDER BY node
+            ON CONFLICT (version_id, node) DO UPDATE SET submitters = t.submitters + excluded.submitters,
+                published_submitters = t.published_submitters + excluded.published_submitters;
     END IF;
     RETURN NULL;
 END
@@ -292,7 +315,8 @@ BEGIN
         ON CONFLICT (version_id, node, moderation_state, stance, category, liaison_point)
         DO UPDATE SET opinions = t.opinions + excluded.opinions, represented = t.represented + excluded.represented;
     WITH added AS (
-        SELECT o.version_id, path.node, o.submitter_key, count(*) AS opinions
+        SELECT o.version_id, path.node, o.submitter_key, count(*) AS opinions,
+               count(*) FILTER (WHERE o.moderation_state = 'published') AS published
         FROM inserted_opinions o
         CROSS JOIN LATERAL (
             SELECT ancestor_id AS node FROM provision_ancestors WHERE provision_id = o.provision_id
@@ -302,18 +326,22 @@ BEGIN
         WHERE o.moderation_state <> 'hidden'
         GROUP BY 1, 2, 3
     ), raised AS (
-        INSERT INTO tally_submitters AS t (version_id, node, submitter_key, opinions)
-            SELECT version_id, node, submitter_key, opinions FROM added ORDER BY 1, 2, 3
-            ON CONFLICT (version_id, node, submitter_key) DO UPDATE SET opinions = t.opinions + excluded.opinions
-            RETURNING t.version_id, t.node, t.submitter_key, t.opinions
+        INSERT INTO tally_submitters AS t (version_id, node, submitter_key, opinions, published)
+            SELECT version_id, node, submitter_key, opinions, published FROM added ORDER BY 1, 2, 3
+            ON CONFLICT (version_id, node, submitter_key)
+            DO UPDATE SET opinions = t.opinions + excluded.opinions, published = t.published + excluded.published
+            RETURNING t.version_id, t.node, t.submitter_key, t.opinions, t.published
     )
-    -- A submitter is new to a node when the row holds just what this statement added.
-    INSERT INTO tally_nodes AS t (version_id, node, submitters)
-        SELECT raised.version_id, raised.node, count(*) FROM raised
+    -- A submitter is new to a node when the row holds just what this statement added
+    -- (and new to its public tally when the published count is just what was added).
+    INSERT INTO tally_nodes AS t (version_id, node, submitters, published_submitters)
+        SELECT raised.version_id, raised.node, count(*) FILTER (WHERE raised.opinions = added.opinions),
+               count(*) FILTER (WHERE added.published > 0 AND raised.published = added.published) FROM raised
         JOIN added USING (version_id, node, submitter_key)
-        WHERE raised.opinions = added.opinions
+        WHERE raised.opinions = added.opinions OR (added.published > 0 AND raised.published = added.published)
         GROUP BY 1, 2 ORDER BY 1, 2
-        ON CONFLICT (version_id, node) DO UPDATE SET submitters = t.submitters + excluded.submitters;
+        ON CONFLICT (version_id, node) DO UPDATE SET submitters = t.submitters + excluded.submitters,
+            published_submitters = t.published_submitters + excluded.published_submitters;
     RETURN NULL;
 END
 $$""",
@@ -435,25 +463,37 @@ def _expected_dispositions(version_id: int):
 def _expected_submitters(version_id: int):
     closure = _closure(version_id).subquery()
     counted = (Opinion.version_id == version_id, Opinion.moderation_state != HIDDEN)
+    published = func.sum(case((Opinion.moderation_state == PUBLISHED, 1), else_=0))
     on_provisions = (
-        select(Opinion.version_id, closure.c.ancestor_id.label("node"), Opinion.submitter_key, func.count())
+        select(Opinion.version_id, closure.c.ancestor_id.label("node"), Opinion.submitter_key, func.count(),
+               published)
         .join(closure, closure.c.provision_id == Opinion.provision_id).where(*counted)
         .group_by(Opinion.version_id, closure.c.ancestor_id, Opinion.submitter_key)
     )
     whole_draft = (
-        select(Opinion.version_id, literal(WHOLE_DRAFT_NODE, Integer), Opinion.submitter_key, func.count())
+        select(Opinion.version_id, literal(WHOLE_DRAFT_NODE, Integer), Opinion.submitter_key, func.count(),
+               published)
         .where(*counted, Opinion.provision_id.is_(None)).group_by(Opinion.version_id, Opinion.submitter_key)
     )
     everything = (
-        select(Opinion.version_id, literal(EVERYTHING_NODE, Integer), Opinion.submitter_key, func.count())
+        select(Opinion.version_id, literal(EVERYTHING_NODE, Integer), Opinion.submitter_key, func.count(),
+               published)
         .where(*counted).group_by(Opinion.version_id, Opinion.submitter_key)
     )
     return union_all(on_provisions, whole_draft, everything)
 
 
+def _nodes_from(pairs, version_id_column, node_column, published_column):
+    """(version, node, submitters, published submitters) from (node, submitter) pairs."""
+    return (select(version_id_column, node_column, func.count(),
+                   func.sum(case((published_column > 0, 1), else_=0)))
+            .select_from(pairs).group_by(version_id_column, node_column))
+
+
 def _expected_nodes(version_id: int):
     pairs = _expected_submitters(version_id).subquery()
-    return select(pairs.c.version_id, pairs.c.node, func.count()).group_by(pairs.c.version_id, pairs.c.node)
+    version_id_column, node_column, _key, _opinions, published = pairs.c
+    return _nodes_from(pairs, version_id_column, node_column, published)
 
 
 def _maintained(model, version_id: int):
@@ -472,7 +512,7 @@ def _parts(version_id: int):
         ("tally_counts", TallyCount, _expected_counts(version_id), _maintained(TallyCount, version_id)),
         ("tally_submitters", TallySubmitter, _expected_submitters(version_id), _maintained(TallySubmitter, version_id)),
         ("tally_nodes", TallyNode, _expected_nodes(version_id),
-         _maintained(TallyNode, version_id).where(TallyNode.submitters != 0)),
+         _maintained(TallyNode, version_id).where((TallyNode.submitters != 0) | (TallyNode.published_submitters != 0))),
         # The triggers leave rows at 0 (see disposition_triggers): not a difference.
         ("tally_dispositions", TallyDisposition, _expected_dispositions(version_id),
          _maintained(TallyDisposition, version_id)
@@ -531,17 +571,17 @@ def rebuild_version(version_id: int) -> None:
     for model, expected, columns in (
         (TallyCount, _expected_counts(version_id),
          ["version_id", "node", "moderation_state", "stance", "category", "liaison_point", "opinions", "represented"]),
-        (TallySubmitter, _expected_submitters(version_id), ["version_id", "node", "submitter_key", "opinions"]),
+        (TallySubmitter, _expected_submitters(version_id),
+         ["version_id", "node", "submitter_key", "opinions", "published"]),
         (TallyDisposition, _expected_dispositions(version_id),
          ["version_id", "node", "moderation_state", "disposition", "channel", "opinions", "represented"]),
-        (TallyNode, None, ["version_id", "node", "submitters"]),
+        (TallyNode, None, ["version_id", "node", "submitters", "published_submitters"]),
     ):
         db.session.execute(delete(model).where(model.version_id == version_id))
         if model is TallyNode:
             # From the pairs just stored (the same numbers as _expected_nodes, cheaper).
-            expected = (select(TallySubmitter.version_id, TallySubmitter.node, func.count())
-                        .where(TallySubmitter.version_id == version_id)
-                        .group_by(TallySubmitter.version_id, TallySubmitter.node))
+            expected = _nodes_from(TallySubmitter, TallySubmitter.version_id, TallySubmitter.node,
+                                   TallySubmitter.published).where(TallySubmitter.version_id == version_id)
         db.session.execute(insert(model).from_select(columns, expected))
 
 

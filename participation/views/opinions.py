@@ -460,22 +460,23 @@ def _tally_page(result, version_id: int, outline):
 @bp.get("/drafts/<int:draft_id>/tally")
 @reads
 def tally(draft_id: int):
-    """意见统计. Everyone who may read the draft sees the counts the API gives (opinions
-    received — pending ones included, hidden ones not —, by stance and by category,
-    distinct submitters); staff also see the pending and hidden columns. The numbers are
-    those of ``compute_tally``, unchanged."""
+    """意见统计. Everyone who may read the draft sees the counts the API gives them: the
+    public, published opinions only (by stance, category, liaison point, distinct
+    submitters), so that unreviewed ones do not move the public numbers; staff, every
+    opinion received (pending ones included, hidden ones not) with the pending and hidden
+    columns. The numbers are those of ``compute_tally``, unchanged."""
     draft = _load_visible(draft_id)
     now = clock.now()
     require(policies.can_view_tally(current_user, draft, now))
     version = draft.current_version
-    result = compute_tally(draft.id, version.id)
+    staff = policies.can_view_tally_details(current_user)
+    result = compute_tally(draft.id, version.id, published_only=not staff)
     outline = queries.draft_outline(version.id)
     page, clauses, page_totals = _tally_page(result, version.id, outline)
     articles = [c for c in result.provisions if c.kind == "article"]
     maximum = max((c.total for c in articles), default=0)
     by_key = result.by_key()
     focus = by_key.get(request.args.get("clause", "")) if request.args.get("clause") else None
-    staff = policies.can_view_tally_details(current_user)
     status = draft.status_at(now)
     rows = [c for c in clauses if c.kind in queries.STRUCTURAL_KINDS or c.kind in ("article", "preamble", "annex")
             or c.total or c.hidden]

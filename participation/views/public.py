@@ -134,7 +134,9 @@ def _feedback_context(draft: Draft, version, status: DraftStatus) -> dict:
     totals by disposition and the link to the report (意见采纳情况)."""
     if status not in (DraftStatus.CLOSED, DraftStatus.FEEDBACK):
         return {"feedback_totals": None, "feedback_href": None}
-    overall = compute_tally(draft.id, version.id).overall
+    # As on the tally page: the public counts published opinions only.
+    overall = compute_tally(draft.id, version.id,
+                            published_only=not policies.can_view_tally_details(current_user)).overall
     published = status == DraftStatus.FEEDBACK
     return {
         "feedback_totals": {

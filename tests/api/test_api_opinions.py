@@ -506,7 +506,10 @@ def test_tally_is_public_for_published_drafts_without_pending_and_hidden(api_get
     _seed_history(open_draft, make_user, frozen_now)
     for token in (None, citizen_token):
         body = api_get(f"/drafts/{open_draft.id}/tally", token).get_json()
-        assert body["total"] == compute_tally(open_draft.id, open_draft.current_version.id).total
+        # The public reading: the opinions pending review are not counted at all.
+        public = compute_tally(open_draft.id, open_draft.current_version.id, published_only=True)
+        assert body["total"] == public.total < compute_tally(open_draft.id, open_draft.current_version.id).total
+        assert body["submitters"] == public.overall.submitters and body["counted"] == "published"
         assert body["pending"] is None and body["hidden"] is None
         assert all(clause["pending"] is None and clause["hidden"] is None for clause in body["provisions"])
 

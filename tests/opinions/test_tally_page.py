@@ -38,8 +38,9 @@ def history(make_user, open_draft, make_opinion):
 
 def test_the_page_shows_exactly_the_numbers_of_compute_tally(client, login, make_user, history, app):
     staff = login(make_user("staff"), test_client=app.test_client())
-    result = compute_tally(history.id, history.current_version.id)
     for who, test_client in (("public", client), ("staff", staff)):
+        # The public reading: published opinions only; staff: every opinion received.
+        result = compute_tally(history.id, history.current_version.id, published_only=who == "public")
         page = text(test_client.get(f"/drafts/{history.id}/tally"))
         rows = tally_rows(page)
         expected = {"": result.whole_draft, **result.by_key()}
@@ -84,17 +85,53 @@ def test_the_tally_moves_when_an_opinion_is_submitted_or_hidden(client, login, m
     assert article_total("art.2") == 0
 
 
+def test_pending_opinions_do_not_move_the_public_tally(client, login, make_user, history, app):
+    """Two of the history's opinions await review (先审核、后公开): the public page and the
+    public API count the 6 published ones and their 3 submitters (the expert's only
+    visible opinion is published; the deputy has one of each); staff see 8 received,
+    pending included. Each page says which it shows. Approving one moves both."""
+    from participation.models import Opinion
+    from participation.services import accounts
+    from participation.services import opinions as service
+
+    staff_user = make_user("staff")
+    staff = login(staff_user, test_client=app.test_client())
+    public_page = client.get(f"/drafts/{history.id}/tally").get_data(as_text=True)
+    staff_page = staff.get(f"/drafts/{history.id}/tally").get_data(as_text=True)
+    assert re.search(r'data-stat="total"><span class="value">6<', public_page)
+    assert re.search(r'data-stat="total"><span class="value">8<', staff_page)
+    assert 'data-counted="published"' in public_page and "只计已公开的意见" in public_page
+    assert 'data-counted="received"' in staff_page and "包括待审核的意见" in staff_page
+    assert "待审核" not in text(client.get(f"/drafts/{history.id}/tally")).split("审核通过后计入")[1]
+
+    public_api = client.get(f"/api/v1/drafts/{history.id}/tally").get_json()
+    assert (public_api["counted"], public_api["total"], public_api["pending"]) == ("published", 6, None)
+    article_3 = next(p for p in public_api["provisions"] if p["key"] == "art.3")
+    # art.3: the citizen's two published opinions; the expert's pending one and the hidden one left out.
+    assert (article_3["total"], article_3["submitters"], article_3["by_stance"]["amend"]) == (3, 2, 0)
+    _token, secret = accounts.issue_api_token(staff_user, name="统计")
+    db.session.commit()
+    staff_api = client.get(f"/api/v1/drafts/{history.id}/tally", headers={"Authorization": f"Bearer {secret}"}).get_json()
+    assert (staff_api["counted"], staff_api["total"], staff_api["pending"]) == ("received", 8, 2)
+
+    pending = db.session.scalars(db.select(Opinion).where(Opinion.draft_id == history.id,
+                                                          Opinion.moderation_state == "pending")).all()
+    service.publish_opinion(pending[0], by=staff_user, now=pending[0].created_at)
+    db.session.commit()
+    assert client.get(f"/api/v1/drafts/{history.id}/tally").get_json()["total"] == 7
+
+
 def test_the_heat_map_colours_articles_by_their_rolled_up_count(client, history):
     page = text(client.get(f"/drafts/{history.id}/tally"))
     cells = {key: int(level) for level, key in re.findall(
         r'<a class="heat-cell heat-(\d)" href="#t-[^"]+" data-key="([^"]+)"', page)}
-    result = compute_tally(history.id, history.current_version.id)
+    result = compute_tally(history.id, history.current_version.id, published_only=True)
     maximum = max(c.total for c in result.provisions if c.kind == "article")
-    assert maximum == 4
+    assert maximum == 3
     for clause in result.provisions:
         if clause.kind == "article":
             assert cells[clause.key] == heat_level(clause.total, maximum), clause.key
-    assert cells["art.3"] == 5 and cells["art.1"] == 0 and cells["art.2"] == 3
+    assert cells["art.3"] == 5 and cells["art.1"] == 0 and cells["art.2"] == 4
     # The legend names every reachable level.
     for level, low, high in heat_legend(maximum):
         assert f'heat-swatch heat-{level}' in page
@@ -117,7 +154,7 @@ def test_charts_are_inline_svg_without_external_scripts(client, history):
 
 def test_a_clause_chart_is_shown_on_request(client, history):
     page = text(client.get(f"/drafts/{history.id}/tally?clause=art.3"))
-    assert 'id="focus"' in page and "第三条 的意见" in page and "共 4 条，提出人 3 人" in page
+    assert 'id="focus"' in page and "第三条 的意见" in page and "共 3 条，提出人 2 人" in page
     assert 'id="focus"' not in text(client.get(f"/drafts/{history.id}/tally?clause=<b>nope</b>"))
 
 

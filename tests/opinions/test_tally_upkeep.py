@@ -37,10 +37,14 @@ def _submit_some(draft, authors, now, count=24):
 
 
 def _same_tally(draft):
+    """Both readings (staff: every opinion received; public: published only) equal a
+    count from the opinion rows; returns the staff reading."""
     version_id = draft.current_version.id
     kept = compute_tally(draft.id, version_id).as_dict()
     counted = recompute_tally(draft.id, version_id).as_dict()
     assert kept == counted
+    assert compute_tally(draft.id, version_id, published_only=True).as_dict() == \
+        recompute_tally(draft.id, version_id, published_only=True).as_dict()
     assert tally_upkeep.check_version(version_id) == []
     return kept
 
@@ -67,6 +71,43 @@ def test_counts_follow_services_and_bulk_sql(app, frozen_now, make_draft, make_u
     kept = _same_tally(draft)
     assert kept["total"] == 24 - 1 - 5
     assert kept["by_stance"]["delete"] == 6
+
+
+def test_public_reading_leaves_pending_opinions_out(app, frozen_now, make_draft, make_user):
+    """Under 先审核、后公开 held opinions are in the staff tally (and its pending count)
+    but not in the public one, distinct submitters included, until they are approved;
+    approving, hiding and bulk SQL move both readings exactly."""
+    from participation.models import ModerationMode
+
+    draft = make_draft(published=True)
+    draft.moderation_mode = ModerationMode.PRE.value
+    db.session.commit()
+    authors = [make_user("citizen") for _ in range(3)]
+    staff = make_user("staff")
+    stored = _submit_some(draft, authors, frozen_now.now, count=9)
+    version_id = draft.current_version.id
+    kept = _same_tally(draft)
+    assert (kept["total"], kept["pending"], kept["submitters"]) == (9, 9, 3)
+    public = compute_tally(draft.id, version_id, published_only=True)
+    assert (public.overall.total, public.overall.submitters, dict(public.overall.by_stance)) == (0, 0, {})
+    assert public.overall.pending == 9   # counted, for staff only: never added to the public total
+
+    for opinion in stored[:4]:   # authors 0, 1, 2, 0
+        service.publish_opinion(opinion, by=staff, now=frozen_now.now)
+    service.hide_opinion(stored[4], reason="测试", by=staff, now=frozen_now.now)
+    db.session.commit()
+    _same_tally(draft)
+    public = compute_tally(draft.id, version_id, published_only=True)
+    assert (public.overall.total, public.overall.submitters) == (4, 3)
+    assert compute_tally(draft.id, version_id).overall.total == 8
+
+    # Approving in bulk SQL, and holding again: the triggers follow.
+    db.session.execute(update(Opinion).where(Opinion.id.in_([o.id for o in stored[5:9]])).values(moderation_state="published"))
+    db.session.execute(update(Opinion).where(Opinion.id == stored[0].id).values(moderation_state="pending"))
+    db.session.commit()
+    _same_tally(draft)
+    public = compute_tally(draft.id, version_id, published_only=True)
+    assert public.overall.total == 7 and public.overall.pending == 1
 
 
 def test_deleting_a_draft_leaves_no_counts(app, frozen_now, make_draft, make_user):
