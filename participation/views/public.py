@@ -135,12 +135,12 @@ def _feedback_context(draft: Draft, version, status: DraftStatus) -> dict:
     if status not in (DraftStatus.CLOSED, DraftStatus.FEEDBACK):
         return {"feedback_totals": None, "feedback_href": None}
     # As on the tally page: the public counts published opinions only.
-    overall = compute_tally(draft.id, version.id,
-                            published_only=not policies.can_view_tally_details(current_user)).overall
+    published_only = not policies.can_view_tally_details(current_user)
+    overall = compute_tally(draft.id, version.id, published_only=published_only).overall
     published = status == DraftStatus.FEEDBACK
     return {
         "feedback_totals": {
-            "total": overall.total, "submitters": overall.submitters,
+            "total": overall.total, "submitters": overall.submitters, "published_only": published_only,
             "dispositions": [(labels.label(labels.DISPOSITION, key), overall.by_disposition[key])
                              for key in labels.DISPOSITION if overall.by_disposition.get(key)] if published else [],
         },

@@ -199,6 +199,9 @@ def test_public_draft_page_links_the_report(client, login, report_world):
     closed = _text(client.get(f"/drafts/{draft.id}"))
     assert f"/drafts/{draft.id}/feedback" not in closed
     assert 'data-stat="feedback-total"' in closed  # the totals of a closed draft
+    # The public reading, as on the tally page: published opinions only, and it says so.
+    public = compute_tally(draft.id, draft.current_version.id, published_only=True).overall
+    assert f"已公开的意见 {public.total} 条，提出人 {public.submitters} 人。" in closed
     _publish(client, login, draft, staff)
     assert f'href="/drafts/{draft.id}/feedback"' in _text(client.get(f"/drafts/{draft.id}"))
 
