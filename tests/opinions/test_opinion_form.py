@@ -303,10 +303,47 @@ def test_preamble_annex_and_sub_item_paragraphs_have_their_links(client, login, 
     draft = make_draft(text_with_parts, title="有序言和附件的条例", published=True)
     page = text(client.get(f"/drafts/{draft.id}"))
     base = f"/drafts/{draft.id}/opinions/new?provision="
-    for key, label in (("preamble", "对序言提意见"), ("annex.1", "对本附件提意见")):
+    for key, label in (("preamble", "对序言提意见"), ("annex.1", "对附件提意见")):
         assert f'<a class="op op-clause" href="{base}{key}">{label}</a>' in page, key
-    for key in ("preamble.1", "preamble.2", "art.1.1.1.1", "art.1.1.1.2", "annex.1.1", "annex.1.1.1"):
-        assert f'href="{base}{key}"' in page, key
+    # The paragraphs and items are in each one's list, named as they are cited.
+    for key, name in (("preamble.1", "对序言第一段提意见"), ("preamble.2", "对序言第二段提意见"),
+                      ("art.1.1.1.1", "对第一条第（一）项第1目提意见"), ("art.1.1.1.2", "对第一条第（一）项第2目提意见"),
+                      ("annex.1.1.1", "对附件第一段第（一）项提意见")):
+        assert f'href="{base}{key}" aria-label="{name}"' in page, key
+    assert page.count('<details class="op-parts">') == 3  # 序言, 第一条, 附件; not 第二条
+    # The annex's one paragraph holds its item: named in the item's citation, no entry itself.
+    assert f'href="{base}annex.1.1"' not in page
     login(make_user("citizen"))
     form = text(client.get(f"{base}preamble.2"))
     assert "对序言第二段提出意见" in form and "这是序言的第二段" in form
+    _every_clause_is_linked_under_its_citation(page, draft)
+
+
+def _every_clause_is_linked_under_its_citation(page: str, draft) -> None:
+    """Each article, preamble and annex has its link; each paragraph, item and sub-item has
+    an entry in its list, named "对<its citation>提意见" as the form cites it — but for a
+    lone paragraph, which is its article (or preamble, annex) itself."""
+    import re
+
+    from participation.models import Provision
+    from participation.queries import clause_citation
+
+    base = f"/drafts/{draft.id}/opinions/new?provision="
+    named = dict(re.findall(re.escape(f'href="{base}') + r'([^"]+)" aria-label="对(.+?)提意见"', page))
+    rows = db.session.scalars(select(Provision).where(Provision.version_id == draft.current_version.id)).all()
+    paragraphs_of = {}
+    for row in rows:
+        if row.kind == "paragraph":
+            paragraphs_of[row.parent_id] = paragraphs_of.get(row.parent_id, 0) + 1
+    expected = set()
+    for row in rows:
+        if row.kind in ("article", "preamble", "annex"):
+            assert f'class="op op-clause" href="{base}{row.key}">对{row.label}提意见</a>' in page, row.key
+        elif row.kind in ("item", "subitem") or (row.kind == "paragraph" and row.text and paragraphs_of[row.parent_id] > 1):
+            expected.add(row.key)
+            assert named.get(row.key) == clause_citation(draft.current_version.id, row.key), row.key
+    assert set(named) == expected
+
+
+def test_every_clause_of_the_sample_draft_is_linked_under_its_citation(client, open_draft, frozen_now):
+    _every_clause_is_linked_under_its_citation(text(client.get(f"/drafts/{open_draft.id}")), open_draft)
