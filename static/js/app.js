@@ -21,3 +21,11 @@ document.addEventListener("click", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// A form sent back with errors: start at its summary of them (templates/macros.html,
+// error_summary), so that a keyboard or screen-reader user hears what to fix and can
+// follow its links to the fields.
+(function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+})();
