@@ -348,7 +348,7 @@ def test_commenting_by_keyboard_alone(browser, live_server):
         assert focus["name"] == "跳到正文" and focus["visible"], focus
         assert page.locator(".skip-link").is_visible()
         page.keyboard.press("Enter")
-        assert _focus(page)["id"] == "main"
+        page.wait_for_function("document.activeElement.id === 'main'")
 
         # On to the first 提意见 control (a link, whatever it looks like), and into the form.
         _tab_to(page, lambda f: f["tag"] == "a" and "提意见" in f["name"], 120, steps)
@@ -359,12 +359,13 @@ def test_commenting_by_keyboard_alone(browser, live_server):
         # Sent empty with the keyboard: the errors are summed up in an alert, which takes
         # the focus; the fields say they are invalid and point at their messages.
         _tab_to(page, lambda f: f["tag"] == "button" and f["name"] == "提交意见", 80, steps)
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_function("document.activeElement.matches('[data-error-summary]')")
         summary = page.locator("[data-error-summary]")
         assert summary.get_attribute("role") == "alert"
         focus = _focus(page)
-        assert "error-summary" in page.locator(":focus").get_attribute("class") and focus["visible"], focus
+        assert focus["visible"], focus
         body = page.locator("#body")
         assert body.get_attribute("aria-invalid") == "true"
         described = body.get_attribute("aria-describedby").split()
@@ -373,8 +374,9 @@ def test_commenting_by_keyboard_alone(browser, live_server):
         assert page.locator("input[name=stance][aria-invalid=true]").count() >= 1
 
         # From the summary: its first link goes to the first field in error (the stance).
-        focus = _tab_to(page, lambda f: f["tag"] == "a", 3, steps)
+        _tab_to(page, lambda f: f["tag"] == "a", 3, steps)
         page.keyboard.press("Enter")
+        page.wait_for_function("document.activeElement.matches('input[name=stance]')")
         focus = _focus(page)
         assert focus["tag"] == "input" and focus["type"] == "radio" and focus["visible"], focus
         page.keyboard.press("Space")
