@@ -159,6 +159,23 @@ def _register_blueprints(app: Flask) -> None:
             csrf.exempt(blueprint)
 
 
+def field_aria(field, help_text=None, described_by=None) -> dict:
+    """The ARIA attributes of a form control, for the form macros (templates/macros.html,
+    templates/opinions/_macros.html): aria-describedby naming what is already described
+    (``described_by``), its help text when shown and its error message, whose ids the
+    macros give them; aria-invalid while the field is in error."""
+    ids = [described_by] if described_by else []
+    if help_text:
+        ids.append(f"{field.id}-help")
+    attributes = {}
+    if field.errors:
+        ids.append(f"{field.id}-error")
+        attributes["aria-invalid"] = "true"
+    if ids:
+        attributes["aria-describedby"] = " ".join(ids)
+    return attributes
+
+
 def _register_template_helpers(app: Flask) -> None:
     from participation import labels
 
@@ -171,6 +188,7 @@ def _register_template_helpers(app: Flask) -> None:
     # Free text typed by others (opinions, names, file names) shows its bidirectional
     # controls as visible markers instead of letting them reorder what staff read.
     app.add_template_filter(show_bidi_controls, "show_bidi")
+    app.add_template_global(field_aria)
 
     @app.context_processor
     def inject_globals():

@@ -72,3 +72,11 @@ function opPreview(event, on) {
 window.addEventListener("pageshow", function () {
   document.querySelectorAll(".op-preview").forEach(function (clause) { clause.classList.remove("op-preview"); });
 });
+
+// A form sent back with errors: start at its summary of them (templates/macros.html,
+// error_summary), so that a keyboard or screen-reader user hears what to fix and can
+// follow its links to the fields.
+(function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+})();

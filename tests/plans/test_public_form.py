@@ -85,7 +85,9 @@ def test_bad_fields_are_refused_with_chinese_messages(citizen_client, make_call,
     response = citizen_client.post(f"/plan-calls/{call.id}/propose", content_type=MULTIPART,
                                    data=form_data(**overrides))
     page = _text(response)
-    assert response.status_code == 422 and field_message in page and 'class="error" role="alert"' in page
+    # The message sits by its field (aria-invalid, described by it) and in the alerting summary.
+    assert response.status_code == 422 and field_message in page and 'class="error"' in page
+    assert 'aria-invalid="true"' in page and 'class="error-summary" role="alert"' in page
     assert "请修改标出的内容后再提交" in page and _count() == 0
     # What was typed comes back.
     assert "犬只伤人、噪声扰民、粪便污染。" in page
