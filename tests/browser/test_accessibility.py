@@ -119,7 +119,6 @@ class Walk:
     violations: list[str] = field(default_factory=list)
     layout: list[str] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
-    broken: str = ""  # the walk stopped here: both tests fail with it
 
 
 class Checker:
@@ -266,56 +265,44 @@ def _batch_upload(checker: Checker, page, language: str) -> None:
     checker.check(page, "batch page")
 
 
-_walks: dict[str, Walk] = {}
-
-
-@pytest.fixture
-def walk(browser, live_server, language) -> Walk:
-    """The language's walk through every page and flow, done once for the two tests of
-    that language (in one xdist group, so on one worker)."""
-    if language not in _walks:
-        found = _walks[language] = Walk()
-        checker = Checker(found, language)
+def _walk(browser, live_server, language: str) -> Walk:
+    """The language's walk through every page and flow: axe and the layout checks on each."""
+    found = Walk()
+    checker = Checker(found, language)
+    try:
+        context, page = _new_page(browser, live_server, language)
         try:
-            context, page = _new_page(browser, live_server, language)
-            try:
-                _public_pages(checker, page)
-                _registration_comment_receipt_and_proposal(checker, page, language)
-            finally:
-                context.close()
-            context, page = _new_page(browser, live_server, "zh_CN")
-            try:
-                _sign_in(page, "operator1@demo.example.org")
-                if language != "zh_CN":
-                    _choose_language(page, language)
-                _batch_upload(checker, page, language)
-            finally:
-                context.close()
-        except Exception as exc:
-            found.broken = f"after {found.pages[-1:] or 'no page'}: {exc!r}"
-            raise
-    if _walks[language].broken:
-        pytest.fail(f"the {language} walk broke off {_walks[language].broken}", pytrace=False)
-    return _walks[language]
+            _public_pages(checker, page)
+            _registration_comment_receipt_and_proposal(checker, page, language)
+        finally:
+            context.close()
+        context, page = _new_page(browser, live_server, "zh_CN")
+        try:
+            _sign_in(page, "operator1@demo.example.org")
+            if language != "zh_CN":
+                _choose_language(page, language)
+            _batch_upload(checker, page, language)
+        finally:
+            context.close()
+    except Exception as exc:
+        pytest.fail(f"the {language} walk broke off after {found.pages[-1:] or 'no page'}: {exc!r}", pytrace=False)
+    return found
 
 
-BY_LANGUAGE = [pytest.param(language, marks=pytest.mark.xdist_group(f"a11y-{language}")) for language in LANGUAGES]
-
-
-@pytest.mark.parametrize("language", BY_LANGUAGE)
-def test_no_serious_or_critical_axe_violations(walk, language):
+# One test per language, each walking once (about 15 s): the two languages run on the two
+# xdist workers side by side.
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_public_page_and_flow_passes_axe_and_fits_a_phone_and_a_desktop(browser, live_server, language):
+    walk = _walk(browser, live_server, language)
     assert len(walk.pages) > len(PUBLIC_PAGES)
+    problems = []
     if walk.violations:  # one line each, not the assertion's repr of the whole walk
-        pytest.fail(f"{len(walk.violations)} serious or critical accessibility violation(s) in {language}:\n  "
-                    + "\n  ".join(walk.violations), pytrace=False)
-
-
-@pytest.mark.parametrize("language", BY_LANGUAGE)
-def test_pages_fit_a_phone_and_a_desktop(walk, language):
-    problems = walk.layout
-    assert len(walk.pages) > len(PUBLIC_PAGES)
+        problems.append(f"{len(walk.violations)} serious or critical accessibility violation(s) in {language}:\n  "
+                        + "\n  ".join(walk.violations))
+    if walk.layout:
+        problems.append(f"layout problems in {language}:\n  " + "\n  ".join(walk.layout))
     if problems:
-        pytest.fail(f"layout problems in {language}:\n  " + "\n  ".join(problems), pytrace=False)
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def _focus(page) -> dict:
