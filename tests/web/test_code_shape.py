@@ -129,3 +129,16 @@ def test_the_exceptions_are_still_routes_that_accept_post(app):
                    if not routes.get(endpoint, set()) & WRITING_METHODS
                    or _unit_of_work(app.view_functions[endpoint]) == "write")
     assert not stale, f"NOT_A_WRITE_UNIT entries that no longer need to be there: {stale}"
+
+
+def test_no_template_prints_a_half_written_expression():
+    """``{ _('行') }`` (one brace short of ``{{ … }}``) is valid Jinja text and shows the code
+    itself to the reader; an edit once left two table headers of the batch preview so."""
+    import re
+
+    half = re.compile(r"(?<![{])\{ *_\(")
+    found = [f"{path.relative_to(SOURCE)}:{number}: {line.strip()[:120]}"
+             for path in sorted((SOURCE / "templates").rglob("*.html"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if half.search(line)]
+    assert found == []
